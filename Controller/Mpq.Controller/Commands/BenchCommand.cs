@@ -1,0 +1,186 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using System.Text.Json;
+using Mpq.Planning.Dynamics;
+using Mpq.Planning.Mppi;
+using Mpq.Planning.Numerics;
+using Mpq.Planning.Parallel;
+using Mpq.Planning.Tasks;
+
+namespace Mpq.Controller.Commands;
+
+/// <summary>
+/// <c>bench</c>: times planner steps and, interleaved in the same run, the physics floor — the same
+/// number of mj_step calls on the same worker threads with no planner logic.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var planner = new PlannerOptions();
+        var steps = new Option<int>("--steps", "-M") { Description = "timed planner steps (after warm-up)", DefaultValueFactory = _ => 2000 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first (JIT tiering, caches)", DefaultValueFactory = _ => 300 };
+        var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
+        var command = new Command("bench", "Time planner steps against the bare physics they must run.");
+        planner.AddTo(command);
+        command.Options.Add(steps);
+        command.Options.Add(warmup);
+        command.Options.Add(json);
+        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(steps), r.GetValue(warmup), r.GetValue(json))));
+        return command;
+    }
+
+    private static int Execute(ParseResult r, PlannerOptions options, int steps, int warmup, bool json)
+    {
+        if (steps < 1 || warmup < 0)
+        {
+            throw new ArgumentException($"--steps must be at least 1 and --warmup not negative (got {steps}, {warmup})");
+        }
+        var task = TaskCatalog.Create(r.GetValue(options.Task)!);
+        var settings = options.Settings(r, task);
+        var threads = options.ThreadCount(r);
+        using var pool = new WorkerPool(threads);
+        using var plantModel = new MuJoCoDynamics(task);
+        using var plant = plantModel.CreateMuJoCoContext();
+        using var model = new MuJoCoDynamics(task);
+        using var planner = new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool);
+        using var floor = new PhysicsFloor(model, pool, settings.Samples, (settings.Horizon - 1) * model.PhysicsStepsPerControl);
+
+        var state = new double[model.StateSize];
+        var action = new double[task.ActionSize];
+        var rng = new SplitMix64(settings.Seed);
+        var stepTimes = new LatencyRecorder(Math.Max(steps, 1));
+        var floorTimes = new LatencyRecorder(Math.Max(steps, 1));
+        var episodeStep = 0;
+
+        void NextState()
+        {
+            if (episodeStep % task.EpisodeSteps == 0)
+            {
+                plant.Data.Reset();
+                task.SampleInitialState(plant.Data, ref rng);
+                planner.ResetPlan();
+            }
+            episodeStep++;
+            plant.GetState(state);
+        }
+
+        var oldMode = GCSettings.LatencyMode;
+        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        try
+        {
+            for (var i = 0; i < warmup + steps; i++)
+            {
+                NextState();
+                floor.SetStart(state);
+                var t0 = Stopwatch.GetTimestamp();
+                planner.Step(state, action);
+                var t1 = Stopwatch.GetTimestamp();
+                floor.Run();
+                var t2 = Stopwatch.GetTimestamp();
+                plant.Step(action);
+                if (i == warmup - 1 || (warmup == 0 && i == 0))
+                {
+                    planner.RolloutTimes.Clear();
+                    planner.TerminalTimes.Clear();
+                    planner.UpdateTimes.Clear();
+                }
+                if (i >= warmup)
+                {
+                    stepTimes.Record(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+                    floorTimes.Record(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+                }
+            }
+        }
+        finally
+        {
+            GCSettings.LatencyMode = oldMode;
+        }
+
+        var result = new
+        {
+            task = task.Name,
+            horizon = settings.Horizon,
+            samples = settings.Samples,
+            threads,
+            steps,
+            physics_steps_per_control = model.PhysicsStepsPerControl,
+            mj_steps_per_plan_step = (long)settings.Samples * (settings.Horizon - 1) * model.PhysicsStepsPerControl * settings.Iterations,
+            step_ms_p50 = stepTimes.Percentile(0.5),
+            step_ms_p99 = stepTimes.Percentile(0.99),
+            step_ms_max = stepTimes.Max,
+            floor_ms_p50 = floorTimes.Percentile(0.5),
+            floor_ms_p99 = floorTimes.Percentile(0.99),
+            ratio_p50 = stepTimes.Percentile(0.5) / floorTimes.Percentile(0.5),
+            rollouts_ms_p50 = planner.RolloutTimes.Percentile(0.5),
+            terminal_ms_p50 = planner.TerminalTimes.Percentile(0.5),
+            update_ms_p50 = planner.UpdateTimes.Percentile(0.5),
+        };
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result));
+        }
+        else
+        {
+            var c = CultureInfo.InvariantCulture;
+            Console.WriteLine(string.Create(c, $"{task.Name}: H={settings.Horizon} N={settings.Samples} threads={threads} steps={steps}"));
+            Console.WriteLine(string.Create(c, $"  physics steps per control step: {result.physics_steps_per_control}; mj_step calls per planning step: {result.mj_steps_per_plan_step}"));
+            Console.WriteLine(string.Create(c, $"  planner step  p50 {result.step_ms_p50:F3} ms  p99 {result.step_ms_p99:F3} ms  max {result.step_ms_max:F3} ms"));
+            Console.WriteLine(string.Create(c, $"  physics floor p50 {result.floor_ms_p50:F3} ms  p99 {result.floor_ms_p99:F3} ms"));
+            Console.WriteLine(string.Create(c, $"  ratio p50 (step / floor): {result.ratio_p50:F3}"));
+            Console.WriteLine(string.Create(c, $"  phases p50: rollouts {result.rollouts_ms_p50:F3} ms, terminal {result.terminal_ms_p50:F3} ms, update {result.update_ms_p50:F3} ms"));
+        }
+        return 0;
+    }
+
+    /// <summary>The bare physics a planning step must run: per sample a state copy and (H−1) × substeps mj_step calls.</summary>
+    private sealed class PhysicsFloor : IParallelWork, IDisposable
+    {
+        private readonly MuJoCoContext[] _contexts;
+        private readonly WorkerPool _pool;
+        private readonly int _samples;
+        private readonly int _physicsSteps;
+        private readonly double[] _start;
+
+        public PhysicsFloor(MuJoCoDynamics model, WorkerPool pool, int samples, int physicsSteps)
+        {
+            _pool = pool;
+            _samples = samples;
+            _physicsSteps = physicsSteps;
+            _start = new double[model.StateSize];
+            _contexts = new MuJoCoContext[pool.Threads];
+            for (var i = 0; i < _contexts.Length; i++)
+            {
+                _contexts[i] = model.CreateMuJoCoContext();
+            }
+        }
+
+        public void SetStart(ReadOnlySpan<double> state) => state.CopyTo(_start);
+
+        public void Run() => _pool.Run(this);
+
+        public void Execute(int worker, int workers)
+        {
+            var (start, end) = WorkerPool.Share(_samples, worker, workers);
+            var data = _contexts[worker].Data;
+            for (var i = start; i < end; i++)
+            {
+                data.SetState(_start);
+                for (var k = 0; k < _physicsSteps; k++)
+                {
+                    data.Step();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var c in _contexts)
+            {
+                c.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Globalization;
+using Mpq.Planning.Mppi;
+using Mpq.Planning.Tasks;
+
+namespace Mpq.Controller.Commands;
+
+/// <summary>The planner options shared by every command that plans.</summary>
+internal sealed class PlannerOptions
+{
+    public Option<string> Task { get; } = new("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", DefaultValueFactory = _ => "pendulum" };
+    public Option<int> Horizon { get; } = new("--horizon", "-H") { Description = "H: actions per planned sequence", DefaultValueFactory = _ => 32 };
+    public Option<int> Samples { get; } = new("--samples", "-N") { Description = "N: sampled sequences per iteration", DefaultValueFactory = _ => 256 };
+    public Option<double?> Lambda { get; } = new("--lambda") { Description = "temperature λ (default: the task's)" };
+    public Option<double?> NoiseStd { get; } = new("--noise-std") { Description = "exploration noise std (default: the task's)" };
+    public Option<double?> StepSize { get; } = new("--alpha") { Description = "plan update step size α in (0, 1] (default: the task's)" };
+    public Option<double?> Gamma { get; } = new("--gamma") { Description = "discount γ in (0, 1] (default: the task's)" };
+    public Option<int> Iterations { get; } = new("--iterations", "-K") { Description = "MPPI iterations per control step", DefaultValueFactory = _ => 1 };
+    public Option<string?> NoiseFilter { get; } = new("--noise-filter") { Description = "time-correlated noise coefficients c0,c1,c2 (e.g. 1,0.6,0.5)" };
+    public Option<int> Threads { get; } = new("--threads", "-T") { Description = "rollout threads (including the caller)", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "seed of initial states, model draws and noise", DefaultValueFactory = _ => 1UL };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, Threads, Seed])
+        {
+            command.Options.Add(o);
+        }
+    }
+
+    public MppiSettings Settings(ParseResult r, ITask task)
+    {
+        var d = task.PlannerDefaults;
+        var settings = new MppiSettings
+        {
+            Samples = r.GetValue(Samples),
+            Horizon = r.GetValue(Horizon),
+            Lambda = r.GetValue(Lambda) ?? d.Lambda,
+            NoiseStd = [r.GetValue(NoiseStd) ?? d.NoiseStd],
+            StepSize = r.GetValue(StepSize) ?? d.StepSize,
+            Gamma = r.GetValue(Gamma) ?? d.Gamma,
+            Iterations = r.GetValue(Iterations),
+            NoiseFilter = ParseList(r.GetValue(NoiseFilter), "--noise-filter"),
+            Seed = r.GetValue(Seed),
+        };
+        settings.Validate(task.ActionSize);
+        return settings;
+    }
+
+    public int ThreadCount(ParseResult r)
+    {
+        var t = r.GetValue(Threads);
+        return t is >= 1 and <= 256 ? t : throw new ArgumentException($"--threads must be between 1 and 256 (got {t})");
+    }
+
+    /// <summary>Parses "a,b,c" into numbers, or null for null text.</summary>
+    public static double[]? ParseList(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new double[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+            {
+                throw new FormatException($"{option}: '{parts[i]}' is not a number");
+            }
+        }
+        return values;
+    }
+}

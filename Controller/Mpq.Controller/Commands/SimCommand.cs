@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Mpq.Planning.Parallel;
+using Mpq.Planning.Simulation;
+using Mpq.Planning.Tasks;
+using Spectre.Console;
+
+namespace Mpq.Controller.Commands;
+
+/// <summary><c>sim</c>: closed loop in simulation — plan on the (true or biased) model, act on the true plant.</summary>
+internal static class SimCommand
+{
+    public static Command Create()
+    {
+        var planner = new PlannerOptions();
+        var episodes = new Option<int>("--episodes", "-E") { Description = "episodes to run", DefaultValueFactory = _ => 10 };
+        var bias = new Option<string>("--model-bias") { Description = "planner model: 'true' parameters or 'biased' (drawn from the task's prior each episode)", DefaultValueFactory = _ => "true" };
+        bias.AcceptOnlyFromAmong("true", "biased");
+        var init = new Option<string?>("--init") { Description = "start every episode from this physics state (comma-separated qpos,qvel,...) instead of a random one" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
+        var command = new Command("sim", "Run closed-loop episodes: MPPI on the model, the true-parameter MuJoCo plant as the real system.");
+        planner.AddTo(command);
+        command.Options.Add(episodes);
+        command.Options.Add(bias);
+        command.Options.Add(init);
+        command.Options.Add(json);
+        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias) == "biased", PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json))));
+        return command;
+    }
+
+    private static int Execute(ParseResult r, PlannerOptions options, int episodes, bool biased, double[]? init, bool json)
+    {
+        if (episodes < 1)
+        {
+            throw new ArgumentException($"--episodes must be at least 1 (got {episodes})");
+        }
+        var task = TaskCatalog.Create(r.GetValue(options.Task)!);
+        var settings = options.Settings(r, task);
+        using var pool = new WorkerPool(options.ThreadCount(r));
+        using var runner = new EpisodeRunner(task, settings, pool, biased, settings.Seed);
+        if (init is not null && init.Length != runner.Model.StateSize)
+        {
+            throw new ArgumentException($"--init needs {runner.Model.StateSize} numbers for task '{task.Name}' (got {init.Length})");
+        }
+        if (init is not null && Array.Exists(init, v => !double.IsFinite(v)))
+        {
+            throw new ArgumentException("--init: the initial state contains NaN or infinity");
+        }
+
+        var results = new List<EpisodeResult>();
+        var clock = Stopwatch.StartNew();
+        void RunAll(Action? tick)
+        {
+            for (var e = 0; e < episodes; e++)
+            {
+                var result = runner.Run(e, initialState: init);
+                results.Add(result);
+                if (!json)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"episode {e + 1,3}: cost {result.TotalCost,10:F2}  success {(result.Success ? "yes" : "no")}  model [{string.Join(", ", result.ModelParameters.Select(p => p.ToString("F3", CultureInfo.InvariantCulture)))}]"));
+                }
+                tick?.Invoke();
+            }
+        }
+        if (!json && !Console.IsOutputRedirected && episodes > 1)
+        {
+            AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+            {
+                var bar = ctx.AddTask($"{task.Name} H={settings.Horizon} N={settings.Samples}", maxValue: episodes);
+                RunAll(() => bar.Increment(1));
+            });
+        }
+        else
+        {
+            RunAll(null);
+        }
+
+        var successRate = results.Count(x => x.Success) / (double)results.Count;
+        var meanCost = results.Average(x => x.TotalCost);
+        if (json)
+        {
+            var payload = new
+            {
+                task = task.Name,
+                model_bias = biased ? "biased" : "true",
+                horizon = settings.Horizon,
+                samples = settings.Samples,
+                lambda = settings.Lambda,
+                seed = settings.Seed,
+                episodes = results.Select(x => new { cost = x.TotalCost, success = x.Success }),
+                success_rate = successRate,
+                mean_cost = meanCost,
+                wall_seconds = clock.Elapsed.TotalSeconds,
+            };
+            Console.WriteLine(JsonSerializer.Serialize(payload));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{task.Name}: H={settings.Horizon} N={settings.Samples} model={(biased ? "biased" : "true")}  success {results.Count(x => x.Success)}/{results.Count}  mean cost {meanCost:F2}  ({clock.Elapsed.TotalSeconds:F1} s)"));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,411 @@
+using System.Diagnostics;
+using Mpq.Planning.Dynamics;
+using Mpq.Planning.Numerics;
+using Mpq.Planning.Parallel;
+
+namespace Mpq.Planning.Mppi;
+
+/// <summary>
+/// Infinite-horizon MPPI (DESIGN.md): sample N noisy action sequences around the nominal plan, roll
+/// the model H − 1 steps, score with discounted running cost, control cost and a terminal cost,
+/// weight by softmax(−S/λ) and move the plan by α · Σ w ε. Returns the free energy
+/// V = −λ (logsumexp(−S/λ) − log N).
+/// </summary>
+/// <remarks>
+/// All buffers are sized by <see cref="Configure"/>; a planning call allocates nothing. Rollouts
+/// run on a <see cref="WorkerPool"/>, one rollout context per worker; noise comes from a stream
+/// per (seed, call, sample), so results do not depend on the thread count.
+/// Sampled actions are clipped to the limits; the nominal plan is clipped after each update.
+/// </remarks>
+public sealed class MppiPlanner : IParallelWork, IDisposable
+{
+    private readonly IDynamicsModel _dynamics;
+    private readonly IRunningCost _cost;
+    private readonly WorkerPool _pool;
+    private readonly double[] _low;
+    private readonly double[] _high;
+    private readonly IRolloutContext[] _contexts;
+    private readonly double[][] _observation;
+    private readonly double[][] _action;
+    private readonly double[] _state;
+    private readonly int _m;
+    private ITerminalCost? _terminal;
+    private MppiSettings _settings = new();
+
+    private double[] _plan = [];
+    private double[] _noise = [];
+    private double[] _costs = [];
+    private double[] _weights = [];
+    private double[] _std = [];
+    private double[] _inverseVariance = [];
+    private float[] _terminalObservations = [];
+    private float[] _terminalActions = [];
+    private float[] _terminalValues = [];
+    private ulong _call;
+
+    public MppiPlanner(IDynamicsModel dynamics, IRunningCost cost, ReadOnlySpan<double> actionLow, ReadOnlySpan<double> actionHigh,
+        MppiSettings settings, WorkerPool pool, ITerminalCost? terminalCost = null)
+    {
+        _dynamics = dynamics;
+        _cost = cost;
+        _pool = pool;
+        _m = dynamics.ActionSize;
+        if (actionLow.Length != _m || actionHigh.Length != _m)
+        {
+            throw new ArgumentException($"action limits need {_m} entries each");
+        }
+        _low = actionLow.ToArray();
+        _high = actionHigh.ToArray();
+        _state = new double[dynamics.StateSize];
+        _contexts = new IRolloutContext[pool.Threads];
+        _observation = new double[pool.Threads][];
+        _action = new double[pool.Threads][];
+        for (var w = 0; w < pool.Threads; w++)
+        {
+            _contexts[w] = dynamics.CreateContext();
+            _observation[w] = new double[dynamics.ObservationSize];
+            _action[w] = new double[_m];
+        }
+        _terminal = terminalCost;
+        Configure(settings);
+    }
+
+    /// <summary>Current settings.</summary>
+    public MppiSettings Settings => _settings;
+
+    /// <summary>The nominal plan, H × m, row-major.</summary>
+    public ReadOnlySpan<double> Plan => _plan;
+
+    /// <summary>Time spent in rollouts (including the noise draws) per iteration, ms.</summary>
+    public LatencyRecorder RolloutTimes { get; } = new();
+
+    /// <summary>Time spent in the batched terminal cost per iteration, ms.</summary>
+    public LatencyRecorder TerminalTimes { get; } = new();
+
+    /// <summary>Time spent weighting and updating the plan per iteration, ms.</summary>
+    public LatencyRecorder UpdateTimes { get; } = new();
+
+    /// <summary>Costs S of the last iteration's samples (after the terminal cost).</summary>
+    public ReadOnlySpan<double> SampleCosts => _costs;
+
+    /// <summary>The terminal cost in use, or null for the running cost.</summary>
+    public ITerminalCost? TerminalCost => _terminal;
+
+    /// <summary>
+    /// Applies new settings and re-sizes buffers. Call between planning steps only.
+    /// The plan is kept where the horizon allows (truncated or zero-extended).
+    /// </summary>
+    public void Configure(MppiSettings settings)
+    {
+        settings.Validate(_m);
+        var oldPlan = _plan;
+        var h = settings.Horizon;
+        var n = settings.Samples;
+        _plan = new double[h * _m];
+        oldPlan.AsSpan(0, Math.Min(oldPlan.Length, _plan.Length)).CopyTo(_plan);
+        ClampPlan();
+        _noise = new double[n * h * _m];
+        _costs = new double[n];
+        _weights = new double[n];
+        _std = new double[_m];
+        _inverseVariance = new double[_m];
+        for (var d = 0; d < _m; d++)
+        {
+            _std[d] = settings.Std(d);
+            _inverseVariance[d] = 1.0 / (_std[d] * _std[d]);
+        }
+        _settings = settings;
+        BindTerminal(_terminal);
+    }
+
+    /// <summary>Sets (or removes, with null) the terminal cost. Call between planning steps only.</summary>
+    public void SetTerminalCost(ITerminalCost? terminal)
+    {
+        if (terminal is not null && (terminal.ObservationSize != _dynamics.ObservationSize || terminal.ActionSize != _m))
+        {
+            throw new ArgumentException(
+                $"terminal cost expects observation {terminal.ObservationSize} and action {terminal.ActionSize}, the model has {_dynamics.ObservationSize} and {_m}");
+        }
+        BindTerminal(terminal);
+    }
+
+    /// <summary>Zeroes the nominal plan.</summary>
+    public void ResetPlan() => Array.Clear(_plan);
+
+    /// <summary>
+    /// One online control step: <see cref="MppiSettings.Iterations"/> iterations from
+    /// <paramref name="state"/>, writes the first action of the plan, shifts the plan.
+    /// </summary>
+    /// <returns>The free energy of the last iteration's samples.</returns>
+    public double Step(ReadOnlySpan<double> state, Span<double> action)
+    {
+        var value = Optimize(state, _settings.Iterations);
+        _plan.AsSpan(0, _m).CopyTo(action);
+        Shift();
+        return value;
+    }
+
+    /// <summary>Runs <paramref name="iterations"/> sample-and-update iterations from <paramref name="state"/>.</summary>
+    /// <returns>The free energy of the last iteration's samples (before its update).</returns>
+    /// <exception cref="ArgumentException">The state has the wrong length or a non-finite entry.</exception>
+    public double Optimize(ReadOnlySpan<double> state, int iterations)
+    {
+        LoadState(state);
+        var value = double.PositiveInfinity;
+        for (var k = 0; k < iterations; k++)
+        {
+            value = Iterate(update: true);
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// The H-step free energy used as a Q target: reset the plan, run <paramref name="iterations"/>
+    /// iterations, then score one more batch around the improved plan.
+    /// </summary>
+    public double EstimateValue(ReadOnlySpan<double> state, int iterations)
+    {
+        LoadState(state);
+        ResetPlan();
+        for (var k = 0; k < iterations; k++)
+        {
+            Iterate(update: true);
+        }
+        return Iterate(update: false);
+    }
+
+    /// <summary>Moves the plan one step earlier and fills the tail.</summary>
+    public void Shift()
+    {
+        var h = _settings.Horizon;
+        if (h > 1)
+        {
+            _plan.AsSpan(_m).CopyTo(_plan);
+        }
+        if (_settings.Tail == TailMode.Zero || h == 1)
+        {
+            var tail = _plan.AsSpan((h - 1) * _m, _m);
+            tail.Clear();
+            ClampSpan(tail);
+        }
+    }
+
+    private void LoadState(ReadOnlySpan<double> state)
+    {
+        if (state.Length != _state.Length)
+        {
+            throw new ArgumentException($"state has length {state.Length}, the model's state size is {_state.Length}", nameof(state));
+        }
+        foreach (var v in state)
+        {
+            if (!double.IsFinite(v))
+            {
+                throw new ArgumentException("state contains NaN or infinity", nameof(state));
+            }
+        }
+        state.CopyTo(_state);
+    }
+
+    private double Iterate(bool update)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        _call++;
+        _pool.Run(this);
+        var t1 = Stopwatch.GetTimestamp();
+        RolloutTimes.Record(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+
+        var n = _settings.Samples;
+        if (_terminal is not null)
+        {
+            _terminal.Evaluate(n);
+            var discount = Math.Pow(_settings.Gamma, _settings.Horizon - 1);
+            for (var i = 0; i < n; i++)
+            {
+                _costs[i] += discount * _terminalValues[i];
+            }
+        }
+        var t2 = Stopwatch.GetTimestamp();
+        TerminalTimes.Record(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+
+        var value = Weigh();
+        if (update && double.IsFinite(value))
+        {
+            UpdatePlan();
+        }
+        UpdateTimes.RecordSince(t2);
+        return value;
+    }
+
+    /// <summary>Softmax weights with log-sum-exp; returns the free energy (or +∞ if no sample is finite).</summary>
+    private double Weigh()
+    {
+        var n = _settings.Samples;
+        var lambda = _settings.Lambda;
+        var min = double.PositiveInfinity;
+        for (var i = 0; i < n; i++)
+        {
+            if (!double.IsFinite(_costs[i]))
+            {
+                _costs[i] = double.PositiveInfinity; // a diverged rollout gets weight zero
+            }
+            else if (_costs[i] < min)
+            {
+                min = _costs[i];
+            }
+        }
+        if (!double.IsFinite(min))
+        {
+            Array.Clear(_weights);
+            return double.PositiveInfinity;
+        }
+        var sum = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var w = Math.Exp(-(_costs[i] - min) / lambda);
+            _weights[i] = w;
+            sum += w;
+        }
+        var inv = 1.0 / sum;
+        for (var i = 0; i < n; i++)
+        {
+            _weights[i] *= inv;
+        }
+        // V = −λ (logsumexp(−S/λ) − log N), with logsumexp(−S/λ) = −min/λ + log Σ exp(−(S − min)/λ)
+        return min - lambda * Math.Log(sum) + lambda * Math.Log(n);
+    }
+
+    private void UpdatePlan()
+    {
+        var n = _settings.Samples;
+        var width = _plan.Length;
+        var alpha = _settings.StepSize;
+        for (var i = 0; i < n; i++)
+        {
+            var w = _weights[i];
+            if (w == 0)
+            {
+                continue;
+            }
+            var scale = alpha * w;
+            var eps = _noise.AsSpan(i * width, width);
+            for (var j = 0; j < width; j++)
+            {
+                _plan[j] += scale * eps[j];
+            }
+        }
+        ClampPlan();
+    }
+
+    /// <inheritdoc />
+    void IParallelWork.Execute(int worker, int workers)
+    {
+        var (start, end) = WorkerPool.Share(_settings.Samples, worker, workers);
+        var context = _contexts[worker];
+        var observation = _observation[worker];
+        var action = _action[worker];
+        for (var i = start; i < end; i++)
+        {
+            _costs[i] = Rollout(i, context, observation, action);
+        }
+    }
+
+    private double Rollout(int sample, IRolloutContext context, Span<double> observation, Span<double> action)
+    {
+        var s = _settings;
+        var h = s.Horizon;
+        var m = _m;
+        var lambda = s.Lambda;
+        var gamma = s.Gamma;
+        var filter = s.NoiseFilter;
+        var rng = SplitMix64.ForStream(s.Seed, _call, (ulong)sample);
+        var noise = _noise.AsSpan(sample * h * m, h * m);
+        context.SetState(_state);
+        var total = 0.0;
+        var discount = 1.0;
+        for (var t = 0; t < h; t++)
+        {
+            var controlCost = 0.0;
+            for (var d = 0; d < m; d++)
+            {
+                var e = rng.NextGaussian() * _std[d];
+                if (filter is not null)
+                {
+                    e *= filter[0];
+                    if (t >= 1)
+                    {
+                        e += filter[1] * noise[(t - 1) * m + d];
+                    }
+                    if (t >= 2)
+                    {
+                        e += filter[2] * noise[(t - 2) * m + d];
+                    }
+                }
+                noise[t * m + d] = e;
+                var u = _plan[t * m + d];
+                action[d] = Math.Clamp(u + e, _low[d], _high[d]);
+                controlCost += u * _inverseVariance[d] * e;
+            }
+            context.Observe(observation);
+            if (t < h - 1)
+            {
+                total += discount * (_cost.Cost(observation, action) + lambda * controlCost);
+                context.Step(action);
+                discount *= gamma;
+            }
+            else if (_terminal is not null)
+            {
+                var o = _terminalObservations.AsSpan(sample * observation.Length, observation.Length);
+                for (var j = 0; j < observation.Length; j++)
+                {
+                    o[j] = (float)observation[j];
+                }
+                var a = _terminalActions.AsSpan(sample * m, m);
+                for (var d = 0; d < m; d++)
+                {
+                    a[d] = (float)action[d];
+                }
+            }
+            else
+            {
+                total += discount * _cost.Cost(observation, action);
+            }
+        }
+        return total;
+    }
+
+    private void BindTerminal(ITerminalCost? terminal)
+    {
+        _terminal = terminal;
+        if (terminal is null)
+        {
+            return;
+        }
+        var n = _settings.Samples;
+        if (_terminalValues.Length != n || _terminalObservations.Length != n * _dynamics.ObservationSize)
+        {
+            _terminalObservations = GC.AllocateArray<float>(n * _dynamics.ObservationSize, pinned: true);
+            _terminalActions = GC.AllocateArray<float>(n * _m, pinned: true);
+            _terminalValues = GC.AllocateArray<float>(n, pinned: true);
+        }
+        terminal.Bind(_terminalObservations, _terminalActions, _terminalValues, n);
+    }
+
+    private void ClampPlan() => ClampSpan(_plan);
+
+    private void ClampSpan(Span<double> plan)
+    {
+        for (var j = 0; j < plan.Length; j++)
+        {
+            var d = j % _m;
+            plan[j] = Math.Clamp(plan[j], _low[d], _high[d]);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _contexts)
+        {
+            c.Dispose();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+namespace Mpq.Planning.Mppi;
+
+/// <summary>What fills the last slot of the plan after it is shifted.</summary>
+public enum TailMode
+{
+    /// <summary>Zero action (the authors' choice).</summary>
+    Zero,
+
+    /// <summary>Repeat the previous last action.</summary>
+    Repeat,
+}
+
+/// <summary>Settings of the infinite-horizon MPPI planner (DESIGN.md, "The algorithm").</summary>
+public sealed record MppiSettings
+{
+    /// <summary>N: sampled action sequences per iteration.</summary>
+    public int Samples { get; init; } = 256;
+
+    /// <summary>H: actions per sequence; H − 1 model steps; H = 1 is pure soft-Q action selection.</summary>
+    public int Horizon { get; init; } = 32;
+
+    /// <summary>λ: temperature of the softmax and weight of the control cost.</summary>
+    public double Lambda { get; init; } = 0.1;
+
+    /// <summary>Standard deviation of the exploration noise (Σ = diag(std²)), one per action or one for all.</summary>
+    public double[] NoiseStd { get; init; } = [1.0];
+
+    /// <summary>α: step size of the plan update.</summary>
+    public double StepSize { get; init; } = 1.0;
+
+    /// <summary>γ: discount.</summary>
+    public double Gamma { get; init; } = 1.0;
+
+    /// <summary>K: iterations per call (the online controller uses 1).</summary>
+    public int Iterations { get; init; } = 1;
+
+    /// <summary>How the plan's tail is filled after a shift.</summary>
+    public TailMode Tail { get; init; } = TailMode.Zero;
+
+    /// <summary>
+    /// Optional time-correlated noise: ε_t = c0 · raw_t + c1 · ε_{t−1} + c2 · ε_{t−2}. Null for white noise.
+    /// </summary>
+    public double[]? NoiseFilter { get; init; }
+
+    /// <summary>Seed of the noise streams.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> with a readable message for any bad value.</summary>
+    public void Validate(int actionSize)
+    {
+        Require(Samples >= 1, nameof(Samples), Samples, "samples must be at least 1");
+        Require(Samples <= 1 << 20, nameof(Samples), Samples, "samples must be at most 1048576");
+        Require(Horizon >= 1, nameof(Horizon), Horizon, "horizon must be at least 1");
+        Require(Horizon <= 4096, nameof(Horizon), Horizon, "horizon must be at most 4096");
+        Require(double.IsFinite(Lambda) && Lambda > 0, nameof(Lambda), Lambda, "lambda must be a positive finite number");
+        Require(double.IsFinite(StepSize) && StepSize > 0 && StepSize <= 1, nameof(StepSize), StepSize, "step size (alpha) must be in (0, 1]");
+        Require(double.IsFinite(Gamma) && Gamma > 0 && Gamma <= 1, nameof(Gamma), Gamma, "gamma must be in (0, 1]");
+        Require(Iterations >= 1, nameof(Iterations), Iterations, "iterations must be at least 1");
+        Require(NoiseStd is not null && (NoiseStd.Length == 1 || NoiseStd.Length == actionSize), nameof(NoiseStd), NoiseStd?.Length ?? 0, $"noise std needs 1 or {actionSize} entries");
+        foreach (var s in NoiseStd!)
+        {
+            Require(double.IsFinite(s) && s > 0, nameof(NoiseStd), s, "noise std must be a positive finite number");
+        }
+        if (NoiseFilter is not null)
+        {
+            Require(NoiseFilter.Length == 3, nameof(NoiseFilter), NoiseFilter.Length, "noise filter needs 3 coefficients (c0, c1, c2)");
+            foreach (var c in NoiseFilter)
+            {
+                Require(double.IsFinite(c), nameof(NoiseFilter), c, "noise filter coefficients must be finite");
+            }
+        }
+    }
+
+    /// <summary>Noise standard deviation of action entry <paramref name="d"/>.</summary>
+    public double Std(int d) => NoiseStd.Length == 1 ? NoiseStd[0] : NoiseStd[d];
+
+    private static void Require(bool ok, string name, object value, string message)
+    {
+        if (!ok)
+        {
+            throw new ArgumentOutOfRangeException($"{message} (got {value})", innerException: null) { Data = { ["setting"] = name } };
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using Mpq.MuJoCo;
+using Mpq.Planning.Mppi;
+using Mpq.Planning.Numerics;
+
+namespace Mpq.Planning.Tasks;
+
+/// <summary>
+/// A control problem: its MuJoCo model, one-step cost, success test, timing, action limits and the
+/// parameters the true system knows exactly and the controller only through a biased distribution.
+/// </summary>
+/// <remarks>A task knows nothing of the optimiser. Costs are minimised.</remarks>
+public interface ITask : IRunningCost
+{
+    /// <summary>CLI name, e.g. <c>pendulum</c>.</summary>
+    string Name { get; }
+
+    /// <summary>MJCF of the model at the true parameters.</summary>
+    string ModelXml { get; }
+
+    /// <summary>Control period in seconds (one action per period).</summary>
+    double ControlPeriod { get; }
+
+    /// <summary>Control steps in one episode.</summary>
+    int EpisodeSteps { get; }
+
+    /// <summary>Length of the observation vector.</summary>
+    int ObservationSize { get; }
+
+    /// <summary>Names of the observation entries, in order (written into Q files and logs).</summary>
+    IReadOnlyList<string> ObservationLayout { get; }
+
+    /// <summary>Number of actuators.</summary>
+    int ActionSize { get; }
+
+    /// <summary>Lower action limits (length <see cref="ActionSize"/>).</summary>
+    ReadOnlySpan<double> ActionLow { get; }
+
+    /// <summary>Upper action limits (length <see cref="ActionSize"/>).</summary>
+    ReadOnlySpan<double> ActionHigh { get; }
+
+    /// <summary>Physical parameters with their true values and biased priors.</summary>
+    IReadOnlyList<TaskParameter> Parameters { get; }
+
+    /// <summary>Consecutive final steps that must all succeed (0: success at any step suffices).</summary>
+    int SuccessWindow { get; }
+
+    /// <summary>Planner settings that work for this task (the CLI's defaults).</summary>
+    MppiDefaults PlannerDefaults { get; }
+
+    /// <summary>Writes the observation of the current state of <paramref name="data"/>.</summary>
+    void Observe(MjData data, Span<double> observation);
+
+    /// <summary>Whether the state behind <paramref name="observation"/> counts as success.</summary>
+    bool IsSuccess(ReadOnlySpan<double> observation);
+
+    /// <summary>Puts <paramref name="data"/> into a random initial state of an episode.</summary>
+    void SampleInitialState(MjData data, ref SplitMix64 rng);
+}
+
+/// <summary>Default MPPI settings a task suggests; the CLI overrides any of them.</summary>
+public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma);

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Mpq.Controller.Tests;
+
+/// <summary>The controller executable as a user runs it: exit codes, one-line errors, JSON shape.</summary>
+[TestFixture]
+public class ControllerCliTests
+{
+    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "controller.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"controller {string.Join(' ', args)} did not finish in 120 s");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Test]
+    public void Sim_Json_HasDocumentedKeys()
+    {
+        var (code, stdout, stderr) = Run("sim", "--task", "pendulum", "--horizon", "8", "--samples", "32", "--episodes", "2", "--json");
+        Assert.That(code, Is.Zero, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.That(root.GetProperty("episodes").GetArrayLength(), Is.EqualTo(2));
+        Assert.That(root.GetProperty("episodes")[0].TryGetProperty("cost", out _), Is.True);
+        Assert.That(root.GetProperty("episodes")[0].TryGetProperty("success", out _), Is.True);
+        Assert.That(root.GetProperty("success_rate").GetDouble(), Is.InRange(0.0, 1.0));
+        Assert.That(root.GetProperty("mean_cost").GetDouble(), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void Bench_Json_HasDocumentedKeys()
+    {
+        var (code, stdout, stderr) = Run("bench", "--horizon", "4", "--samples", "16", "--threads", "2", "--steps", "20", "--warmup", "5", "--json");
+        Assert.That(code, Is.Zero, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        foreach (var key in new[] { "step_ms_p50", "step_ms_p99", "floor_ms_p50", "ratio_p50", "physics_steps_per_control" })
+        {
+            Assert.That(doc.RootElement.TryGetProperty(key, out _), Is.True, key);
+        }
+    }
+
+    [TestCase("--samples", "0", "samples must be at least 1")]
+    [TestCase("--horizon", "-3", "horizon must be at least 1")]
+    [TestCase("--lambda", "0", "lambda must be a positive finite number")]
+    [TestCase("--lambda", "NaN", "lambda must be a positive finite number")]
+    [TestCase("--task", "cartpole", "unknown task 'cartpole'")]
+    [TestCase("--init", "nan,0", "NaN or infinity")]
+    [TestCase("--init", "1,2,3", "--init needs 2 numbers")]
+    public void Sim_BadInput_OneLineErrorAndNonZeroExit(string option, string value, string message)
+    {
+        var args = new List<string> { "sim", "--episodes", "1" };
+        foreach (var (o, v) in new[] { ("--samples", "8"), ("--horizon", "4") })
+        {
+            if (o != option)
+            {
+                args.AddRange([o, v]);
+            }
+        }
+        args.AddRange([option, value]);
+        var (code, stdout, stderr) = Run([.. args]);
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(stderr, Does.Contain(message));
+        Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), "one line, no stack trace");
+        Assert.That(stdout, Is.Empty);
+    }
+}

@@ -1,0 +1,207 @@
+using Mpq.Planning.Dynamics;
+using Mpq.Planning.Mppi;
+using Mpq.Planning.Parallel;
+using Mpq.Planning.Tasks;
+
+namespace Mpq.Controller.Tests;
+
+[TestFixture]
+public class MppiPlannerTests
+{
+    private static readonly double[] Low = [-2];
+    private static readonly double[] High = [2];
+
+    private static MppiPlanner Create(IDynamicsModel dynamics, IRunningCost cost, MppiSettings settings, WorkerPool pool, ITerminalCost? terminal = null) =>
+        new(dynamics, cost, Low, High, settings, pool, terminal);
+
+    [Test]
+    public void Optimize_ReturnsFreeEnergyOfSampleCosts()
+    {
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 64, Horizon = 5, Lambda = 0.7, NoiseStd = [0.5] };
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 1), settings, pool);
+        var value = planner.Optimize([0.3], 1);
+        var costs = planner.SampleCosts.ToArray();
+        var expected = -0.7 * Math.Log(costs.Select(s => Math.Exp(-s / 0.7)).Average());
+        Assert.That(value, Is.EqualTo(expected).Within(1e-9));
+    }
+
+    [Test]
+    public void Optimize_ManyIterations_ConvergesTowardTheMinimiser()
+    {
+        using var pool = new WorkerPool(2);
+        // H = 1: S = c(s, a0) only, minimised at a0 = 0.8.
+        var settings = new MppiSettings { Samples = 256, Horizon = 1, Lambda = 0.01, NoiseStd = [0.5], StepSize = 0.5 };
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 100, preferred: 0.8, actionWeight: 1), settings, pool);
+        planner.Optimize([0.0], 40);
+        Assert.That(planner.Plan[0], Is.EqualTo(0.8).Within(0.05));
+    }
+
+    [Test]
+    public void Optimize_HorizonOne_NeverStepsTheModel()
+    {
+        using var pool = new WorkerPool(1);
+        var dynamics = new IntegratorDynamics();
+        var terminal = new QuadraticTerminal(preferred: 0.5);
+        using var planner = Create(dynamics, new QuadraticCost(), new MppiSettings { Samples = 32, Horizon = 1 }, pool, terminal);
+        planner.Optimize([0.0], 3);
+        Assert.That(dynamics.StepCalls, Is.Zero);
+        Assert.That(terminal.Calls, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Optimize_RollsHorizonMinusOneSteps()
+    {
+        using var pool = new WorkerPool(2);
+        var dynamics = new IntegratorDynamics();
+        using var planner = Create(dynamics, new QuadraticCost(), new MppiSettings { Samples = 10, Horizon = 6 }, pool);
+        planner.Optimize([0.0], 1);
+        Assert.That(dynamics.StepCalls, Is.EqualTo(10 * 5));
+    }
+
+    [Test]
+    public void Optimize_TerminalCost_PullsFirstActionWhenHorizonIsOne()
+    {
+        using var pool = new WorkerPool(1);
+        var terminal = new QuadraticTerminal(preferred: -1.2, scale: 10);
+        var settings = new MppiSettings { Samples = 256, Horizon = 1, Lambda = 0.05, NoiseStd = [0.6], StepSize = 0.5 };
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(), settings, pool, terminal);
+        planner.Optimize([0.0], 40);
+        Assert.That(planner.Plan[0], Is.EqualTo(-1.2).Within(0.05));
+    }
+
+    [Test]
+    public void Optimize_AddsDiscountedTerminalCost()
+    {
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 8, Horizon = 3, Gamma = 0.5, Lambda = 1, NoiseStd = [1] };
+        using var zero = Create(new IntegratorDynamics(), new QuadraticCost(), settings, pool, new QuadraticTerminal(0, scale: 0) { Offset = 0 });
+        using var five = Create(new IntegratorDynamics(), new QuadraticCost(), settings, pool, new QuadraticTerminal(0, scale: 0) { Offset = 5 });
+        zero.Optimize([0.5], 1);
+        five.Optimize([0.5], 1);
+        // Same noise (same seed and call), so S differs by exactly γ^(H−1) · 5 = 1.25.
+        var diffs = five.SampleCosts.ToArray().Zip(zero.SampleCosts.ToArray(), (a, b) => a - b);
+        Assert.That(diffs, Has.All.EqualTo(1.25).Within(1e-6));
+    }
+
+    [Test]
+    public void Step_PlanStaysWithinActionLimits()
+    {
+        using var pool = new WorkerPool(2);
+        var settings = new MppiSettings { Samples = 64, Horizon = 8, NoiseStd = [5], Lambda = 0.01 };
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 1000), settings, pool);
+        var action = new double[1];
+        for (var i = 0; i < 20; i++)
+        {
+            planner.Step([0.0], action);
+            Assert.That(planner.Plan.ToArray(), Has.All.InRange(-2.0, 2.0));
+            Assert.That(action[0], Is.InRange(-2.0, 2.0));
+        }
+        Assert.That(planner.Plan[0], Is.EqualTo(2.0), "pushing toward a far target saturates the plan");
+    }
+
+    [Test]
+    public void Shift_MovesPlanAndZeroesTail()
+    {
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 64, Horizon = 4, NoiseStd = [1], Lambda = 0.1 };
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 5), settings, pool);
+        planner.Optimize([0.0], 3);
+        var before = planner.Plan.ToArray();
+        planner.Shift();
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { before[1], before[2], before[3], 0.0 }));
+    }
+
+    [Test]
+    public void Optimize_SameSeed_SameResultOnAnyThreadCount()
+    {
+        var settings = new MppiSettings { Samples = 100, Horizon = 6, Seed = 42 };
+        double[] Run(int threads)
+        {
+            using var pool = new WorkerPool(threads);
+            using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 1), settings, pool);
+            planner.Optimize([0.2], 3);
+            return planner.Plan.ToArray();
+        }
+        Assert.That(Run(2), Is.EqualTo(Run(1)));
+        Assert.That(Run(3), Is.EqualTo(Run(1)));
+    }
+
+    [Test]
+    public void Optimize_NonFiniteState_Throws()
+    {
+        using var pool = new WorkerPool(1);
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(), new MppiSettings(), pool);
+        var e = Assert.Throws<ArgumentException>(() => planner.Optimize([double.NaN], 1))!;
+        Assert.That(e.Message, Does.Contain("NaN"));
+    }
+
+    [TestCase(0, 8, 1.0, "samples")]
+    [TestCase(16, 0, 1.0, "horizon")]
+    [TestCase(16, 8, 0.0, "lambda")]
+    [TestCase(16, 8, -1.0, "lambda")]
+    [TestCase(16, 8, double.NaN, "lambda")]
+    public void Validate_BadSettings_ThrowsNamingTheSetting(int samples, int horizon, double lambda, string word)
+    {
+        var settings = new MppiSettings { Samples = samples, Horizon = horizon, Lambda = lambda };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => settings.Validate(1))!;
+        Assert.That(e.Message, Does.StartWith(word));
+    }
+
+    [Test]
+    public void Configure_ChangesSizesBetweenSteps_KeepsPlanPrefix()
+    {
+        using var pool = new WorkerPool(2);
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 3), new MppiSettings { Samples = 32, Horizon = 6 }, pool);
+        planner.Optimize([0.0], 2);
+        var before = planner.Plan.ToArray();
+        planner.Configure(planner.Settings with { Samples = 64, Horizon = 3 });
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(before[..3]));
+        Assert.DoesNotThrow(() => planner.Optimize([0.0], 1));
+        Assert.That(planner.SampleCosts.Length, Is.EqualTo(64));
+    }
+
+    [Test]
+    public void Step_Pendulum_AllocatesNothingAfterWarmup()
+    {
+        var task = new PendulumSwingup();
+        using var pool = new WorkerPool(1);
+        using var dynamics = new MuJoCoDynamics(task);
+        using var planner = new MppiPlanner(dynamics, task, task.ActionLow, task.ActionHigh, new MppiSettings { Samples = 64, Horizon = 8 }, pool);
+        var state = new[] { 2.0, 0.0 };
+        var action = new double[1];
+        for (var i = 0; i < 50; i++)
+        {
+            planner.Step(state, action);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 500; i++)
+        {
+            planner.Step(state, action);
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.Zero, "bytes allocated by 500 planning steps on the calling thread");
+    }
+
+    [Test]
+    public void Step_PendulumTwoThreads_AllocatesNothingOnAnyThread()
+    {
+        var task = new PendulumSwingup();
+        using var pool = new WorkerPool(2);
+        using var dynamics = new MuJoCoDynamics(task);
+        using var planner = new MppiPlanner(dynamics, task, task.ActionLow, task.ActionHigh, new MppiSettings { Samples = 64, Horizon = 8 }, pool);
+        var state = new[] { 2.0, 0.0 };
+        var action = new double[1];
+        for (var i = 0; i < 50; i++)
+        {
+            planner.Step(state, action);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread() + pool.WorkerAllocatedBytes();
+        for (var i = 0; i < 500; i++)
+        {
+            planner.Step(state, action);
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() + pool.WorkerAllocatedBytes() - before;
+        Assert.That(allocated, Is.Zero, "bytes allocated by 500 planning steps on the caller and the worker");
+    }
+}
