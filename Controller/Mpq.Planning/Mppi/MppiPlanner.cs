@@ -319,12 +319,9 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         var filter = s.NoiseFilter;
         var rng = SplitMix64.ForStream(s.Seed, _call, (ulong)sample);
         var noise = _noise.AsSpan(sample * h * m, h * m);
-        context.SetState(_state);
-        var total = 0.0;
-        var discount = 1.0;
+        // Draw the whole sequence's noise first: a tight arithmetic loop, apart from the native steps.
         for (var t = 0; t < h; t++)
         {
-            var controlCost = 0.0;
             for (var d = 0; d < m; d++)
             {
                 var e = rng.NextGaussian() * _std[d];
@@ -341,6 +338,17 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
                     }
                 }
                 noise[t * m + d] = e;
+            }
+        }
+        context.SetState(_state);
+        var total = 0.0;
+        var discount = 1.0;
+        for (var t = 0; t < h; t++)
+        {
+            var controlCost = 0.0;
+            for (var d = 0; d < m; d++)
+            {
+                var e = noise[t * m + d];
                 var u = _plan[t * m + d];
                 action[d] = Math.Clamp(u + e, _low[d], _high[d]);
                 controlCost += u * _inverseVariance[d] * e;

@@ -35,7 +35,7 @@ public struct SplitMix64
     /// <summary>Uniform in [low, high).</summary>
     public double Uniform(double low, double high) => low + (high - low) * NextDouble();
 
-    /// <summary>Standard normal (Box-Muller; the second value of each pair is kept for the next call).</summary>
+    /// <summary>Standard normal (Marsaglia's polar method; the second value of each pair is kept for the next call).</summary>
     public double NextGaussian()
     {
         if (_hasSpare)
@@ -43,18 +43,18 @@ public struct SplitMix64
             _hasSpare = false;
             return _spare;
         }
-        double u1;
+        double u, v, s;
         do
         {
-            u1 = NextDouble();
+            u = 2 * NextDouble() - 1;
+            v = 2 * NextDouble() - 1;
+            s = u * u + v * v;
         }
-        while (u1 <= double.Epsilon);
-        var u2 = NextDouble();
-        var r = Math.Sqrt(-2.0 * Math.Log(u1));
-        var (s, c) = Math.SinCos(2.0 * Math.PI * u2);
-        _spare = r * s;
+        while (s >= 1 || s == 0);
+        var f = Math.Sqrt(-2.0 * Math.Log(s) / s);
+        _spare = v * f;
         _hasSpare = true;
-        return r * c;
+        return u * f;
     }
 
     private static ulong Mix(ulong z)
