@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Mpq.Planning.Tasks;
+using Mpq.Trainer;
+
+var tasks = new Command("tasks", "List the tasks with their true parameters and biased priors (the paper's Table 1).");
+tasks.SetAction(_ =>
+{
+    foreach (var name in TaskCatalog.Names)
+    {
+        Console.WriteLine(TaskTable.Format(TaskCatalog.Create(name)));
+    }
+    return 0;
+});
+var root = new RootCommand("MPQ trainer: learns the terminal soft Q from rig data (training commands arrive with issue 6).") { tasks };
+return root.Parse(args).Invoke();
