@@ -1,0 +1,21 @@
+namespace Mpq.Protocol.Console;
+
+/// <summary>What the console's verbs act on (the Firmware implements it). Each action returns its reply line.</summary>
+public interface IConsoleTarget
+{
+    /// <summary>Multi-line status: arm state, faults, link health, loop timing.</summary>
+    string Status();
+
+    string Arm();
+
+    string Disarm();
+
+    string EStop();
+
+    string ClearFaults();
+
+    string SetStreaming(bool on);
+
+    /// <summary>Called after the <c>binary</c> reply was sent: the port switches to binary mode.</summary>
+    void EnterBinary();
+}

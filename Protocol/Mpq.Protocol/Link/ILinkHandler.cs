@@ -1,0 +1,16 @@
+using Mpq.Protocol.Messages;
+
+namespace Mpq.Protocol.Link;
+
+/// <summary>Receives what a <see cref="LinkDemultiplexer"/> routes; exactly one of the two handlers answers in each mode.</summary>
+public interface ILinkHandler
+{
+    /// <summary>A decoded frame (binary mode; the instance is reused, copy what you keep).</summary>
+    void OnMessage(Message message, ushort sequence);
+
+    /// <summary>A complete text line typed at a terminal (console mode only).</summary>
+    void OnTextLine(string line);
+
+    /// <summary>The port changed mode; <paramref name="reason"/> says why (for logs and the console).</summary>
+    void OnModeChanged(PortMode mode, string reason);
+}

@@ -1,0 +1,160 @@
+using Mpq.Protocol.Framing;
+using Mpq.Protocol.Messages;
+
+namespace Mpq.Protocol.Link;
+
+/// <summary>
+/// Splits the bytes of one serial port into binary frames and console text lines, and applies the
+/// port's mode rule (Protocol/README.md, "One port, two users").
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>Frames are <c>0x00 COBS 0x00</c>; text never contains 0x00. Every byte goes to both the
+/// frame decoder and a line scanner; a line is text only if every byte since the last 0x00, CR or
+/// LF is printable ASCII or tab.</item>
+/// <item>Console mode (the start state): lines go to <see cref="ILinkHandler.OnTextLine"/>; a valid
+/// Hello frame switches to binary mode and is delivered; any other frame is ignored and counted.</item>
+/// <item>Binary mode: frames go to <see cref="ILinkHandler.OnMessage"/>; the text line
+/// <c>console</c> switches back to console mode; any other line is ignored and counted.</item>
+/// <item>The owner switches to console mode when the link is lost (<see cref="SwitchTo"/>), and to
+/// binary mode after the console's <c>binary</c> command.</item>
+/// </list>
+/// So in each mode exactly one handler answers, and a person can always get the prompt back.
+/// </remarks>
+public sealed class LinkDemultiplexer
+{
+    /// <summary>The text line that returns a port in binary mode to the console.</summary>
+    public const string EscapeLine = "console";
+
+    private readonly byte[] _line = new byte[256];
+    private int _lineLength;
+    private bool _lineIsText = true;
+    private bool _lastWasCr;
+
+    public LinkDemultiplexer(PortMode initial = PortMode.Console, FrameDecoder? decoder = null)
+    {
+        Mode = initial;
+        Decoder = decoder ?? new FrameDecoder();
+    }
+
+    public PortMode Mode { get; private set; }
+    public FrameDecoder Decoder { get; }
+
+    /// <summary>Frames other than Hello that arrived in console mode.</summary>
+    public long IgnoredFrames { get; private set; }
+
+    /// <summary>Non-empty text lines other than the escape that arrived in binary mode.</summary>
+    public long IgnoredLines { get; private set; }
+
+    /// <summary>Routes received bytes.</summary>
+    public void Feed(ReadOnlySpan<byte> bytes, ILinkHandler handler)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var b = bytes[i];
+            ScanText(b, handler);
+            var one = bytes.Slice(i, 1);
+            if (Decoder.TryDecode(ref one, out var message))
+            {
+                Route(message, handler);
+            }
+        }
+    }
+
+    /// <summary>Changes mode (e.g. to console when the link is lost) and tells the handler.</summary>
+    public void SwitchTo(PortMode mode, string reason, ILinkHandler handler)
+    {
+        if (Mode == mode)
+        {
+            return;
+        }
+        Mode = mode;
+        if (mode == PortMode.Binary)
+        {
+            Decoder.ResetSequence();
+        }
+        handler.OnModeChanged(mode, reason);
+    }
+
+    private void Route(Message message, ILinkHandler handler)
+    {
+        if (Mode == PortMode.Console)
+        {
+            if (message.Type != MessageType.Hello)
+            {
+                IgnoredFrames++;
+                return;
+            }
+            Mode = PortMode.Binary;
+            handler.OnModeChanged(PortMode.Binary, "Hello received");
+        }
+        handler.OnMessage(message, Decoder.LastSequence);
+    }
+
+    private void ScanText(byte b, ILinkHandler handler)
+    {
+        var wasCr = _lastWasCr;
+        _lastWasCr = b == (byte)'\r';
+        switch (b)
+        {
+            case Frame.Delimiter:
+                ResetLine();
+                return;
+            case (byte)'\n' when wasCr:
+                return; // CR LF is one line end
+            case (byte)'\r' or (byte)'\n':
+                CompleteLine(handler);
+                return;
+            case 0x08 or 0x7F:
+                if (_lineLength > 0)
+                {
+                    _lineLength--;
+                }
+                return;
+        }
+        if (b is < 0x20 and not (byte)'\t' or > 0x7E)
+        {
+            _lineIsText = false;
+        }
+        if (_lineLength < _line.Length)
+        {
+            _line[_lineLength++] = b;
+        }
+        else
+        {
+            _lineIsText = false; // longer than any command: not a person's line
+        }
+    }
+
+    private void CompleteLine(ILinkHandler handler)
+    {
+        var text = _lineIsText;
+        var line = _line.AsSpan(0, _lineLength).Trim((byte)' ').Trim((byte)'\t');
+        var isEscape = text && line.Length == EscapeLine.Length && System.Text.Ascii.EqualsIgnoreCase(line, EscapeLine);
+        var length = _lineLength;
+        ResetLine();
+        if (!text)
+        {
+            return;
+        }
+        if (Mode == PortMode.Binary)
+        {
+            if (isEscape)
+            {
+                SwitchTo(PortMode.Console, "'console' typed", handler);
+            }
+            else if (length > 0)
+            {
+                IgnoredLines++;
+            }
+            return;
+        }
+        handler.OnTextLine(System.Text.Encoding.ASCII.GetString(line));
+    }
+
+    private void ResetLine()
+    {
+        _lineLength = 0;
+        _lineIsText = true;
+    }
+}
