@@ -1,3 +1,5 @@
+using Mpq.Protocol.Serial;
+
 namespace Mpq.HilTests;
 
 /// <summary>The HIL environment itself: a socat pty pair carries bytes both ways and leaves nothing behind.</summary>
@@ -8,7 +10,7 @@ public class PtyPairTests
     [Test]
     public void Create_BytesCrossBothWays()
     {
-        using var pair = SocatPtyPair.Create();
+        using var pair = SocatPair.Create();
         using var a = new FileStream(pair.PathA, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
         using var b = new FileStream(pair.PathB, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
         byte[] payload = [0x00, 0x01, 0x7f, 0x80, 0xff, (byte)'\n', (byte)'\r', 0x11, 0x13];
@@ -24,7 +26,7 @@ public class PtyPairTests
     public void Dispose_RemovesTheLinks()
     {
         string a;
-        using (var pair = SocatPtyPair.Create())
+        using (var pair = SocatPair.Create())
         {
             a = pair.PathA;
             Assert.That(File.Exists(a), Is.True);

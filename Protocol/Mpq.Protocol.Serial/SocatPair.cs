@@ -1,17 +1,18 @@
 using System.Diagnostics;
 
-namespace Mpq.HilTests;
+namespace Mpq.Protocol.Serial;
 
 /// <summary>
-/// A pair of linked pseudo-terminals made by socat: bytes written to one end come out of the other
-/// through the kernel tty layer, as over a null-modem cable.
+/// Two linked pseudo-terminals made by socat: bytes written to one end come out of the other through
+/// the kernel tty layer, like a null-modem cable. For tests, benchmarks and running the Controller
+/// against the virtual rig on one machine.
 /// </summary>
-public sealed class SocatPtyPair : IDisposable
+public sealed class SocatPair : IDisposable
 {
     private readonly Process _socat;
     private readonly string _dir;
 
-    private SocatPtyPair(Process socat, string dir, string a, string b)
+    private SocatPair(Process socat, string dir, string a, string b)
     {
         _socat = socat;
         _dir = dir;
@@ -22,13 +23,16 @@ public sealed class SocatPtyPair : IDisposable
     public string PathA { get; }
     public string PathB { get; }
 
+    /// <summary>The socat process id (for tests that simulate a cable pull).</summary>
+    public int ProcessId => _socat.Id;
+
     /// <summary>Starts socat and waits until both ends exist.</summary>
     /// <exception cref="InvalidOperationException">socat is missing or did not create the pair in time.</exception>
-    public static SocatPtyPair Create(TimeSpan? timeout = null)
+    public static SocatPair Create(TimeSpan? timeout = null)
     {
         var dir = Directory.CreateTempSubdirectory("mpq-pty-").FullName;
-        var a = Path.Combine(dir, "a");
-        var b = Path.Combine(dir, "b");
+        var a = System.IO.Path.Combine(dir, "a");
+        var b = System.IO.Path.Combine(dir, "b");
         Process socat;
         try
         {
@@ -43,11 +47,11 @@ public sealed class SocatPtyPair : IDisposable
             Directory.Delete(dir, recursive: true);
             throw new InvalidOperationException("socat is not installed: run 'apt-get install socat' (./test.sh does it)", e);
         }
-        var deadline = Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         var limit = timeout ?? TimeSpan.FromSeconds(5);
         while (!(File.Exists(a) && File.Exists(b)))
         {
-            if (socat.HasExited || deadline.Elapsed > limit)
+            if (socat.HasExited || clock.Elapsed > limit)
             {
                 var error = socat.HasExited ? socat.StandardError.ReadToEnd() : "timed out";
                 Kill(socat);
@@ -56,7 +60,7 @@ public sealed class SocatPtyPair : IDisposable
             }
             Thread.Sleep(5);
         }
-        return new SocatPtyPair(socat, dir, a, b);
+        return new SocatPair(socat, dir, a, b);
     }
 
     public void Dispose()

@@ -1,0 +1,216 @@
+using System.Runtime.InteropServices;
+using Mpq.Protocol.Serial.Interop;
+
+namespace Mpq.Protocol.Serial;
+
+/// <summary>
+/// Low-latency transport: opens the tty with <c>open(2)</c>, sets raw mode through termios, reads with
+/// <c>poll(2)</c> + <c>read(2)</c> on a dedicated thread and writes with <c>write(2)</c>.
+/// </summary>
+/// <remarks>
+/// System.IO.Ports' stream on Linux reads through a polling loop that adds 1–2 ms per read; this
+/// transport hands bytes over as soon as the kernel has them. Linux only.
+/// </remarks>
+public sealed unsafe class TtyTransport : ISerialTransport
+{
+    private readonly Lock _writeLock = new();
+    private readonly byte[] _readBuffer = GC.AllocateArray<byte>(4096, pinned: true);
+    private int _fd;
+    private Thread? _reader;
+    private volatile bool _stopping;
+    private int _failed;
+    private long _bytesReceived;
+    private long _bytesSent;
+
+    private TtyTransport(string path, int fd)
+    {
+        Path = path;
+        _fd = fd;
+    }
+
+    public string Path { get; }
+    public string Kind => "tty";
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public event Action<string>? Failed;
+
+    /// <summary>Opens and configures a tty: raw 8N1, no flow control, the given baud (ignored by pseudo-terminals).</summary>
+    /// <exception cref="IOException">The device cannot be opened or is not a tty; the message says why.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The baud rate has no termios constant.</exception>
+    public static TtyTransport Open(string path, int baud = 115200)
+    {
+        var speed = LibC.SpeedConstant(baud);
+        if (speed == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(baud), baud, "unsupported baud rate (use a standard rate such as 115200, 460800, 921600 or 1000000)");
+        }
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("the direct tty transport is Linux-only; use the SerialPort transport");
+        }
+        var fd = LibC.open(path, LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open serial device '{path}': {LibC.Describe(Marshal.GetLastPInvokeError())}");
+        }
+        try
+        {
+            if (LibC.isatty(fd) != 1)
+            {
+                throw new IOException($"'{path}' is not a serial device (tty)");
+            }
+            var termios = stackalloc byte[256];
+            new Span<byte>(termios, 256).Clear();
+            Check(LibC.tcgetattr(fd, termios), path, "tcgetattr");
+            LibC.cfmakeraw(termios);
+            ref var cflag = ref *(uint*)(termios + LibC.TermiosCflag);
+            cflag |= LibC.CREAD | LibC.CLOCAL;
+            cflag &= ~LibC.CRTSCTS;
+            termios[LibC.TermiosCc + LibC.VMIN] = 0;
+            termios[LibC.TermiosCc + LibC.VTIME] = 0;
+            Check(LibC.cfsetispeed(termios, speed), path, "cfsetispeed");
+            Check(LibC.cfsetospeed(termios, speed), path, "cfsetospeed");
+            Check(LibC.tcsetattr(fd, LibC.TCSANOW, termios), path, "tcsetattr");
+            LibC.tcflush(fd, LibC.TCIOFLUSH);
+            return new TtyTransport(path, fd);
+        }
+        catch
+        {
+            LibC.close(fd);
+            throw;
+        }
+    }
+
+    public void Start(BytesReceived onReceive)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        if (_reader is not null)
+        {
+            throw new InvalidOperationException("transport already started");
+        }
+        _reader = new Thread(() => ReadLoop(onReceive)) { IsBackground = true, Name = $"tty-reader {Path}" };
+        _reader.Start();
+    }
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        lock (_writeLock)
+        {
+            if (_fd < 0 || Volatile.Read(ref _failed) != 0)
+            {
+                throw new IOException($"serial link '{Path}' is closed");
+            }
+            fixed (byte* p = data)
+            {
+                var offset = 0;
+                while (offset < data.Length)
+                {
+                    var n = LibC.write(_fd, p + offset, data.Length - offset);
+                    if (n > 0)
+                    {
+                        offset += (int)n;
+                        continue;
+                    }
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (n < 0 && (errno == LibC.EAGAIN || errno == LibC.EINTR))
+                    {
+                        var pfd = new LibC.PollFd { Fd = _fd, Events = LibC.POLLOUT };
+                        LibC.poll(&pfd, 1, 100);
+                        continue;
+                    }
+                    throw new IOException($"write to '{Path}' failed: {LibC.Describe(errno)}");
+                }
+            }
+            Interlocked.Add(ref _bytesSent, data.Length);
+        }
+    }
+
+    private void ReadLoop(BytesReceived onReceive)
+    {
+        fixed (byte* buffer = _readBuffer)
+        {
+            var pfd = new LibC.PollFd { Fd = _fd, Events = LibC.POLLIN };
+            while (!_stopping)
+            {
+                pfd.Revents = 0;
+                var ready = LibC.poll(&pfd, 1, 50);
+                if (ready < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == LibC.EINTR)
+                    {
+                        continue;
+                    }
+                    Fail($"poll failed: {LibC.Describe(errno)}");
+                    return;
+                }
+                if (ready == 0)
+                {
+                    continue;
+                }
+                if ((pfd.Revents & LibC.POLLNVAL) != 0)
+                {
+                    if (!_stopping)
+                    {
+                        Fail("device closed");
+                    }
+                    return;
+                }
+                var n = LibC.read(_fd, buffer, _readBuffer.Length);
+                if (n > 0)
+                {
+                    Interlocked.Add(ref _bytesReceived, n);
+                    onReceive(new ReadOnlySpan<byte>(buffer, (int)n));
+                    continue;
+                }
+                var readErrno = Marshal.GetLastPInvokeError();
+                if (n < 0 && (readErrno == LibC.EAGAIN || readErrno == LibC.EINTR))
+                {
+                    continue;
+                }
+                if (n == 0 || (pfd.Revents & (LibC.POLLHUP | LibC.POLLERR)) != 0 || readErrno == LibC.EIO)
+                {
+                    // A pseudo-terminal whose other end closed, or an unplugged USB adapter.
+                    Fail(n == 0 ? "end of file (peer hung up)" : $"read failed: {LibC.Describe(readErrno)} (device gone or peer hung up)");
+                    return;
+                }
+                Fail($"read failed: {LibC.Describe(readErrno)}");
+                return;
+            }
+        }
+    }
+
+    private void Fail(string reason)
+    {
+        if (Interlocked.Exchange(ref _failed, 1) == 0 && !_stopping)
+        {
+            Failed?.Invoke($"serial link '{Path}': {reason}");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_fd < 0)
+        {
+            return;
+        }
+        _stopping = true;
+        if (_reader is not null && _reader != Thread.CurrentThread)
+        {
+            _reader.Join(1000);
+        }
+        lock (_writeLock)
+        {
+            LibC.close(_fd);
+            _fd = -1;
+        }
+    }
+
+    private static void Check(int result, string path, string call)
+    {
+        if (result != 0)
+        {
+            throw new IOException($"cannot configure serial device '{path}': {call}: {LibC.Describe(Marshal.GetLastPInvokeError())}");
+        }
+    }
+}

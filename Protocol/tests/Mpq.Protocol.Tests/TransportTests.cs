@@ -1,0 +1,93 @@
+using Mpq.Protocol.Serial;
+
+namespace Mpq.Protocol.Tests;
+
+/// <summary>Both transports over a real pseudo-terminal pair made by socat.</summary>
+[TestFixture]
+[Category("Hil")]
+public class TransportTests
+{
+    [TestCase(TransportKind.Tty)]
+    [TestCase(TransportKind.SerialPort)]
+    public void Write_BytesArriveUnchangedBothWays(TransportKind kind)
+    {
+        using var pair = SocatPair.Create();
+        using var a = SerialTransports.Open(pair.PathA, 115200, kind);
+        using var b = SerialTransports.Open(pair.PathB, 115200, kind);
+        var atA = new List<byte>();
+        var atB = new List<byte>();
+        using var gotA = new ManualResetEventSlim();
+        using var gotB = new ManualResetEventSlim();
+        var payload = Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray();
+        a.Start(d => { lock (atA) { atA.AddRange(d.ToArray()); if (atA.Count >= payload.Length) { gotA.Set(); } } });
+        b.Start(d => { lock (atB) { atB.AddRange(d.ToArray()); if (atB.Count >= payload.Length) { gotB.Set(); } } });
+        a.Write(payload);
+        b.Write(payload);
+        Assert.That(gotB.Wait(TimeSpan.FromSeconds(5)), Is.True, $"{atB.Count} of {payload.Length} bytes reached B");
+        Assert.That(gotA.Wait(TimeSpan.FromSeconds(5)), Is.True, $"{atA.Count} of {payload.Length} bytes reached A");
+        lock (atA)
+        {
+            lock (atB)
+            {
+                Assert.That(atB, Is.EqualTo(payload), "raw mode passes every byte (0x00, 0x11, 0x13, CR, LF) unchanged");
+                Assert.That(atA, Is.EqualTo(payload));
+            }
+        }
+        Assert.That(a.BytesSent, Is.EqualTo(payload.Length));
+        Assert.That(b.BytesReceived, Is.EqualTo(payload.Length));
+    }
+
+    [Test]
+    public void Tty_PeerGone_RaisesFailedOnce()
+    {
+        var pair = SocatPair.Create();
+        using var a = TtyTransport.Open(pair.PathA);
+        var reasons = new List<string>();
+        using var failed = new ManualResetEventSlim();
+        a.Failed += r => { lock (reasons) { reasons.Add(r); } failed.Set(); };
+        a.Start(_ => { });
+        pair.Dispose(); // socat exits: the cable is pulled
+        Assert.That(failed.Wait(TimeSpan.FromSeconds(5)), Is.True, "a lost line must be reported");
+        Thread.Sleep(200);
+        Assert.That(reasons, Has.Count.EqualTo(1));
+        Assert.That(reasons[0], Does.Contain(pair.PathA));
+        Assert.Throws<IOException>(() => a.Write([1, 2, 3]));
+    }
+
+    [TestCase(TransportKind.Tty)]
+    [TestCase(TransportKind.SerialPort)]
+    public void Open_MissingDevice_ClearIOException(TransportKind kind)
+    {
+        var e = Assert.Throws<IOException>(() => SerialTransports.Open("/dev/does-not-exist-mpq", 115200, kind))!;
+        Assert.That(e.Message, Does.Contain("/dev/does-not-exist-mpq"));
+    }
+
+    [Test]
+    public void Open_NotATty_ClearIOException()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var e = Assert.Throws<IOException>(() => TtyTransport.Open(file))!;
+            Assert.That(e.Message, Does.Contain("not a serial device"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public void Open_UnsupportedBaud_Throws()
+    {
+        using var pair = SocatPair.Create();
+        Assert.Throws<ArgumentOutOfRangeException>(() => TtyTransport.Open(pair.PathA, 12345));
+    }
+
+    [Test]
+    public void TrySetLatencyTimer_OnPty_SaysNothingToTune()
+    {
+        using var pair = SocatPair.Create();
+        Assert.That(SerialTransports.TrySetLatencyTimer(pair.PathA), Does.Contain("nothing to tune"));
+    }
+}
