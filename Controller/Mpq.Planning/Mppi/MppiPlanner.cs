@@ -19,6 +19,8 @@ namespace Mpq.Planning.Mppi;
 /// </remarks>
 public sealed class MppiPlanner : IParallelWork, IDisposable
 {
+    private const int CacheLinePad = 8; // doubles: 64 bytes
+
     private readonly IDynamicsModel _dynamics;
     private readonly IRunningCost _cost;
     private readonly WorkerPool _pool;
@@ -63,8 +65,9 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         for (var w = 0; w < pool.Threads; w++)
         {
             _contexts[w] = dynamics.CreateContext();
-            _observation[w] = new double[dynamics.ObservationSize];
-            _action[w] = new double[_m];
+            // Padded so two workers' scratch never share a cache line (false sharing costs ~20% on 2 cores).
+            _observation[w] = new double[dynamics.ObservationSize + 2 * CacheLinePad];
+            _action[w] = new double[_m + 2 * CacheLinePad];
         }
         _terminal = terminalCost;
         Configure(settings);
@@ -303,9 +306,11 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         var context = _contexts[worker];
         var observation = _observation[worker];
         var action = _action[worker];
+        var obs = observation.AsSpan(CacheLinePad, _dynamics.ObservationSize);
+        var act = action.AsSpan(CacheLinePad, _m);
         for (var i = start; i < end; i++)
         {
-            _costs[i] = Rollout(i, context, observation, action);
+            _costs[i] = Rollout(i, context, obs, act);
         }
     }
 
