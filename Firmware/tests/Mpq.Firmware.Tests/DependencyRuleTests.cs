@@ -9,10 +9,10 @@ public class DependencyRuleTests
     [Test]
     public void HardwareFirmware_ReferencesNeitherMuJoCoNorOnnx()
     {
-        var loaded = typeof(ArmState).Assembly.GetReferencedAssemblies().Select(a => a.Name ?? "").ToArray();
+        var loaded = typeof(Mpq.Firmware.Safety.SafetySupervisor).Assembly.GetReferencedAssemblies().Select(a => a.Name ?? "").ToArray();
         Assert.That(loaded, Has.None.Contains("MuJoCo").And.None.Contains("OnnxRuntime").And.None.Contains("Planning"));
 
-        var project = Path.Combine(RepoRoot(), "Firmware", "Mpq.Firmware", "Mpq.Firmware.csproj");
+        var project = Path.Combine(RepoRoot(), "Firmware", "Mpq.Firmware.Core", "Mpq.Firmware.Core.csproj");
         var doc = XDocument.Load(project);
         var references = doc.Descendants().Where(e => e.Name.LocalName is "ProjectReference" or "PackageReference")
             .Select(e => (string?)e.Attribute("Include") ?? "").ToArray();

@@ -1,0 +1,326 @@
+using Mpq.Protocol.Messages;
+
+namespace Mpq.Firmware.Safety;
+
+/// <summary>
+/// Decides, every tick, what torque the motors get. Pure logic: time is passed in (seconds on a
+/// monotonic clock), so every rule is tested deterministically.
+/// </summary>
+/// <remarks>
+/// Rules (any doubt means zero torque):
+/// <list type="bullet">
+/// <item>Torque only when <see cref="RigArmState.Armed"/>; arming needs a valid handshake, no latched fault and no estop.</item>
+/// <item>The watchdog is fed only by fresh Commands — a new answered-State sequence answering a State
+/// sent within <see cref="SafetyLimits.CommandMaxAgeSeconds"/>. Heartbeats never feed it. Armed with no
+/// fresh Command for longer than <see cref="SafetyLimits.WatchdogSeconds"/>: zero torque and disarm; torque
+/// again only after an explicit arm.</item>
+/// <item>A Command's torques apply only within its validity window after arrival.</item>
+/// <item>NaN, infinite, over-maximum or wrong-sized Commands are rejected and counted; torques are clamped
+/// to the torque limit and slew-limited.</item>
+/// <item>A joint outside its position or velocity limits, or a non-finite sensor reading, latches a fault
+/// (<see cref="RigArmState.Faulted"/>) until ClearFault.</item>
+/// <item>EStop latches <see cref="RigArmState.EStopped"/> until ClearFault; zero torque on the next tick.</item>
+/// </list>
+/// Thread-safe: the link thread reports events, the loop thread ticks; each call holds a short lock.
+/// </remarks>
+public sealed class SafetySupervisor
+{
+    private const int StateHistory = 256;
+
+    private readonly Lock _gate = new();
+    private readonly float[] _command;
+    private readonly float[] _applied;
+    private readonly uint[] _sentSequence = new uint[StateHistory];
+    private readonly double[] _sentTime = new double[StateHistory];
+    private bool _haveCommand;
+    private double _commandArrival;
+    private double _commandValidity;
+    private bool _haveAnswered;
+    private uint _lastAnswered;
+    private double _lastFreshCommand;
+    private bool _expiredCounted;
+
+    public SafetySupervisor(int joints, int actuators)
+    {
+        Joints = joints;
+        Actuators = actuators;
+        Limits = new SafetyLimits(joints);
+        _command = new float[actuators];
+        _applied = new float[actuators];
+    }
+
+    public int Joints { get; }
+    public int Actuators { get; }
+    public SafetyLimits Limits { get; }
+
+    public RigArmState State { get; private set; } = RigArmState.Disarmed;
+
+    /// <summary>Latched fault bits (cleared by ClearFault; the watchdog bit also by the next arm).</summary>
+    public FaultBits Faults { get; private set; }
+
+    /// <summary>Status bits of the last tick.</summary>
+    public StatusFlags Status { get; private set; }
+
+    public bool HandshakeDone { get; private set; }
+
+    /// <summary>Why the rig last stopped applying torque (for the console and logs).</summary>
+    public string LastStopReason { get; private set; } = "start-up";
+
+    public long CommandsAccepted { get; private set; }
+    public long CommandsRejectedInvalid { get; private set; }
+    public long CommandsRejectedStale { get; private set; }
+    public long CommandsIgnoredNotArmed { get; private set; }
+    public long CommandsExpired { get; private set; }
+    public long WatchdogTrips { get; private set; }
+    public long LimitTrips { get; private set; }
+
+    /// <summary>Torques applied at the last tick.</summary>
+    public ReadOnlySpan<float> Applied => _applied;
+
+    /// <summary>A valid Hello was received: arming becomes possible.</summary>
+    public void OnHandshake()
+    {
+        lock (_gate)
+        {
+            HandshakeDone = true;
+        }
+    }
+
+    /// <summary>The link is gone (peer hung up, silence, port back in console mode): disarm and forget the handshake.</summary>
+    public void OnLinkLost(string reason)
+    {
+        lock (_gate)
+        {
+            HandshakeDone = false;
+            if (State == RigArmState.Armed)
+            {
+                Faults |= FaultBits.LinkLost;
+                Stop(RigArmState.Disarmed, $"link lost: {reason}");
+            }
+        }
+    }
+
+    /// <summary>Records that State <paramref name="sequence"/> was sent at <paramref name="now"/> (for command freshness).</summary>
+    public void OnStateSent(uint sequence, double now)
+    {
+        lock (_gate)
+        {
+            var slot = (int)(sequence % StateHistory);
+            _sentSequence[slot] = sequence;
+            _sentTime[slot] = now;
+        }
+    }
+
+    /// <summary>Arms if allowed; returns null on success or the reason it refused.</summary>
+    public string? RequestArm(double now)
+    {
+        lock (_gate)
+        {
+            switch (State)
+            {
+                case RigArmState.Armed:
+                    return null;
+                case RigArmState.EStopped:
+                    return "estop is latched: 'clear' first";
+                case RigArmState.Faulted:
+                    return $"fault latched ({Faults}): 'clear' first";
+            }
+            if (!HandshakeDone)
+            {
+                return "no controller: arming needs a valid handshake (Hello) on the link";
+            }
+            State = RigArmState.Armed;
+            Faults &= ~(FaultBits.WatchdogTimeout | FaultBits.LinkLost);
+            _haveCommand = false;
+            _lastFreshCommand = now; // one watchdog period of grace for the first Command
+            Array.Clear(_applied);
+            return null;
+        }
+    }
+
+    public void RequestDisarm(string reason)
+    {
+        lock (_gate)
+        {
+            if (State == RigArmState.Armed)
+            {
+                Stop(RigArmState.Disarmed, reason);
+            }
+        }
+    }
+
+    /// <summary>Emergency stop: latched until <see cref="ClearFaults"/>.</summary>
+    public void EStop(string reason)
+    {
+        lock (_gate)
+        {
+            Faults |= FaultBits.EStop;
+            Stop(RigArmState.EStopped, $"estop: {reason}");
+        }
+    }
+
+    /// <summary>Clears latched faults and estop; the rig stays disarmed. Returns what it cleared.</summary>
+    public string ClearFaults()
+    {
+        lock (_gate)
+        {
+            var was = (State, Faults);
+            Faults = FaultBits.None;
+            if (State is RigArmState.Faulted or RigArmState.EStopped)
+            {
+                State = RigArmState.Disarmed;
+            }
+            return was.Faults == FaultBits.None && was.State != RigArmState.Faulted && was.State != RigArmState.EStopped
+                ? "nothing to clear"
+                : $"cleared {was.Faults} (was {was.State})";
+        }
+    }
+
+    /// <summary>Judges a Command that arrived at <paramref name="now"/>.</summary>
+    public CommandResult OnCommand(double now, uint answersState, double validitySeconds, ReadOnlySpan<float> torque)
+    {
+        lock (_gate)
+        {
+            if (torque.Length != Actuators || !double.IsFinite(validitySeconds) || validitySeconds <= 0)
+            {
+                CommandsRejectedInvalid++;
+                return CommandResult.RejectedInvalid;
+            }
+            foreach (var t in torque)
+            {
+                if (!float.IsFinite(t) || Math.Abs(t) > Limits.TorqueMax)
+                {
+                    CommandsRejectedInvalid++;
+                    return CommandResult.RejectedInvalid;
+                }
+            }
+            var slot = (int)(answersState % StateHistory);
+            var known = _sentSequence[slot] == answersState && _sentTime[slot] > 0;
+            var newer = !_haveAnswered || (int)(answersState - _lastAnswered) > 0;
+            if (!known || !newer || now - _sentTime[slot] > Limits.CommandMaxAgeSeconds)
+            {
+                CommandsRejectedStale++;
+                return CommandResult.RejectedStale;
+            }
+            _haveAnswered = true;
+            _lastAnswered = answersState;
+            if (State != RigArmState.Armed)
+            {
+                CommandsIgnoredNotArmed++;
+                return CommandResult.IgnoredNotArmed;
+            }
+            torque.CopyTo(_command);
+            _haveCommand = true;
+            _commandArrival = now;
+            _commandValidity = validitySeconds;
+            _lastFreshCommand = now;
+            _expiredCounted = false;
+            CommandsAccepted++;
+            return CommandResult.Accepted;
+        }
+    }
+
+    /// <summary>
+    /// One control tick: checks sensors and the watchdog, and writes the torques to apply into
+    /// <paramref name="torque"/> (zero unless armed and commanded).
+    /// </summary>
+    public void Tick(double now, double dt, ReadOnlySpan<float> position, ReadOnlySpan<float> velocity, Span<float> torque)
+    {
+        lock (_gate)
+        {
+            var status = HandshakeDone ? StatusFlags.HandshakeDone : StatusFlags.None;
+            if (Faults.HasFlag(FaultBits.WatchdogTimeout))
+            {
+                status |= StatusFlags.WatchdogTripped;
+            }
+            CheckSensors(position, velocity, ref status);
+            if (State == RigArmState.Armed && now - _lastFreshCommand > Limits.WatchdogSeconds)
+            {
+                WatchdogTrips++;
+                Faults |= FaultBits.WatchdogTimeout;
+                status |= StatusFlags.WatchdogTripped;
+                Stop(RigArmState.Disarmed, $"watchdog: no fresh command for {(now - _lastFreshCommand) * 1000:F1} ms");
+            }
+            if (State != RigArmState.Armed)
+            {
+                Array.Clear(_applied);
+                _applied.CopyTo(torque);
+                Status = status;
+                return;
+            }
+            var live = _haveCommand && now - _commandArrival <= _commandValidity;
+            if (_haveCommand && !live && !_expiredCounted)
+            {
+                CommandsExpired++;
+                _expiredCounted = true;
+            }
+            var maxStep = Limits.SlewRate * dt;
+            for (var i = 0; i < Actuators; i++)
+            {
+                var target = live ? (double)_command[i] : 0.0;
+                if (Math.Abs(target) > Limits.TorqueLimit)
+                {
+                    target = Math.CopySign(Limits.TorqueLimit, target);
+                    status |= StatusFlags.TorqueLimited;
+                }
+                var delta = target - _applied[i];
+                if (Math.Abs(delta) > maxStep)
+                {
+                    target = _applied[i] + Math.CopySign(maxStep, delta);
+                    status |= StatusFlags.SlewLimited;
+                }
+                _applied[i] = (float)target;
+            }
+            _applied.CopyTo(torque);
+            Status = status;
+        }
+    }
+
+    private void CheckSensors(ReadOnlySpan<float> position, ReadOnlySpan<float> velocity, ref StatusFlags status)
+    {
+        for (var j = 0; j < Joints; j++)
+        {
+            var p = position[j];
+            var v = velocity[j];
+            if (!float.IsFinite(p) || !float.IsFinite(v))
+            {
+                Trip(FaultBits.SensorFault, $"sensor reading of joint {j} is not a number");
+                return;
+            }
+            if (p < Limits.PositionMin[j] || p > Limits.PositionMax[j])
+            {
+                status |= StatusFlags.PositionLimit;
+                if (State == RigArmState.Armed)
+                {
+                    Trip(FaultBits.PositionLimit, $"joint {j} at {p:F3} is outside [{Limits.PositionMin[j]}, {Limits.PositionMax[j]}]");
+                }
+            }
+            if (Math.Abs(v) > Limits.VelocityLimit[j])
+            {
+                status |= StatusFlags.VelocityLimit;
+                if (State == RigArmState.Armed)
+                {
+                    Trip(FaultBits.VelocityLimit, $"joint {j} velocity {v:F3} exceeds {Limits.VelocityLimit[j]}");
+                }
+            }
+        }
+    }
+
+    private void Trip(FaultBits fault, string reason)
+    {
+        Faults |= fault;
+        if (State != RigArmState.EStopped)
+        {
+            LimitTrips++;
+            Stop(RigArmState.Faulted, reason);
+        }
+    }
+
+    private void Stop(RigArmState next, string reason)
+    {
+        State = next;
+        LastStopReason = reason;
+        _haveCommand = false;
+        Array.Clear(_applied);
+    }
+}

@@ -1,0 +1,255 @@
+using Mpq.Firmware.Safety;
+using Mpq.Protocol.Messages;
+
+namespace Mpq.Firmware.Tests;
+
+[TestFixture]
+public class SafetySupervisorTests
+{
+    private const double Dt = 0.002;
+    private SafetySupervisor _s = null!;
+    private readonly float[] _pos = [0f];
+    private readonly float[] _vel = [0f];
+    private readonly float[] _out = [0f];
+    private uint _stateSeq;
+    private double _now;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _s = new SafetySupervisor(1, 1);
+        _s.Limits.TorqueLimit = 2;
+        _s.Limits.TorqueMax = 5;
+        _s.Limits.WatchdogSeconds = 0.05;
+        _s.Limits.VelocityLimit[0] = 20;
+        _s.Limits.PositionMin[0] = -10;
+        _s.Limits.PositionMax[0] = 10;
+        _now = 1;
+        _stateSeq = 0;
+    }
+
+    /// <summary>Sends a State now and returns its sequence.</summary>
+    private uint SendState()
+    {
+        _stateSeq++;
+        _s.OnStateSent(_stateSeq, _now);
+        return _stateSeq;
+    }
+
+    private CommandResult Command(float torque, double validity = 0.1) => _s.OnCommand(_now, SendState(), validity, [torque]);
+
+    private float Tick()
+    {
+        _now += Dt;
+        _s.Tick(_now, Dt, _pos, _vel, _out);
+        return _out[0];
+    }
+
+    private void Arm()
+    {
+        _s.OnHandshake();
+        Assert.That(_s.RequestArm(_now), Is.Null);
+    }
+
+    [Test]
+    public void Disarmed_ValidCommand_ZeroTorque()
+    {
+        _s.OnHandshake();
+        Assert.That(Command(1.5f), Is.EqualTo(CommandResult.IgnoredNotArmed));
+        Assert.That(Tick(), Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+    }
+
+    [Test]
+    public void Arm_WithoutHandshake_Refused()
+    {
+        Assert.That(_s.RequestArm(_now), Does.Contain("handshake"));
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+    }
+
+    [Test]
+    public void Armed_FreshCommand_Applied()
+    {
+        Arm();
+        Assert.That(Command(1.5f), Is.EqualTo(CommandResult.Accepted));
+        Assert.That(Tick(), Is.EqualTo(1.5f));
+    }
+
+    [Test]
+    public void Armed_OverLimit_ClampedAndFlagged()
+    {
+        Arm();
+        Command(4f);
+        Assert.That(Tick(), Is.EqualTo(2f));
+        Assert.That(_s.Status.HasFlag(StatusFlags.TorqueLimited), Is.True);
+    }
+
+    [Test]
+    public void Armed_SlewLimit_RampsTorque()
+    {
+        _s.Limits.SlewRate = 100; // 0.2 per 2 ms tick
+        Arm();
+        Command(1f);
+        Assert.That(Tick(), Is.EqualTo(0.2f).Within(1e-6));
+        Assert.That(Tick(), Is.EqualTo(0.4f).Within(1e-6));
+        Assert.That(_s.Status.HasFlag(StatusFlags.SlewLimited), Is.True);
+    }
+
+    [TestCase(float.NaN)]
+    [TestCase(float.PositiveInfinity)]
+    [TestCase(-5.5f)]
+    public void Armed_InvalidCommand_RejectedCountedAndNotApplied(float torque)
+    {
+        Arm();
+        Command(1f);
+        Tick();
+        Assert.That(Command(torque), Is.EqualTo(CommandResult.RejectedInvalid));
+        Assert.That(_s.CommandsRejectedInvalid, Is.EqualTo(1));
+        Assert.That(Tick(), Is.EqualTo(1f), "the previous valid command stays in force, the bad one is never applied");
+    }
+
+    [Test]
+    public void Command_WrongActuatorCount_Rejected()
+    {
+        Arm();
+        Assert.That(_s.OnCommand(_now, SendState(), 0.1, [1f, 1f]), Is.EqualTo(CommandResult.RejectedInvalid));
+    }
+
+    [Test]
+    public void Command_AnsweringUnknownOrOldOrRepeatedState_RejectedAsStale()
+    {
+        Arm();
+        Assert.That(_s.OnCommand(_now, 999, 0.1, [1f]), Is.EqualTo(CommandResult.RejectedStale), "never sent");
+        var seq = SendState();
+        Assert.That(_s.OnCommand(_now, seq, 0.1, [1f]), Is.EqualTo(CommandResult.Accepted));
+        Assert.That(_s.OnCommand(_now, seq, 0.1, [1f]), Is.EqualTo(CommandResult.RejectedStale), "answered already");
+        var old = SendState();
+        _now += 1.0;
+        Assert.That(_s.OnCommand(_now, old, 0.1, [1f]), Is.EqualTo(CommandResult.RejectedStale), "answers a State sent 1 s ago");
+        Assert.That(_s.CommandsRejectedStale, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Watchdog_NoFreshCommand_TripsAfterTimeoutAndDisarms()
+    {
+        Arm();
+        Command(1f);
+        var ticks = 0;
+        while (_s.State == RigArmState.Armed && ticks < 1000)
+        {
+            Tick();
+            ticks++;
+        }
+        // Trips on the first tick at or past 50 ms (floating time), never later than timeout + one tick.
+        Assert.That(ticks * Dt, Is.GreaterThanOrEqualTo(0.05 - 1e-9).And.LessThanOrEqualTo(0.05 + Dt + 1e-9));
+        Assert.That(_out[0], Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+        Assert.That(_s.Faults.HasFlag(FaultBits.WatchdogTimeout), Is.True);
+        Assert.That(_s.WatchdogTrips, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Watchdog_StaleRepeats_DoNotFeedIt()
+    {
+        // A live sender thread repeating the last command (same answered State) must not keep the rig armed.
+        Arm();
+        var seq = SendState();
+        _s.OnCommand(_now, seq, 0.1, [1f]);
+        for (var i = 0; i < 100 && _s.State == RigArmState.Armed; i++)
+        {
+            _s.OnCommand(_now, seq, 0.1, [1f]);
+            Tick();
+        }
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+        Assert.That(_s.WatchdogTrips, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Watchdog_FreshCommandsEveryTick_StaysArmed()
+    {
+        Arm();
+        for (var i = 0; i < 1000; i++)
+        {
+            Command(0.5f);
+            Assert.That(Tick(), Is.EqualTo(0.5f));
+        }
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Armed));
+    }
+
+    [Test]
+    public void Watchdog_AfterTrip_TorqueOnlyAfterExplicitArm()
+    {
+        Arm();
+        Command(1f);
+        for (var i = 0; i < 30; i++)
+        {
+            Tick();
+        }
+        Assert.That(Command(1f), Is.EqualTo(CommandResult.IgnoredNotArmed));
+        Assert.That(Tick(), Is.Zero);
+        Assert.That(_s.RequestArm(_now), Is.Null);
+        Command(1f);
+        Assert.That(Tick(), Is.EqualTo(1f));
+    }
+
+    [Test]
+    public void Validity_Expired_ZeroTorqueWhileStillArmed()
+    {
+        _s.Limits.WatchdogSeconds = 1;
+        Arm();
+        Command(1f, validity: 0.01);
+        Assert.That(Tick(), Is.EqualTo(1f));
+        for (var i = 0; i < 10; i++)
+        {
+            Tick();
+        }
+        Assert.That(_out[0], Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Armed));
+        Assert.That(_s.CommandsExpired, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void EStop_ZeroOnNextTick_LatchedUntilClear()
+    {
+        Arm();
+        Command(1f);
+        Assert.That(Tick(), Is.EqualTo(1f));
+        _s.EStop("console");
+        Assert.That(Tick(), Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.EStopped));
+        Assert.That(_s.RequestArm(_now), Does.Contain("estop"));
+        Assert.That(_s.ClearFaults(), Does.Contain("EStop"));
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+        Assert.That(_s.RequestArm(_now), Is.Null);
+    }
+
+    [TestCase(11f, 0f, FaultBits.PositionLimit)]
+    [TestCase(0f, 25f, FaultBits.VelocityLimit)]
+    [TestCase(float.NaN, 0f, FaultBits.SensorFault)]
+    public void Armed_SensorOutOfLimits_LatchesFault(float position, float velocity, FaultBits fault)
+    {
+        Arm();
+        Command(1f);
+        _pos[0] = position;
+        _vel[0] = velocity;
+        Assert.That(Tick(), Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Faulted));
+        Assert.That(_s.Faults.HasFlag(fault), Is.True);
+        _pos[0] = 0;
+        _vel[0] = 0;
+        Assert.That(_s.RequestArm(_now), Does.Contain("fault"));
+        _s.ClearFaults();
+        Assert.That(_s.RequestArm(_now), Is.Null);
+    }
+
+    [Test]
+    public void LinkLost_DisarmsAndRequiresNewHandshake()
+    {
+        Arm();
+        Command(1f);
+        _s.OnLinkLost("silence");
+        Assert.That(Tick(), Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+        Assert.That(_s.RequestArm(_now), Does.Contain("handshake"));
+    }
+}
