@@ -6,6 +6,7 @@ using System.Text.Json;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Numerics;
+using Mpq.Protocol.Timing;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Tasks;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Numerics;
+using Mpq.Protocol.Timing;
 using Mpq.Planning.Parallel;
 
 namespace Mpq.Planning.Mppi;

@@ -74,6 +74,31 @@ public sealed class SafetySupervisor
     public long WatchdogTrips { get; private set; }
     public long LimitTrips { get; private set; }
 
+    /// <summary>The State sequence the last fresh Command answered (lockstep waits for it).</summary>
+    public uint LastAnsweredState
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastAnswered;
+            }
+        }
+    }
+
+    /// <summary>A tick failed: latch an exception fault (zero torque until cleared).</summary>
+    public void OnException(string reason)
+    {
+        lock (_gate)
+        {
+            Faults |= FaultBits.Exception;
+            if (State != RigArmState.EStopped)
+            {
+                Stop(RigArmState.Faulted, $"exception: {reason}");
+            }
+        }
+    }
+
     /// <summary>Torques applied at the last tick.</summary>
     public ReadOnlySpan<float> Applied => _applied;
 

@@ -1,4 +1,4 @@
-namespace Mpq.Planning.Numerics;
+namespace Mpq.Protocol.Timing;
 
 /// <summary>A preallocated ring of durations with percentile read-out; recording allocates nothing.</summary>
 /// <remarks>Not thread-safe: one writer. Percentiles sort a copy and are for reporting, not the hot path.</remarks>

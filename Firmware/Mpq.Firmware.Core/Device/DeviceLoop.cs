@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using Mpq.Firmware.Drivers;
+using Mpq.Firmware.Safety;
+using Mpq.Firmware.Settings;
+using Mpq.Protocol.Console;
+using Mpq.Protocol.Messages;
+using Mpq.Protocol.Timing;
+
+namespace Mpq.Firmware.Device;
+
+/// <summary>
+/// The fixed-rate device loop on its own thread: read sensors, let the safety supervisor decide the
+/// torques, apply them, stream State, and let the (virtual) plant advance — against absolute deadlines.
+/// </summary>
+/// <remarks>
+/// Torque is zero at start, on <see cref="Dispose"/>, and after any exception in a tick (which also
+/// latches a fault). Nothing on this thread writes text or blocks on the serial line: log lines go to a
+/// queue drained by another thread, and State frames are skipped rather than waited for.
+/// In lockstep (virtual rig only) the loop does not follow the wall clock: after each streamed State it
+/// waits for the controller's Command answering it (at most <see cref="LockstepTimeout"/>), so runs are
+/// deterministic; time is then virtual (ticks × period).
+/// </remarks>
+public sealed class DeviceLoop : IDisposable
+{
+    private readonly IRigDriver _driver;
+    private readonly SafetySupervisor _supervisor;
+    private readonly ParameterTable _parameters;
+    private readonly ParameterIndex _index;
+    private readonly RigLink? _link;
+    private readonly bool _lockstep;
+    private readonly ConcurrentQueue<string> _logQueue = new();
+    private readonly Action<string> _log;
+    private readonly float[] _position;
+    private readonly float[] _velocity;
+    private readonly float[] _torque;
+    private readonly State _state = new();
+    private readonly long _startTimestamp = Stopwatch.GetTimestamp();
+    private Thread? _thread;
+    private Thread? _logger;
+    private volatile bool _stopping;
+    private double _virtualTime;
+    private long _ticks;
+    private long _overruns;
+    private int _consecutiveExceptions;
+
+    public DeviceLoop(IRigDriver driver, SafetySupervisor supervisor, ParameterTable parameters, RigLink? link, bool lockstep, Action<string> log)
+    {
+        _driver = driver;
+        _supervisor = supervisor;
+        _parameters = parameters;
+        _index = new ParameterIndex(parameters, driver.Joints);
+        _link = link;
+        _lockstep = lockstep;
+        _log = log;
+        _position = new float[driver.Joints];
+        _velocity = new float[driver.Joints];
+        _torque = new float[driver.Actuators];
+        _state.Joints = driver.Joints;
+        _state.Actuators = driver.Actuators;
+        _driver.Stop();
+        if (link is not null)
+        {
+            link.LoopStatus = Describe;
+            link.JointStatus = DescribeJoints;
+        }
+    }
+
+    /// <summary>Tick start minus deadline, µs (real-time mode).</summary>
+    public LatencyRecorder Jitter { get; } = new(1 << 16);
+
+    /// <summary>Time spent inside a tick, µs.</summary>
+    public LatencyRecorder TickTime { get; } = new(1 << 16);
+
+    public long Ticks => Interlocked.Read(ref _ticks);
+    public long Overruns => Interlocked.Read(ref _overruns);
+
+    /// <summary>How long lockstep waits for an answer before ticking on.</summary>
+    public TimeSpan LockstepTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Seconds since start: monotonic wall time, or virtual time in lockstep.</summary>
+    public double Now() => _lockstep ? Volatile.Read(ref _virtualTime) : Stopwatch.GetElapsedTime(_startTimestamp).TotalSeconds;
+
+    public void Start()
+    {
+        _logger = new Thread(DrainLog) { IsBackground = true, Name = "firmware-log" };
+        _logger.Start();
+        _thread = new Thread(Run) { IsBackground = true, Name = "firmware-device-loop", Priority = ThreadPriority.Highest };
+        _thread.Start();
+    }
+
+    private void Run()
+    {
+        var oldMode = GCSettings.LatencyMode;
+        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        try
+        {
+            var rate = _parameters[_index.LoopRateHz];
+            var period = (long)(Stopwatch.Frequency / rate);
+            var deadline = Stopwatch.GetTimestamp() + period;
+            long streamCounter = 0;
+            while (!_stopping)
+            {
+                if (!_lockstep)
+                {
+                    PreciseClock.SleepUntil(deadline);
+                    var late = Stopwatch.GetTimestamp() - deadline;
+                    Jitter.Record(late * 1e6 / Stopwatch.Frequency);
+                }
+                var tickStart = Stopwatch.GetTimestamp();
+                var newRate = _parameters[_index.LoopRateHz];
+                if (newRate != rate)
+                {
+                    rate = newRate;
+                    period = (long)(Stopwatch.Frequency / rate);
+                }
+                var dt = 1.0 / rate;
+                var streamHz = _parameters[_index.StateStreamHz];
+                var streamEvery = streamHz <= 0 ? long.MaxValue : Math.Max(1, (long)Math.Round(rate / streamHz));
+                var stream = ++streamCounter >= streamEvery;
+                if (stream)
+                {
+                    streamCounter = 0;
+                }
+                var streamed = Tick(dt, stream);
+                TickTime.Record(Stopwatch.GetElapsedTime(tickStart).TotalMicroseconds);
+                Interlocked.Increment(ref _ticks);
+                if (_lockstep)
+                {
+                    Volatile.Write(ref _virtualTime, _virtualTime + dt);
+                    if (streamed && _link is not null && _supervisor.HandshakeDone)
+                    {
+                        WaitForAnswer(_state.Sequence);
+                    }
+                    continue;
+                }
+                deadline += period;
+                var now = Stopwatch.GetTimestamp();
+                if (now > deadline)
+                {
+                    // Missed at least one deadline: count it and restart the schedule instead of bursting.
+                    Interlocked.Increment(ref _overruns);
+                    deadline = now + period;
+                }
+            }
+        }
+        finally
+        {
+            _driver.Stop();
+            GCSettings.LatencyMode = oldMode;
+        }
+    }
+
+    /// <summary>One tick; returns whether a State was sent.</summary>
+    private bool Tick(double dt, bool stream)
+    {
+        try
+        {
+            var now = Now();
+            _driver.Read(_position, _velocity);
+            for (var j = 0; j < _position.Length; j++)
+            {
+                _position[j] += (float)_parameters[_index.CalibrationOffset[j]];
+            }
+            FirmwareParameters.ApplyTo(_parameters, _supervisor.Limits, _index, _driver.TorqueMax);
+            _supervisor.Tick(now, dt, _position, _velocity, _torque);
+            _driver.Apply(_torque);
+            var sent = false;
+            if (stream && _link is not null)
+            {
+                _state.TimeMicroseconds = (ulong)(now * 1e6);
+                _state.Sequence++;
+                _state.ArmState = _supervisor.State;
+                _state.Status = _supervisor.Status | (_overruns > 0 ? StatusFlags.LoopOverrun : StatusFlags.None) | (_lockstep ? StatusFlags.Lockstep : StatusFlags.None)
+                    | (_link.Received.DroppedTotal > 0 ? StatusFlags.LinkErrors : StatusFlags.None);
+                _state.Faults = _supervisor.Faults;
+                _position.CopyTo(_state.Position);
+                _velocity.CopyTo(_state.Velocity);
+                _torque.CopyTo(_state.Torque);
+                _supervisor.OnStateSent(_state.Sequence, now);
+                sent = _link.TrySendState(_state);
+            }
+            _link?.CheckLinkTimeout(now);
+            _driver.Advance(dt);
+            _consecutiveExceptions = 0;
+            return sent;
+        }
+        catch (Exception e)
+        {
+            _driver.Stop();
+            _supervisor.OnException(e.Message);
+            _logQueue.Enqueue($"error: device loop tick failed: {e.GetType().Name}: {e.Message}");
+            if (++_consecutiveExceptions >= 100)
+            {
+                _logQueue.Enqueue("error: 100 failed ticks in a row: device loop stops (torque zero)");
+                _stopping = true;
+            }
+            return false;
+        }
+    }
+
+    private void WaitForAnswer(uint sequence)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!_stopping && clock.Elapsed < LockstepTimeout && _supervisor.LastAnsweredState != sequence)
+        {
+            _link!.CommandArrived.Wait(TimeSpan.FromMilliseconds(5));
+            _link.CommandArrived.Reset();
+        }
+    }
+
+    private void DrainLog()
+    {
+        while (!_stopping || !_logQueue.IsEmpty)
+        {
+            while (_logQueue.TryDequeue(out var line))
+            {
+                _log(line);
+            }
+            Thread.Sleep(20);
+        }
+    }
+
+    /// <summary>Loop timing for the console and run summaries.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"loop: {_parameters[_index.LoopRateHz]} Hz{(_lockstep ? " (lockstep)" : "")}, ticks {Ticks}, overruns {Overruns}, jitter p50 {Jitter.Percentile(0.5):F0} µs p99 {Jitter.Percentile(0.99):F0} µs max {Jitter.Max:F0} µs, tick p99 {TickTime.Percentile(0.99):F0} µs");
+
+    private string DescribeJoints()
+    {
+        var parts = new string[_position.Length];
+        for (var j = 0; j < parts.Length; j++)
+        {
+            parts[j] = string.Create(CultureInfo.InvariantCulture, $"j{j} pos {_position[j],8:F3} vel {_velocity[j],8:F3}");
+        }
+        var torque = string.Join(" ", _torque.Select(t => t.ToString("F3", CultureInfo.InvariantCulture)));
+        return $"t {Now():F3} s  {_supervisor.State.ToString().ToLowerInvariant()}  {string.Join("  ", parts)}  torque {torque}";
+    }
+
+    /// <summary>Stops the loop and the motors (torque zero).</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _thread?.Join(2000);
+        _driver.Stop();
+        _logger?.Join(1000);
+    }
+}

@@ -1,0 +1,32 @@
+namespace Mpq.Firmware.Drivers;
+
+/// <summary>The rig's motors and joint sensors as the device loop sees them.</summary>
+/// <remarks>
+/// Implemented by the GPIO hardware driver and the MuJoCo virtual rig; one contract test runs against
+/// both. Called from the device loop thread only, except <see cref="Stop"/>, which any thread may call
+/// and which must never throw: it is what runs on exit and on every exception.
+/// </remarks>
+public interface IRigDriver : IDisposable
+{
+    /// <summary>Short description for HelloAck and logs.</summary>
+    string Name { get; }
+
+    int Joints { get; }
+
+    int Actuators { get; }
+
+    /// <summary>The hardware's absolute torque maximum per actuator (N·m or N); commands beyond it are rejected.</summary>
+    double TorqueMax { get; }
+
+    /// <summary>Reads joint positions (rad or m) and velocities.</summary>
+    void Read(Span<float> position, Span<float> velocity);
+
+    /// <summary>Applies torques (already checked by the safety supervisor).</summary>
+    void Apply(ReadOnlySpan<float> torque);
+
+    /// <summary>Lets <paramref name="seconds"/> of time pass: the virtual rig integrates its physics; hardware does nothing.</summary>
+    void Advance(double seconds);
+
+    /// <summary>Zero torque now. Idempotent; never throws.</summary>
+    void Stop();
+}

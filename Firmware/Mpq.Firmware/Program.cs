@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Mpq.Firmware.Device;
+using Mpq.Firmware.Drivers;
+using Mpq.Firmware.Safety;
+using Mpq.Firmware.Settings;
+using Mpq.Protocol.Serial;
+
+var port = new Option<string>("--port") { Description = "serial device (e.g. /dev/ttyUSB0, or one end of a socat pty pair)", Required = true };
+var baud = new Option<int>("--baud") { Description = "baud rate", DefaultValueFactory = _ => 115200 };
+var driverOption = new Option<string>("--driver") { Description = "gpio, or virtual:TASK (e.g. virtual:pendulum)", Required = true };
+var config = new Option<string?>("--config") { Description = "GPIO driver configuration (pin map, counts per revolution; JSON)" };
+var paramsFile = new Option<string?>("--params") { Description = "where parameters persist (default: firmware-params.json beside --config, or none)" };
+var lockstep = new Option<bool>("--lockstep") { Description = "virtual rig only: advance only when the controller answered the last State (deterministic tests)" };
+var transport = new Option<string>("--transport") { Description = "tty (low latency, default) or serialport (System.IO.Ports)", DefaultValueFactory = _ => "tty" };
+transport.AcceptOnlyFromAmong("tty", "serialport");
+var rate = new Option<int>("--rate") { Description = "device loop rate, Hz", DefaultValueFactory = _ => 500 };
+var duration = new Option<double?>("--duration") { Description = "run this many seconds, then stop and print loop statistics" };
+var json = new Option<bool>("--json") { Description = "with --duration: print the statistics as one JSON object" };
+var initial = new Option<string?>("--initial") { Description = "virtual rig: start state q,v (default: hanging at rest)" };
+var noise = new Option<double>("--sensor-noise") { Description = "virtual rig: position noise std, rad (velocity noise 10x)", DefaultValueFactory = _ => 0 };
+var counts = new Option<int>("--counts-per-rev") { Description = "virtual rig: encoder quantisation", DefaultValueFactory = _ => 0 };
+var delay = new Option<int>("--delay-ticks") { Description = "virtual rig: actuation delay in ticks", DefaultValueFactory = _ => 0 };
+
+var root = new RootCommand("MPQ rig firmware: drivers, safety, telemetry and a console on one serial port.")
+{
+    port, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay,
+};
+root.SetAction(r =>
+{
+    try
+    {
+        return Run(r);
+    }
+    catch (Exception e) when (e is ArgumentException or IOException or FormatException or InvalidOperationException or DllNotFoundException or PlatformNotSupportedException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: {e.Message.Split('\n')[0].Trim()}");
+        return 2;
+    }
+});
+return root.Parse(args).Invoke();
+
+int Run(ParseResult r)
+{
+    if (r.GetValue(rate) is < 50 or > 2000)
+    {
+        throw new ArgumentException($"--rate must be between 50 and 2000 Hz (got {r.GetValue(rate)})");
+    }
+    using var driver = CreateDriver(r);
+    var log = (string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {line}");
+    var table = FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate));
+    var paramsPath = r.GetValue(paramsFile) ?? (r.GetValue(config) is { } c ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(c))!, "firmware-params.json") : null);
+    ParameterStore? store = null;
+    if (paramsPath is not null)
+    {
+        store = new ParameterStore(paramsPath, log);
+        var applied = store.Load(table);
+        log($"parameters: {applied} stored value(s) from {paramsPath}");
+        table.Load(FirmwareParameters.LoopRateHz, r.GetValue(rate));
+    }
+    var supervisor = new SafetySupervisor(driver.Joints, driver.Actuators);
+    var kind = r.GetValue(transport) == "serialport" ? TransportKind.SerialPort : TransportKind.Tty;
+    using var link0 = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud), kind);
+    log(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
+    DeviceLoop? loop = null;
+    using var link = new RigLink(link0, supervisor, table, store, new RigInfo(driver.Name, driver.Joints, driver.Actuators, driver.TorqueMax),
+        () => loop?.Now() ?? 0, log);
+    loop = new DeviceLoop(driver, supervisor, table, link, r.GetValue(lockstep), log);
+    using var stop = new ManualResetEventSlim();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        stop.Set();
+    };
+    AppDomain.CurrentDomain.ProcessExit += (_, _) => driver.Stop();
+    link.Start();
+    loop.Start();
+    log($"firmware: {driver.Name} on {r.GetValue(port)} ({kind}), {r.GetValue(rate)} Hz{(r.GetValue(lockstep) ? ", lockstep" : "")}; Ctrl-C stops (torque zero)");
+    if (r.GetValue(duration) is { } seconds)
+    {
+        stop.Wait(TimeSpan.FromSeconds(seconds));
+    }
+    else
+    {
+        stop.Wait();
+    }
+    loop.Dispose();
+    driver.Stop();
+    var summary = new
+    {
+        ticks = loop.Ticks,
+        overruns = loop.Overruns,
+        overrun_rate = loop.Ticks == 0 ? 0 : loop.Overruns / (double)loop.Ticks,
+        jitter_us_p50 = loop.Jitter.Percentile(0.5),
+        jitter_us_p99 = loop.Jitter.Percentile(0.99),
+        jitter_us_max = loop.Jitter.Max,
+        tick_us_p99 = loop.TickTime.Percentile(0.99),
+        states_sent = link.StatesSent,
+        frames_accepted = link.Received.FramesAccepted,
+        frames_rejected = link.Received.DroppedTotal,
+        watchdog_trips = supervisor.WatchdogTrips,
+    };
+    if (r.GetValue(json))
+    {
+        Console.WriteLine(JsonSerializer.Serialize(summary));
+    }
+    else
+    {
+        Console.WriteLine(loop.Describe());
+    }
+    return 0;
+}
+
+IRigDriver CreateDriver(ParseResult r)
+{
+    var spec = r.GetValue(driverOption)!;
+    if (spec == "gpio")
+    {
+        var path = r.GetValue(config) ?? throw new ArgumentException("--driver gpio needs --config FILE with the pin map (see Firmware/README.md, Wiring)");
+        return Mpq.Firmware.Drivers.Gpio.GpioRigDriver.FromConfigFile(path);
+    }
+    if (spec.StartsWith("virtual:", StringComparison.Ordinal))
+    {
+#if VIRTUAL_RIG
+        var task = Mpq.Planning.Tasks.TaskCatalog.Create(spec["virtual:".Length..]);
+        double[]? state = null;
+        if (r.GetValue(initial) is { } text)
+        {
+            state = text.Split(',').Select(p => double.Parse(p, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+            if (state.Any(v => !double.IsFinite(v)))
+            {
+                throw new ArgumentException("--initial: the state contains NaN or infinity");
+            }
+        }
+        return new Mpq.Firmware.VirtualRig.VirtualRigDriver(task, new Mpq.Firmware.VirtualRig.VirtualRigOptions
+        {
+            PositionNoise = r.GetValue(noise),
+            VelocityNoise = 10 * r.GetValue(noise),
+            CountsPerRevolution = r.GetValue(counts),
+            ActuationDelayTicks = r.GetValue(delay),
+            InitialState = state,
+        });
+#else
+        throw new ArgumentException("this is a hardware-only build: the virtual rig is not included (build without -p:HardwareOnly=true)");
+#endif
+    }
+    throw new ArgumentException($"unknown driver '{spec}': use gpio or virtual:TASK");
+}
