@@ -34,6 +34,12 @@ public sealed unsafe class TtyTransport : ISerialTransport
     public long BytesSent => Interlocked.Read(ref _bytesSent);
     public event Action<string>? Failed;
 
+    /// <summary>SCHED_FIFO priority the reader thread asks for (0: normal priority). Set before <see cref="Start"/>.</summary>
+    public int ReaderRealtimePriority { get; set; }
+
+    /// <summary>What the reader thread's request for real-time priority got (null until it started, or when not asked).</summary>
+    public string? ReaderPriorityReport { get; private set; }
+
     /// <summary>Opens and configures a tty: raw 8N1, no flow control, the given baud (ignored by pseudo-terminals).</summary>
     /// <exception cref="IOException">The device cannot be opened or is not a tty; the message says why.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The baud rate has no termios constant.</exception>
@@ -127,6 +133,10 @@ public sealed unsafe class TtyTransport : ISerialTransport
 
     private void ReadLoop(BytesReceived onReceive)
     {
+        if (ReaderRealtimePriority > 0)
+        {
+            ReaderPriorityReport = RealtimeScheduling.TryElevateCurrentThread(ReaderRealtimePriority);
+        }
         fixed (byte* buffer = _readBuffer)
         {
             var pfd = new LibC.PollFd { Fd = _fd, Events = LibC.POLLIN };

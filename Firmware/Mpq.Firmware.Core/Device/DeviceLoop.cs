@@ -77,6 +77,9 @@ public sealed class DeviceLoop : IDisposable
     public long Ticks => Interlocked.Read(ref _ticks);
     public long Overruns => Interlocked.Read(ref _overruns);
 
+    /// <summary>SCHED_FIFO priority the loop thread asks for at start (0: do not ask).</summary>
+    public int RealtimePriority { get; init; } = 80;
+
     /// <summary>How long lockstep waits for an answer before ticking on.</summary>
     public TimeSpan LockstepTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
@@ -95,6 +98,10 @@ public sealed class DeviceLoop : IDisposable
     {
         var oldMode = GCSettings.LatencyMode;
         GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        if (RealtimePriority > 0)
+        {
+            _logQueue.Enqueue(Mpq.Protocol.Serial.RealtimeScheduling.TryElevateCurrentThread(RealtimePriority));
+        }
         try
         {
             var rate = _parameters[_index.LoopRateHz];

@@ -64,6 +64,7 @@ public sealed class SafetySupervisor
     public bool HandshakeDone { get; private set; }
 
     /// <summary>Why the rig last stopped applying torque (for the console and logs).</summary>
+    /// <remarks>Constant text on the loop thread's paths: no formatting or allocation when a trip must be fast.</remarks>
     public string LastStopReason { get; private set; } = "start-up";
 
     public long CommandsAccepted { get; private set; }
@@ -264,7 +265,7 @@ public sealed class SafetySupervisor
                 WatchdogTrips++;
                 Faults |= FaultBits.WatchdogTimeout;
                 status |= StatusFlags.WatchdogTripped;
-                Stop(RigArmState.Disarmed, $"watchdog: no fresh command for {(now - _lastFreshCommand) * 1000:F1} ms");
+                Stop(RigArmState.Disarmed, "watchdog: no fresh command within watchdog_ms");
             }
             if (State != RigArmState.Armed)
             {
@@ -309,7 +310,7 @@ public sealed class SafetySupervisor
             var v = velocity[j];
             if (!float.IsFinite(p) || !float.IsFinite(v))
             {
-                Trip(FaultBits.SensorFault, $"sensor reading of joint {j} is not a number");
+                Trip(FaultBits.SensorFault, "a joint sensor reading is not a number");
                 return;
             }
             if (p < Limits.PositionMin[j] || p > Limits.PositionMax[j])
@@ -317,7 +318,7 @@ public sealed class SafetySupervisor
                 status |= StatusFlags.PositionLimit;
                 if (State == RigArmState.Armed)
                 {
-                    Trip(FaultBits.PositionLimit, $"joint {j} at {p:F3} is outside [{Limits.PositionMin[j]}, {Limits.PositionMax[j]}]");
+                    Trip(FaultBits.PositionLimit, "a joint left its position limits (pos_min_N .. pos_max_N)");
                 }
             }
             if (Math.Abs(v) > Limits.VelocityLimit[j])
@@ -325,7 +326,7 @@ public sealed class SafetySupervisor
                 status |= StatusFlags.VelocityLimit;
                 if (State == RigArmState.Armed)
                 {
-                    Trip(FaultBits.VelocityLimit, $"joint {j} velocity {v:F3} exceeds {Limits.VelocityLimit[j]}");
+                    Trip(FaultBits.VelocityLimit, "a joint exceeded its velocity limit (vel_limit_N)");
                 }
             }
         }

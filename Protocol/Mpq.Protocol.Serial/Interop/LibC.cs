@@ -76,6 +76,18 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int isatty(int fd);
 
+    public const int SCHED_FIFO = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SchedParam
+    {
+        public int Priority;
+    }
+
+    /// <summary>Sets the scheduling policy of a thread (pid 0: the calling thread); -1 and errno on failure.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sched_setscheduler(int pid, int policy, ref SchedParam param);
+
     /// <summary>Linux termios speed constant for a baud rate, or 0 when the rate has none.</summary>
     public static uint SpeedConstant(int baud) => baud switch
     {

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Mpq.Firmware.Device;
+using Mpq.Firmware.Safety;
+using Mpq.Firmware.Settings;
+using Mpq.Firmware.VirtualRig;
+using Mpq.Planning.Tasks;
+using Mpq.Protocol.Console;
+using Mpq.Protocol.Framing;
+using Mpq.Protocol.Messages;
+using Mpq.Protocol.Serial;
+
+namespace Mpq.Firmware.Tests;
+
+/// <summary>
+/// The firmware (virtual pendulum rig, real tty transport, real loop) on one end of a socat pty pair and
+/// a test peer on the other: it sends frames or typed text and records what comes back.
+/// </summary>
+internal sealed class FirmwareHarness : IDisposable
+{
+    private readonly SocatPair _pair;
+    private readonly TtyTransport _firmwarePort;
+    private readonly TtyTransport _peer;
+    private readonly FrameDecoder _decoder = new();
+    private readonly FrameWriter _writer = new();
+    private readonly byte[] _buffer = new byte[Frame.MaxWireFrame];
+    private readonly StringBuilder _text = new();
+    private readonly Lock _gate = new();
+
+    public FirmwareHarness(int rateHz = 500, bool lockstep = false)
+    {
+        _pair = SocatPair.Create();
+        Driver = new VirtualRigDriver(new PendulumSwingup());
+        Parameters = FirmwareParameters.Create(Driver.Joints, Driver.TorqueMax, rateHz);
+        Supervisor = new SafetySupervisor(Driver.Joints, Driver.Actuators);
+        _firmwarePort = TtyTransport.Open(_pair.PathA);
+        DeviceLoop? loop = null;
+        Link = new RigLink(_firmwarePort, Supervisor, Parameters, null, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, Log.Enqueue);
+        Loop = loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, Log.Enqueue);
+        _peer = TtyTransport.Open(_pair.PathB);
+        _peer.Start(OnBytes);
+        Link.Start();
+        Loop.Start();
+    }
+
+    public VirtualRigDriver Driver { get; }
+    public ParameterTable Parameters { get; }
+    public SafetySupervisor Supervisor { get; }
+    public RigLink Link { get; }
+    public DeviceLoop Loop { get; }
+    public ConcurrentQueue<string> Log { get; } = new();
+
+    /// <summary>Every State received: arrival timestamp and a copy of the fields the tests check.</summary>
+    public BlockingCollection<(long At, uint Sequence, RigArmState Arm, float Torque, FaultBits Faults)> States { get; } = new();
+
+    public ConcurrentQueue<Message> Others { get; } = new();
+    public ManualResetEventSlim OtherArrived { get; } = new();
+
+    private void OnBytes(ReadOnlySpan<byte> data)
+    {
+        var at = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            foreach (var b in data)
+            {
+                if (b is >= 0x20 and < 0x7F or (byte)'\r' or (byte)'\n')
+                {
+                    _text.Append((char)b);
+                }
+            }
+            var input = data;
+            while (_decoder.TryDecode(ref input, out var m))
+            {
+                if (m is State s)
+                {
+                    States.Add((at, s.Sequence, s.ArmState, s.Torque[0], s.Faults));
+                }
+                else
+                {
+                    Others.Enqueue(Copy(m));
+                    OtherArrived.Set();
+                }
+            }
+        }
+    }
+
+    private static Message Copy(Message m)
+    {
+        // Decoded instances are reused: keep our own.
+        var wire = new byte[Frame.MaxWireFrame];
+        var n = FrameWriter.Encode(m, 0, wire, new byte[Frame.MaxRawFrame]);
+        ReadOnlySpan<byte> input = wire.AsSpan(0, n);
+        new FrameDecoder().TryDecode(ref input, out var copy);
+        return copy!;
+    }
+
+    public long Send(Message message)
+    {
+        var n = _writer.Write(message, _buffer);
+        var at = Stopwatch.GetTimestamp();
+        _peer.Write(_buffer.AsSpan(0, n));
+        return at;
+    }
+
+    public void Type(string line) => _peer.Write(Encoding.ASCII.GetBytes(line + "\r"));
+
+    /// <summary>Waits until the received text contains <paramref name="marker"/> after the previous call's end; returns that text.</summary>
+    public string ReadTextUntil(string marker, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < (timeout ?? TimeSpan.FromSeconds(5)))
+        {
+            lock (_gate)
+            {
+                var all = _text.ToString();
+                var i = all.IndexOf(marker, StringComparison.Ordinal);
+                if (i >= 0)
+                {
+                    _text.Remove(0, i + marker.Length);
+                    return all[..(i + marker.Length)];
+                }
+            }
+            Thread.Sleep(5);
+        }
+        lock (_gate)
+        {
+            throw new TimeoutException($"'{marker}' not received; got: {_text}");
+        }
+    }
+
+    public T WaitFor<T>(TimeSpan? timeout = null) where T : Message
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < (timeout ?? TimeSpan.FromSeconds(5)))
+        {
+            while (Others.TryDequeue(out var m))
+            {
+                if (m is T t)
+                {
+                    return t;
+                }
+            }
+            OtherArrived.Wait(20);
+            OtherArrived.Reset();
+        }
+        throw new TimeoutException($"no {typeof(T).Name} received");
+    }
+
+    /// <summary>Takes States until one matches, or throws after the timeout.</summary>
+    public (long At, uint Sequence, RigArmState Arm, float Torque, FaultBits Faults) NextState(Func<(long At, uint Sequence, RigArmState Arm, float Torque, FaultBits Faults), bool> match, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var limit = timeout ?? TimeSpan.FromSeconds(5);
+        while (clock.Elapsed < limit)
+        {
+            if (States.TryTake(out var s, 50) && match(s))
+            {
+                return s;
+            }
+        }
+        throw new TimeoutException("no matching State received");
+    }
+
+    public void DrainStates()
+    {
+        while (States.TryTake(out _))
+        {
+        }
+    }
+
+    /// <summary>Hello → HelloAck: the port goes binary and the rig may be armed.</summary>
+    public HelloAck Handshake()
+    {
+        Send(new Hello { Name = "test-controller" });
+        return WaitFor<HelloAck>();
+    }
+
+    public void Dispose()
+    {
+        Loop.Dispose();
+        Link.Dispose();
+        _peer.Dispose();
+        _firmwarePort.Dispose();
+        _pair.Dispose();
+        Driver.Dispose();
+        States.Dispose();
+        OtherArrived.Dispose();
+    }
+}
