@@ -143,3 +143,45 @@ public class FirmwareLinkTests
         Assert.That(h.Supervisor.WatchdogTrips, Is.EqualTo(100));
     }
 }
+
+/// <summary>Lockstep: the virtual rig advances only when the controller has answered the last State.</summary>
+[TestFixture]
+[Category("Hil")]
+public class LockstepTests
+{
+    [Test]
+    public void Lockstep_WithoutAnswers_WaitsForEachState_WithAnswersRunsAhead()
+    {
+        using var h = new FirmwareHarness(lockstep: true);
+        h.Loop.LockstepTimeout = TimeSpan.FromMilliseconds(100);
+        h.Handshake();
+        h.DrainStates();
+        var clock = Stopwatch.StartNew();
+        var unanswered = 0;
+        while (clock.ElapsedMilliseconds < 500)
+        {
+            if (h.States.TryTake(out _, 20))
+            {
+                unanswered++;
+            }
+        }
+        // Without answers each State waits out the 100 ms timeout: about 5 in 500 ms.
+        Assert.That(unanswered, Is.InRange(2, 8));
+
+        var command = new Command { Actuators = 1, ValidityMilliseconds = 100 };
+        var answered = 0;
+        var startTime = h.Loop.Now();
+        clock.Restart();
+        while (clock.ElapsedMilliseconds < 500)
+        {
+            if (h.States.TryTake(out var s, 20))
+            {
+                command.AnswersState = s.Sequence;
+                h.Send(command);
+                answered++;
+            }
+        }
+        Assert.That(answered, Is.GreaterThan(5 * unanswered), "answered States let the rig tick on at once");
+        Assert.That(h.Loop.Now() - startTime, Is.EqualTo(answered * 0.002).Within(0.05), "virtual time advances one tick per answered State");
+    }
+}

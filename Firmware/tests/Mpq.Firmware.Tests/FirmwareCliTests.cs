@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Mpq.Protocol.Serial;
+
+namespace Mpq.Firmware.Tests;
+
+/// <summary>The firmware executable as a user runs it: bad input ends in one clear line and a non-zero exit.</summary>
+[TestFixture]
+public class FirmwareCliTests
+{
+    internal static (int Code, string Stdout, string Stderr) Run(string dll, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"firmware {string.Join(' ', args)} did not finish");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string Dll => Path.Combine(AppContext.BaseDirectory, "firmware.dll");
+
+    [TestCase("--port", "/dev/does-not-exist-mpq", "--driver", "virtual:pendulum", "cannot open serial device '/dev/does-not-exist-mpq'")]
+    [TestCase("--port", "/dev/null", "--driver", "warp-drive", "unknown driver 'warp-drive'")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:cartpole", "unknown task 'cartpole'")]
+    [TestCase("--port", "/dev/null", "--driver", "gpio", "--driver gpio needs --config")]
+    [TestCase("--port", "/dev/null", "--driver", "gpio", "--config", "/nonexistent/rig.json", "does not exist")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--rate", "5", "--rate must be between 50 and 2000")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--initial", "nan,0", "NaN or infinity")]
+    public void BadInput_OneLineErrorNonZeroExit(params string[] argsAndMessage)
+    {
+        var args = argsAndMessage[..^1];
+        var (code, _, stderr) = Run(Dll, args);
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(stderr, Does.Contain(argsAndMessage[^1]));
+        Assert.That(stderr.Trim().Split('\n').Where(l => l.StartsWith("error", StringComparison.Ordinal)).Count(), Is.EqualTo(1));
+        Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public void Duration_RunsAndReportsLoopStatistics()
+    {
+        using var pair = SocatPair.Create();
+        var (code, stdout, stderr) = Run(Dll, "--port", pair.PathA, "--driver", "virtual:pendulum", "--duration", "1", "--json");
+        Assert.That(code, Is.Zero, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.That(doc.RootElement.GetProperty("ticks").GetInt64(), Is.GreaterThan(100));
+        Assert.That(doc.RootElement.TryGetProperty("jitter_us_p99", out _), Is.True);
+        Assert.That(stderr, Does.Contain("Ctrl-C stops (torque zero)"));
+    }
+}
+
+/// <summary>The hardware build must not carry MuJoCo: build it as a user would and look at what it ships.</summary>
+[TestFixture]
+[Category("Slow")]
+public class HardwareOnlyBuildTests
+{
+    [Test]
+    public void HardwareOnlyBuild_ContainsNoMuJoCoAndRefusesTheVirtualRig()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Mpq.slnx")))
+        {
+            root = root.Parent;
+        }
+        Assert.That(root, Is.Not.Null, "repository root not found");
+        var output = Directory.CreateTempSubdirectory("mpq-hw-build-").FullName;
+        try
+        {
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root!.FullName };
+            foreach (var a in new[] { "build", "Firmware/Mpq.Firmware/Mpq.Firmware.csproj", "-c", "Release", "-p:HardwareOnly=true", "-o", output, "-nologo", "-v", "quiet" })
+            {
+                info.ArgumentList.Add(a);
+            }
+            using (var p = Process.Start(info)!)
+            {
+                var log = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                Assert.That(p.ExitCode, Is.Zero, log);
+            }
+            var files = Directory.GetFiles(output).Select(Path.GetFileName).ToArray();
+            Assert.That(files, Has.Member("firmware.dll"));
+            Assert.That(files, Has.None.Contains("MuJoCo").And.None.Contains("Planning").And.None.Contains("VirtualRig").And.None.Contains("OnnxRuntime"));
+            var (code, _, stderr) = FirmwareCliTests.Run(Path.Combine(output, "firmware.dll"), "--port", "/dev/null", "--driver", "virtual:pendulum");
+            Assert.That(code, Is.Not.Zero);
+            Assert.That(stderr, Does.Contain("hardware-only build"));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+}
