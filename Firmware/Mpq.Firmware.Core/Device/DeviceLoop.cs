@@ -108,9 +108,15 @@ public sealed class DeviceLoop : IDisposable
             var period = (long)(Stopwatch.Frequency / rate);
             var deadline = Stopwatch.GetTimestamp() + period;
             long streamCounter = 0;
+            var lineBusy = false;
             while (!_stopping)
             {
-                if (!_lockstep)
+                // Lockstep replaces wall-clock pacing only while a controller is in session; otherwise the
+                // loop would spin flat out and virtual time would race ahead of everything.
+                // A State that could not go out (line busy) is also followed by a paced tick: an unpaced
+                // real-time thread retrying at once would starve the very thread holding the line.
+                var paced = !_lockstep || !_supervisor.HandshakeDone || lineBusy;
+                if (paced)
                 {
                     PreciseClock.SleepUntil(deadline);
                     var late = Stopwatch.GetTimestamp() - deadline;
@@ -132,6 +138,7 @@ public sealed class DeviceLoop : IDisposable
                     streamCounter = 0;
                 }
                 var streamed = Tick(dt, stream);
+                lineBusy = stream && !streamed && _link is not null && _supervisor.HandshakeDone;
                 TickTime.Record(Stopwatch.GetElapsedTime(tickStart).TotalMicroseconds);
                 Interlocked.Increment(ref _ticks);
                 if (_lockstep)
@@ -141,11 +148,14 @@ public sealed class DeviceLoop : IDisposable
                     {
                         WaitForAnswer(_state.Sequence);
                     }
-                    continue;
                 }
                 deadline += period;
                 var now = Stopwatch.GetTimestamp();
-                if (now > deadline)
+                if (!paced)
+                {
+                    deadline = now + period; // ready to pace again if the session ends
+                }
+                else if (now > deadline)
                 {
                     // Missed at least one deadline: count it and restart the schedule instead of bursting.
                     Interlocked.Increment(ref _overruns);
@@ -189,7 +199,7 @@ public sealed class DeviceLoop : IDisposable
                 _supervisor.OnStateSent(_state.Sequence, now);
                 sent = _link.TrySendState(_state);
             }
-            _link?.CheckLinkTimeout(now);
+            _link?.CheckLinkTimeout();
             _driver.Advance(dt);
             _consecutiveExceptions = 0;
             return sent;

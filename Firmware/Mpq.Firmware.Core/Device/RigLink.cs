@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Mpq.Firmware.Safety;
@@ -39,7 +40,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private readonly ParamValue _paramValue = new();
     private readonly Log _logMessage = new();
     private readonly ManualResetEventSlim _commandArrived = new(false);
-    private double _lastValidFrame;
+    private long _lastValidFrame; // Stopwatch timestamp: the cable is real even when the rig's time is virtual
     private Thread? _telemetry;
     private volatile bool _stopping;
 
@@ -79,7 +80,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>Starts receiving; the port begins in console mode with a prompt.</summary>
     public void Start()
     {
-        _lastValidFrame = _clock();
+        _lastValidFrame = Stopwatch.GetTimestamp();
         _transport.Failed += reason =>
         {
             _log($"link: {reason}");
@@ -121,10 +122,11 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         }
     }
 
-    /// <summary>Called by the loop: a binary link silent for longer than link_timeout_ms is lost.</summary>
-    public void CheckLinkTimeout(double now)
+    /// <summary>Called by the loop: a binary link silent (wall clock) for longer than link_timeout_ms is lost.</summary>
+    public void CheckLinkTimeout()
     {
-        if (_demux.Mode == PortMode.Binary && now - Volatile.Read(ref _lastValidFrame) > _parameters[_index.LinkTimeoutMs] / 1000)
+        if (_demux.Mode == PortMode.Binary
+            && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastValidFrame)).TotalMilliseconds > _parameters[_index.LinkTimeoutMs])
         {
             lock (_rx)
             {
@@ -144,7 +146,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     void ILinkHandler.OnMessage(Message message, ushort sequence)
     {
         var now = _clock();
-        Volatile.Write(ref _lastValidFrame, now);
+        Volatile.Write(ref _lastValidFrame, Stopwatch.GetTimestamp());
         switch (message)
         {
             case Command c:
@@ -278,7 +280,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     void ILinkHandler.OnModeChanged(PortMode mode, string reason)
     {
         _log($"link: port now in {mode.ToString().ToLowerInvariant()} mode ({reason})");
-        Volatile.Write(ref _lastValidFrame, _clock());
+        Volatile.Write(ref _lastValidFrame, Stopwatch.GetTimestamp());
         if (mode == PortMode.Console)
         {
             _supervisor.OnLinkLost($"port returned to console mode ({reason})");
