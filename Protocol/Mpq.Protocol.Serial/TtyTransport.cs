@@ -11,30 +11,17 @@ namespace Mpq.Protocol.Serial;
 /// System.IO.Ports' stream on Linux reads through a polling loop that adds 1–2 ms per read; this
 /// transport hands bytes over as soon as the kernel has them. Linux only.
 /// </remarks>
-public sealed unsafe class TtyTransport : ISerialTransport
+public sealed unsafe class TtyTransport : ReaderThreadTransport
 {
     private readonly Lock _writeLock = new();
     private readonly byte[] _readBuffer = GC.AllocateArray<byte>(4096, pinned: true);
     private int _fd;
-    private Thread? _reader;
-    private volatile bool _stopping;
-    private int _failed;
-    private long _bytesReceived;
-    private long _bytesSent;
 
-    private TtyTransport(string path, int fd)
-    {
-        Path = path;
-        _fd = fd;
-    }
+    private TtyTransport(string path, int fd) : base(path) => _fd = fd;
 
-    public string Path { get; }
-    public string Kind => "tty";
-    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
-    public long BytesSent => Interlocked.Read(ref _bytesSent);
-    public event Action<string>? Failed;
+    public override string Kind => "tty";
 
-    /// <summary>SCHED_FIFO priority the reader thread asks for (0: normal priority). Set before <see cref="Start"/>.</summary>
+    /// <summary>SCHED_FIFO priority the reader thread asks for (0: normal priority). Set before <see cref="ReaderThreadTransport.Start"/>.</summary>
     public int ReaderRealtimePriority { get; set; }
 
     /// <summary>What the reader thread's request for real-time priority got (null until it started, or when not asked).</summary>
@@ -87,22 +74,11 @@ public sealed unsafe class TtyTransport : ISerialTransport
         }
     }
 
-    public void Start(BytesReceived onReceive)
-    {
-        ObjectDisposedException.ThrowIf(_fd < 0, this);
-        if (_reader is not null)
-        {
-            throw new InvalidOperationException("transport already started");
-        }
-        _reader = new Thread(() => ReadLoop(onReceive)) { IsBackground = true, Name = $"tty-reader {Path}" };
-        _reader.Start();
-    }
-
-    public void Write(ReadOnlySpan<byte> data)
+    public override void Write(ReadOnlySpan<byte> data)
     {
         lock (_writeLock)
         {
-            if (_fd < 0 || Volatile.Read(ref _failed) != 0)
+            if (_fd < 0 || HasFailed)
             {
                 throw new IOException($"serial link '{Path}' is closed");
             }
@@ -127,11 +103,11 @@ public sealed unsafe class TtyTransport : ISerialTransport
                     throw new IOException($"write to '{Path}' failed: {LibC.Describe(errno)}");
                 }
             }
-            Interlocked.Add(ref _bytesSent, data.Length);
+            CountSent(data.Length);
         }
     }
 
-    private void ReadLoop(BytesReceived onReceive)
+    protected override void ReadLoop(BytesReceived onReceive)
     {
         if (ReaderRealtimePriority > 0)
         {
@@ -140,7 +116,7 @@ public sealed unsafe class TtyTransport : ISerialTransport
         fixed (byte* buffer = _readBuffer)
         {
             var pfd = new LibC.PollFd { Fd = _fd, Events = LibC.POLLIN };
-            while (!_stopping)
+            while (!Stopping)
             {
                 pfd.Revents = 0;
                 var ready = LibC.poll(&pfd, 1, 50);
@@ -160,7 +136,7 @@ public sealed unsafe class TtyTransport : ISerialTransport
                 }
                 if ((pfd.Revents & LibC.POLLNVAL) != 0)
                 {
-                    if (!_stopping)
+                    if (!Stopping)
                     {
                         Fail("device closed");
                     }
@@ -169,8 +145,7 @@ public sealed unsafe class TtyTransport : ISerialTransport
                 var n = LibC.read(_fd, buffer, _readBuffer.Length);
                 if (n > 0)
                 {
-                    Interlocked.Add(ref _bytesReceived, n);
-                    onReceive(new ReadOnlySpan<byte>(buffer, (int)n));
+                    Deliver(onReceive, new ReadOnlySpan<byte>(buffer, (int)n));
                     continue;
                 }
                 var readErrno = Marshal.GetLastPInvokeError();
@@ -190,29 +165,19 @@ public sealed unsafe class TtyTransport : ISerialTransport
         }
     }
 
-    private void Fail(string reason)
+    protected override void Close(bool beforeJoin)
     {
-        if (Interlocked.Exchange(ref _failed, 1) == 0 && !_stopping)
+        if (beforeJoin)
         {
-            Failed?.Invoke($"serial link '{Path}': {reason}");
-        }
-    }
-
-    public void Dispose()
-    {
-        if (_fd < 0)
-        {
-            return;
-        }
-        _stopping = true;
-        if (_reader is not null && _reader != Thread.CurrentThread)
-        {
-            _reader.Join(1000);
+            return; // the reader's poll times out within 50 ms
         }
         lock (_writeLock)
         {
-            LibC.close(_fd);
-            _fd = -1;
+            if (_fd >= 0)
+            {
+                LibC.close(_fd);
+                _fd = -1;
+            }
         }
     }
 
