@@ -39,7 +39,7 @@ internal static class BenchCommand
         {
             throw new ArgumentException($"--steps must be at least 1 and --warmup not negative (got {steps}, {warmup})");
         }
-        var task = TaskCatalog.Create(r.GetValue(options.Task)!);
+        var task = options.CreateTask(r);
         var settings = options.Settings(r, task);
         var threads = options.ThreadCount(r);
         using var pool = new WorkerPool(threads);

@@ -19,14 +19,19 @@ internal sealed class PlannerOptions
     public Option<string?> NoiseFilter { get; } = new("--noise-filter") { Description = "time-correlated noise coefficients c0,c1,c2 (e.g. 1,0.6,0.5)" };
     public Option<int> Threads { get; } = new("--threads", "-T") { Description = "rollout threads (including the caller)", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "seed of initial states, model draws and noise", DefaultValueFactory = _ => 1UL };
+    public Option<string?> Prior { get; } = new("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (mean bias × true, half-width sigma × true), e.g. mass=1.5:0.1" };
 
     public void AddTo(Command command)
     {
-        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, Threads, Seed])
+        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, Threads, Seed, Prior])
         {
             command.Options.Add(o);
         }
     }
+
+    /// <summary>The task named by --task, with any --prior overrides.</summary>
+    public ITask CreateTask(ParseResult r) =>
+        TaskCatalog.Create(r.GetValue(Task)!, r.GetValue(Prior) is { } text ? TaskCatalog.ParsePriors(text) : null);
 
     public MppiSettings Settings(ParseResult r, ITask task)
     {

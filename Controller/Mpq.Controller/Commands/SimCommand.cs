@@ -36,7 +36,7 @@ internal static class SimCommand
         {
             throw new ArgumentException($"--episodes must be at least 1 (got {episodes})");
         }
-        var task = TaskCatalog.Create(r.GetValue(options.Task)!);
+        var task = options.CreateTask(r);
         var settings = options.Settings(r, task);
         using var pool = new WorkerPool(options.ThreadCount(r));
         using var runner = new EpisodeRunner(task, settings, pool, biased, settings.Seed);

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using Mpq.Planning.Mppi;
+using Mpq.Planning.Numerics;
+using Mpq.Planning.Parallel;
+using Mpq.Planning.Simulation;
+using Mpq.Planning.Tasks;
+
+namespace Mpq.Trainer.Learning;
+
+/// <summary>One training episode's record.</summary>
+public sealed record EpisodeMetrics(int Episode, double Cost, bool Success, double WallSeconds, long Updates, double MeanLoss);
+
+/// <summary>
+/// Runs MPQ, soft Q-learning or plain MPPI on the task's true-parameter plant, planning on models drawn
+/// from the biased prior; learns Q from the true system's transitions between control steps.
+/// </summary>
+public sealed class Learner : ITransitionSink, IDisposable
+{
+    private readonly ITask _task;
+    private readonly LearnerSettings _s;
+    private readonly WorkerPool _actingPool;
+    private readonly WorkerPool _targetPool;
+    private readonly EpisodeRunner _runner;
+    private readonly ReplayBuffer _replay;
+    private readonly TargetComputer? _targets;
+    private readonly Adam? _adam;
+    private readonly QScratch? _scratch;
+    private readonly int[] _indices;
+    private readonly float[] _batchTargets;
+    private readonly float[] _batchObservations;
+    private readonly float[] _batchActions;
+    private SplitMix64 _rng;
+    private long _steps;
+    private double _lossSum;
+    private long _lossCount;
+
+    public Learner(ITask task, LearnerSettings settings, int threads)
+    {
+        settings.Validate();
+        _task = task;
+        _s = settings;
+        _actingPool = new WorkerPool(threads);
+        _targetPool = new WorkerPool(threads);
+        if (settings.Algorithm != Algorithm.Mppi)
+        {
+            var scale = new float[task.ObservationSize + task.ActionSize];
+            for (var j = 0; j < task.ObservationSize; j++)
+            {
+                scale[j] = settings.ObservationScale?[j] ?? 1f;
+            }
+            for (var j = 0; j < task.ActionSize; j++)
+            {
+                scale[task.ObservationSize + j] = (float)(1 / Math.Max(Math.Abs(task.ActionLow[j]), Math.Abs(task.ActionHigh[j])));
+            }
+            Q = new QFunction(task.ObservationSize, task.ActionSize, settings.Hidden, scale, settings.OutputScale, settings.Seed);
+            if (settings.Algorithm == Algorithm.SoftQ)
+            {
+                TargetQ = new QFunction(task.ObservationSize, task.ActionSize, settings.Hidden, scale, settings.OutputScale, settings.Seed);
+                TargetQ.Network.CopyFrom(Q.Network);
+            }
+            _targets = new TargetComputer(task, settings, TargetQ ?? Q, _targetPool);
+            _adam = new Adam(Q.Network.Parameters.Length, settings.LearningRate);
+            _scratch = Q.CreateScratch(settings.BatchSize);
+        }
+        var acting = new MppiSettings
+        {
+            Samples = settings.Samples,
+            Horizon = settings.Horizon,
+            Lambda = settings.Lambda,
+            NoiseStd = [settings.NoiseStd],
+            StepSize = settings.StepSize,
+            Gamma = settings.Algorithm == Algorithm.Mppi ? 1.0 : settings.Gamma,
+            Iterations = 1,
+            Seed = settings.Seed,
+        };
+        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: true, settings.Seed, Q?.AsTerminalCost());
+        _replay = new ReplayBuffer(settings.ReplayCapacity, _runner.Model.StateSize, task.ObservationSize, task.ActionSize);
+        _indices = new int[settings.BatchSize];
+        _batchTargets = new float[settings.BatchSize];
+        _batchObservations = new float[settings.BatchSize * task.ObservationSize];
+        _batchActions = new float[settings.BatchSize * task.ActionSize];
+        _rng = new SplitMix64(settings.Seed ^ 0x5EED_5A3B);
+    }
+
+    /// <summary>The learned Q (null for plain MPPI).</summary>
+    public QFunction? Q { get; }
+
+    /// <summary>The soft-Q target network (null otherwise).</summary>
+    public QFunction? TargetQ { get; }
+
+    public ReplayBuffer Replay => _replay;
+    public long Updates { get; private set; }
+    public LearnerSettings Settings => _s;
+
+    /// <summary>Runs one episode on the true system, learning as it goes.</summary>
+    public EpisodeMetrics RunEpisode(int episode)
+    {
+        var clock = Stopwatch.StartNew();
+        _lossSum = 0;
+        _lossCount = 0;
+        var result = _runner.Run(episode, this);
+        return new EpisodeMetrics(episode, result.TotalCost, result.Success, clock.Elapsed.TotalSeconds, Updates, _lossCount == 0 ? double.NaN : _lossSum / _lossCount);
+    }
+
+    void ITransitionSink.Add(in Transition transition)
+    {
+        if (Q is null)
+        {
+            return;
+        }
+        _replay.Add(transition);
+        _steps++;
+        if (_replay.Count < Math.Max(_s.Warmup, _s.BatchSize) || _steps % _s.UpdateEvery != 0)
+        {
+            return;
+        }
+        for (var g = 0; g < _s.GradientSteps; g++)
+        {
+            Update();
+        }
+    }
+
+    private void Update()
+    {
+        var q = Q!;
+        var n = _s.BatchSize;
+        _replay.Sample(_indices, ref _rng);
+        _targets!.Compute(_replay, _indices, n, _batchTargets);
+        var o = _task.ObservationSize;
+        var m = _task.ActionSize;
+        for (var k = 0; k < n; k++)
+        {
+            _replay.Observation(_indices[k]).CopyTo(_batchObservations.AsSpan(k * o, o));
+            _replay.Action(_indices[k]).CopyTo(_batchActions.AsSpan(k * m, m));
+        }
+        var loss = q.Train(_batchObservations, _batchActions, _batchTargets, n, _adam!, _scratch!);
+        if (!double.IsFinite(loss))
+        {
+            throw new InvalidOperationException("Q training diverged (non-finite loss): lower the learning rate");
+        }
+        _lossSum += loss;
+        _lossCount++;
+        TargetQ?.Network.BlendFrom(q.Network, _s.TargetTau);
+        Updates++;
+    }
+
+    public void Dispose()
+    {
+        _runner.Dispose();
+        _targets?.Dispose();
+        _actingPool.Dispose();
+        _targetPool.Dispose();
+    }
+}

@@ -1,0 +1,87 @@
+using Mpq.Planning.Tasks;
+
+namespace Mpq.Trainer.Learning;
+
+/// <summary>Which learner.</summary>
+public enum Algorithm
+{
+    /// <summary>MPQ: H-step MPPI acting with the learned Q as terminal cost; targets c + γ V_H(s') on the biased model; no target network.</summary>
+    Mpq,
+
+    /// <summary>Soft Q-learning: H = 1 (no model step), V by sampling actions, target network (Polyak).</summary>
+    SoftQ,
+
+    /// <summary>MPPI without Q: evaluation only.</summary>
+    Mppi,
+}
+
+/// <summary>Everything a training run is configured by (written into the run directory).</summary>
+public sealed record LearnerSettings
+{
+    public Algorithm Algorithm { get; init; } = Algorithm.Mpq;
+    public int Horizon { get; init; } = 8;
+    public int Samples { get; init; } = 256;
+    public double Lambda { get; init; } = 0.1;
+    public double NoiseStd { get; init; } = 1.0;
+    public double StepSize { get; init; } = 1.0;
+
+    /// <summary>Discount of the Q targets and the planner.</summary>
+    public double Gamma { get; init; } = 0.99;
+
+    /// <summary>Samples per MPPI batch when computing a target.</summary>
+    public int TargetSamples { get; init; } = 64;
+
+    /// <summary>K: MPPI iterations before the target's value batch.</summary>
+    public int TargetIterations { get; init; } = 2;
+
+    public int BatchSize { get; init; } = 32;
+    public int UpdateEvery { get; init; } = 1;
+    public int GradientSteps { get; init; } = 1;
+
+    /// <summary>Transitions collected before the first update.</summary>
+    public int Warmup { get; init; } = 200;
+
+    public int ReplayCapacity { get; init; } = 100_000;
+    public float LearningRate { get; init; } = 1e-3f;
+    public int[] Hidden { get; init; } = [64, 64];
+
+    /// <summary>Soft-Q target network Polyak factor.</summary>
+    public float TargetTau { get; init; } = 0.01f;
+
+    /// <summary>Q's output is the network's times this (costs are in the hundreds).</summary>
+    public float OutputScale { get; init; } = 100;
+
+    /// <summary>Observation scaling into the network (one per entry; null: 1).</summary>
+    public float[]? ObservationScale { get; init; }
+
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Defaults that suit a task.</summary>
+    public static LearnerSettings For(ITask task) => task switch
+    {
+        PendulumSwingup => new LearnerSettings
+        {
+            Lambda = task.PlannerDefaults.Lambda,
+            NoiseStd = task.PlannerDefaults.NoiseStd,
+            ObservationScale = [1f, 1f, 1f / 8],
+        },
+        _ => new LearnerSettings { Lambda = task.PlannerDefaults.Lambda, NoiseStd = task.PlannerDefaults.NoiseStd },
+    };
+
+    public void Validate()
+    {
+        void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentOutOfRangeException(message, innerException: null);
+            }
+        }
+        Check(Horizon >= 1 && Samples >= 1 && TargetSamples >= 1 && TargetIterations >= 0, "horizon, samples and target samples must be at least 1, target iterations at least 0");
+        Check(Gamma is > 0 and < 1, $"gamma for learning must be in (0, 1) (got {Gamma})");
+        Check(BatchSize >= 1 && UpdateEvery >= 1 && GradientSteps >= 0 && Warmup >= 0, "batch size and update interval must be at least 1");
+        Check(float.IsFinite(LearningRate) && LearningRate > 0, "learning rate must be positive");
+        Check(Hidden.Length >= 1 && Hidden.All(h => h is >= 1 and <= 4096), "hidden layer sizes must be 1-4096");
+        Check(Algorithm != Algorithm.SoftQ || Horizon == 1, "soft Q-learning plans with horizon 1");
+    }
+}

@@ -1,0 +1,97 @@
+using Mpq.Planning.Dynamics;
+using Mpq.Planning.Mppi;
+using Mpq.Planning.Numerics;
+using Mpq.Planning.Parallel;
+using Mpq.Planning.Tasks;
+
+namespace Mpq.Trainer.Learning;
+
+/// <summary>
+/// Computes Q targets y = c + γ V_H(s') for a minibatch, spread over a worker pool: each worker owns a
+/// single-threaded MPPI planner on its own copy of the biased model, with a terminal-cost view of Q.
+/// </summary>
+public sealed class TargetComputer : IParallelWork, IDisposable
+{
+    private readonly ITask _task;
+    private readonly LearnerSettings _settings;
+    private readonly WorkerPool _pool;
+    private readonly MuJoCoDynamics[] _models;
+    private readonly WorkerPool[] _single;
+    private readonly MppiPlanner[] _planners;
+    private readonly double[] _parameters;
+    private ReplayBuffer? _replay;
+    private int[] _indices = [];
+    private float[] _targets = [];
+    private int _count;
+    private ulong _batch;
+
+    public TargetComputer(ITask task, LearnerSettings settings, QFunction valueQ, WorkerPool pool)
+    {
+        _task = task;
+        _settings = settings;
+        _pool = pool;
+        _parameters = new double[task.Parameters.Count];
+        _models = new MuJoCoDynamics[pool.Threads];
+        _single = new WorkerPool[pool.Threads];
+        _planners = new MppiPlanner[pool.Threads];
+        var mppi = new MppiSettings
+        {
+            Samples = settings.TargetSamples,
+            Horizon = settings.Horizon,
+            Lambda = settings.Lambda,
+            NoiseStd = [settings.NoiseStd],
+            StepSize = settings.StepSize,
+            Gamma = settings.Gamma,
+            Seed = settings.Seed ^ 0x7A26E7,
+        };
+        for (var w = 0; w < pool.Threads; w++)
+        {
+            _models[w] = new MuJoCoDynamics(task);
+            _single[w] = new WorkerPool(1);
+            _planners[w] = new MppiPlanner(_models[w], task, task.ActionLow, task.ActionHigh, mppi with { Seed = mppi.Seed + (ulong)w }, _single[w], valueQ.AsTerminalCost());
+        }
+    }
+
+    /// <summary>Fills <paramref name="targets"/> for the transitions at <paramref name="indices"/>.</summary>
+    public void Compute(ReplayBuffer replay, int[] indices, int count, float[] targets)
+    {
+        _replay = replay;
+        _indices = indices;
+        _targets = targets;
+        _count = count;
+        _batch++;
+        _pool.Run(this);
+    }
+
+    void IParallelWork.Execute(int worker, int workers)
+    {
+        var (start, end) = WorkerPool.Share(_count, worker, workers);
+        if (start == end)
+        {
+            return;
+        }
+        // A fresh draw from the biased prior for this worker and batch: the learner never sees the true parameters.
+        var rng = SplitMix64.ForStream(_settings.Seed, _batch, (ulong)worker + 0xB1A5);
+        Span<double> parameters = stackalloc double[_parameters.Length];
+        TaskParameters.Sample(_task.Parameters, parameters, ref rng);
+        _models[worker].SetParameters(parameters);
+        var planner = _planners[worker];
+        var replay = _replay!;
+        for (var k = start; k < end; k++)
+        {
+            var i = _indices[k];
+            var value = planner.EstimateValue(replay.NextState(i), _settings.TargetIterations);
+            _targets[k] = (float)(replay.Cost(i) + _settings.Gamma * value);
+        }
+    }
+
+    public void Dispose()
+    {
+        for (var w = 0; w < _planners.Length; w++)
+        {
+            _planners[w].Dispose();
+            _single[w].Dispose();
+            _models[w].Dispose();
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using Mpq.Planning.Simulation;
+using Mpq.Planning.Tasks;
+using Mpq.Trainer.Learning;
+
+namespace Mpq.Trainer.Tests;
+
+[TestFixture]
+public class ReplayBufferTests
+{
+    [Test]
+    public void Add_WrapsAtCapacity_AndSamplesStoredRows()
+    {
+        var buffer = new ReplayBuffer(3, 2, 1, 1);
+        for (var i = 0; i < 5; i++)
+        {
+            double[] s = [i, -i], s2 = [i + 1, -i - 1], o = [i * 10], o2 = [i * 10 + 1], a = [i * 0.1];
+            buffer.Add(new Transition(i, o, a, i * 2, o2, s, s2, false));
+        }
+        Assert.That(buffer.Count, Is.EqualTo(3));
+        Assert.That(buffer.Added, Is.EqualTo(5));
+        var costs = Enumerable.Range(0, 3).Select(buffer.Cost).OrderBy(c => c).ToArray();
+        Assert.That(costs, Is.EqualTo(new[] { 4f, 6f, 8f }), "the oldest two were overwritten");
+        var rng = new Mpq.Planning.Numerics.SplitMix64(1);
+        var idx = new int[100];
+        buffer.Sample(idx, ref rng);
+        Assert.That(idx, Has.All.InRange(0, 2));
+    }
+}
+
+[TestFixture]
+public class LearnerTests
+{
+    private static LearnerSettings Small(Algorithm algorithm) => LearnerSettings.For(new PendulumSwingup()) with
+    {
+        Algorithm = algorithm,
+        Horizon = algorithm == Algorithm.SoftQ ? 1 : 4,
+        Samples = 32,
+        TargetSamples = 16,
+        TargetIterations = 1,
+        BatchSize = 8,
+        Warmup = 20,
+        Hidden = [16],
+        Seed = 3,
+    };
+
+    [TestCase(Algorithm.Mpq)]
+    [TestCase(Algorithm.SoftQ)]
+    public void RunEpisode_Learns_UpdatesAndFiniteLoss(Algorithm algorithm)
+    {
+        using var learner = new Learner(new PendulumSwingup(), Small(algorithm), threads: 2);
+        var m = learner.RunEpisode(0);
+        Assert.That(m.Updates, Is.EqualTo(200 - 20 + 1));
+        Assert.That(double.IsFinite(m.MeanLoss), Is.True);
+        Assert.That(learner.Replay.Count, Is.EqualTo(200));
+        Assert.That(learner.Q!.Network.Parameters, Has.All.Matches<float>(float.IsFinite));
+    }
+
+    [Test]
+    public void RunEpisode_SameSeed_SameResult()
+    {
+        EpisodeMetrics Run()
+        {
+            using var learner = new Learner(new PendulumSwingup(), Small(Algorithm.Mpq), threads: 2);
+            learner.RunEpisode(0);
+            return learner.RunEpisode(1);
+        }
+        var a = Run();
+        var b = Run();
+        Assert.That((a.Cost, a.MeanLoss), Is.EqualTo((b.Cost, b.MeanLoss)));
+    }
+
+    [Test]
+    public void Mppi_NoQNoUpdates()
+    {
+        using var learner = new Learner(new PendulumSwingup(), Small(Algorithm.Mppi), threads: 1);
+        var m = learner.RunEpisode(0);
+        Assert.That(learner.Q, Is.Null);
+        Assert.That(m.Updates, Is.Zero);
+    }
+
+    [TestCase(0.0)]
+    [TestCase(1.0)]
+    public void Validate_GammaOutsideOpenUnitInterval_Throws(double gamma) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => (Small(Algorithm.Mpq) with { Gamma = gamma }).Validate());
+
+    [Test]
+    public void Validate_SoftQWithLongHorizon_Throws() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => (Small(Algorithm.SoftQ) with { Horizon = 8 }).Validate());
+}
