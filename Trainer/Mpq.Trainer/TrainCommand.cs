@@ -48,6 +48,21 @@ internal static class TrainCommand
                 {
                     Directory.CreateDirectory(dir);
                     File.WriteAllLines(Path.Combine(dir, "metrics.csv"), lines);
+                    File.WriteAllText(Path.Combine(dir, "config.json"), System.Text.Json.JsonSerializer.Serialize(new
+                    {
+                        task = t.Name,
+                        algorithm = settings.Algorithm.ToString(),
+                        settings.Horizon, settings.Samples, settings.Lambda, settings.NoiseStd, settings.Gamma,
+                        settings.TargetSamples, settings.TargetIterations, settings.BatchSize, settings.LearningRate,
+                        settings.Hidden, settings.Seed,
+                        priors = t.Parameters.Select(p => new { p.Name, p.TrueValue, bias = p.Prior.MeanFactor, sigma = p.Prior.HalfWidthFactor }),
+                    }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                    if (learner.Q is { } q)
+                    {
+                        var runId = $"{t.Name}-{settings.Algorithm}-H{settings.Horizon}-seed{settings.Seed}-{DateTime.UtcNow:yyyyMMddTHHmmssZ}".ToLowerInvariant();
+                        Onnx.OnnxExporter.Write(q, new Onnx.QMetadata(t.Name, t.ObservationLayout, t.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId), Path.Combine(dir, "q.onnx"));
+                        Console.Error.WriteLine($"wrote {Path.Combine(dir, "q.onnx")} ({runId})");
+                    }
                 }
                 return 0;
             }
