@@ -35,6 +35,26 @@ internal static class ExperimentCommand
                 return 2;
             }
         });
-        return new Command("experiment", "The paper's experiments.") { fig1a };
+        var directory = new Argument<string>("dir") { Description = "an experiment's output directory (with results.csv)" };
+        var plot = new Command("plot", "Redraw figure.png and summary.txt from an experiment's results.csv.") { directory };
+        plot.SetAction(r =>
+        {
+            var dir = r.GetValue(directory)!;
+            var csv = Path.Combine(dir, "results.csv");
+            if (!File.Exists(csv))
+            {
+                Console.Error.WriteLine($"error: {csv} does not exist");
+                return 2;
+            }
+            var rows = Figure1.ReadCsv(csv);
+            var configurations = rows.Select(x => x.Label).Distinct().Select(l => new Configuration(l, default, 0)).ToList();
+            var seeds = (int)rows.Max(x => x.Seed);
+            Figure1.Plot(rows, configurations, Path.Combine(dir, "figure.png"), "pendulum");
+            var summary = Figure1.Summary(rows, configurations, seeds, TimeSpan.FromSeconds(rows.Sum(x => x.WallSeconds)));
+            File.WriteAllText(Path.Combine(dir, "summary.txt"), summary);
+            Console.WriteLine(summary);
+            return 0;
+        });
+        return new Command("experiment", "The paper's experiments.") { fig1a, plot };
     }
 }

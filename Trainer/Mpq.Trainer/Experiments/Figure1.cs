@@ -78,7 +78,8 @@ public static class Figure1
         return curve;
     }
 
-    private static void Plot(IReadOnlyList<Row> rows, IReadOnlyList<Configuration> configurations, string path, string task)
+    /// <summary>Draws the curves (log-scale cost axis: the baselines differ by orders of magnitude).</summary>
+    public static void Plot(IReadOnlyList<Row> rows, IReadOnlyList<Configuration> configurations, string path, string task)
     {
         var plot = new ScottPlot.Plot();
         foreach (var config in configurations)
@@ -87,20 +88,38 @@ public static class Figure1
             var spread = rows.Where(r => r.Label == config.Label).GroupBy(r => r.Episode).OrderBy(g => g.Key)
                 .Select(g => Std(g.Select(r => r.Cost).ToArray())).ToArray();
             var xs = Enumerable.Range(0, mean.Length).Select(i => (double)i).ToArray();
-            var line = plot.Add.Scatter(xs, mean);
+            var line = plot.Add.Scatter(xs, mean.Select(Log).ToArray());
             line.LegendText = config.Label;
-            var upper = mean.Zip(spread, (m, s) => m + s / 2).ToArray();
-            var lower = mean.Zip(spread, (m, s) => Math.Max(0, m - s / 2)).ToArray();
+            line.LineWidth = 2;
+            var upper = mean.Zip(spread, (m, s) => Log(m + s / 2)).ToArray();
+            var lower = mean.Zip(spread, (m, s) => Log(Math.Max(1, m - s / 2))).ToArray();
             var band = plot.Add.FillY(xs, lower, upper);
             band.FillColor = line.Color.WithAlpha(0.15);
             band.LineWidth = 0;
         }
         plot.Title($"{task}: episode cost on the true system (mean over seeds, 5-episode window; band ±½ std)");
         plot.XLabel("training episode");
-        plot.YLabel("episode cost");
+        plot.YLabel("episode cost (log scale)");
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y).ToString("N0", CultureInfo.InvariantCulture),
+        };
         plot.ShowLegend();
         plot.SavePng(path, 1000, 600);
     }
+
+    private static double Log(double cost) => Math.Log10(Math.Max(1, cost));
+
+    /// <summary>Reads a results.csv written by <see cref="WriteCsv"/>.</summary>
+    public static List<Row> ReadCsv(string path) =>
+        File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l =>
+        {
+            var f = l.Split(',');
+            var c = CultureInfo.InvariantCulture;
+            return new Row(f[0], ulong.Parse(f[1], c), int.Parse(f[2], c), double.Parse(f[3], c), f[4] == "1", double.Parse(f[5], c));
+        }).ToList();
 
     public static string Summary(IReadOnlyList<Row> rows, IReadOnlyList<Configuration> configurations, int seeds, TimeSpan wall)
     {
