@@ -1,0 +1,59 @@
+using Mpq.Trainer.Experiments;
+using Mpq.Trainer.Learning;
+
+namespace Mpq.Trainer.Tests;
+
+[TestFixture]
+public class Figure1Tests
+{
+    private static List<Figure1.Row> Rows()
+    {
+        var rows = new List<Figure1.Row>();
+        for (var e = 0; e < 20; e++)
+        {
+            rows.Add(new("MPQ H=8", 1, e, 1000 - 50 * e, e > 10, 1));
+            rows.Add(new("MPPI H=32", 1, e, 400, true, 1));
+        }
+        return rows;
+    }
+
+    [Test]
+    public void Csv_RoundTrips()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            Figure1.WriteCsv(Rows(), path);
+            Assert.That(Figure1.ReadCsv(path), Is.EqualTo(Rows()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void Summary_ReportsTheCrossingOfTheTrailingMeans()
+    {
+        var configs = new[] { new Configuration("MPQ H=8", Algorithm.Mpq, 8), new Configuration("MPPI H=32", Algorithm.Mppi, 32) };
+        var summary = Figure1.Summary(Rows(), configs, 1, TimeSpan.FromMinutes(1));
+        // Trailing 5-episode mean of 1000 − 50e is below 400 once 1000 − 50(e − 2) < 400, i.e. from e = 15.
+        Assert.That(summary, Does.Contain("seed 1: MPQ H=8 below MPPI H=32 (5-episode mean) from episode 15"));
+    }
+
+    [Test]
+    public void Plot_WritesAPng()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"mpq-fig-{Environment.ProcessId}.png");
+        try
+        {
+            Figure1.Plot(Rows(), [new("MPQ H=8", Algorithm.Mpq, 8), new("MPPI H=32", Algorithm.Mppi, 32)], path, "pendulum");
+            var header = File.ReadAllBytes(path)[..8];
+            Assert.That(header, Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
