@@ -40,13 +40,14 @@ internal static class BenchCommand
             throw new ArgumentException($"--steps must be at least 1 and --warmup not negative (got {steps}, {warmup})");
         }
         var task = options.CreateTask(r);
-        var settings = options.Settings(r, task);
+        using var q = options.LoadQ(r, task);
+        var settings = options.Settings(r, task, q);
         var threads = options.ThreadCount(r);
         using var pool = new WorkerPool(threads);
         using var plantModel = new MuJoCoDynamics(task);
         using var plant = plantModel.CreateMuJoCoContext();
         using var model = new MuJoCoDynamics(task);
-        using var planner = new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool);
+        using var planner = new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool, q);
         using var floor = new PhysicsFloor(model, pool, settings.Samples, (settings.Horizon - 1) * model.PhysicsStepsPerControl);
 
         var state = new double[model.StateSize];
@@ -118,6 +119,8 @@ internal static class BenchCommand
             rollouts_ms_p50 = planner.RolloutTimes.Percentile(0.5),
             terminal_ms_p50 = planner.TerminalTimes.Percentile(0.5),
             update_ms_p50 = planner.UpdateTimes.Percentile(0.5),
+            q_share_p50 = planner.TerminalTimes.Percentile(0.5) / stepTimes.Percentile(0.5),
+            q = q?.Path,
         };
         if (json)
         {
@@ -132,6 +135,10 @@ internal static class BenchCommand
             Console.WriteLine(string.Create(c, $"  physics floor p50 {result.floor_ms_p50:F3} ms  p99 {result.floor_ms_p99:F3} ms"));
             Console.WriteLine(string.Create(c, $"  ratio p50 (step / floor): {result.ratio_p50:F3}"));
             Console.WriteLine(string.Create(c, $"  phases p50: rollouts {result.rollouts_ms_p50:F3} ms, terminal {result.terminal_ms_p50:F3} ms, update {result.update_ms_p50:F3} ms"));
+            if (q is not null)
+            {
+                Console.WriteLine(string.Create(c, $"  Q evaluation (ONNX Runtime, {settings.Samples} rows per step): {result.q_share_p50:P1} of the step (p50)"));
+            }
         }
         return 0;
     }

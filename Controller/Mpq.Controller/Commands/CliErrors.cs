@@ -17,7 +17,7 @@ internal static class CliErrors
         {
             return body();
         }
-        catch (Exception e) when (e is ArgumentException or MuJoCoException or FormatException or FileNotFoundException)
+        catch (Exception e) when (e is ArgumentException or MuJoCoException or FormatException or FileNotFoundException or Onnx.QModelException)
         {
             Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
             return BadInput;

@@ -19,11 +19,12 @@ internal sealed class PlannerOptions
     public Option<string?> NoiseFilter { get; } = new("--noise-filter") { Description = "time-correlated noise coefficients c0,c1,c2 (e.g. 1,0.6,0.5)" };
     public Option<int> Threads { get; } = new("--threads", "-T") { Description = "rollout threads (including the caller)", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "seed of initial states, model draws and noise", DefaultValueFactory = _ => 1UL };
+    public Option<string?> Q { get; } = new("--q") { Description = "learned Q (ONNX, from the trainer) as MPPI's terminal cost" };
     public Option<string?> Prior { get; } = new("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (mean bias × true, half-width sigma × true), e.g. mass=1.5:0.1" };
 
     public void AddTo(Command command)
     {
-        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, Threads, Seed, Prior])
+        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, Threads, Seed, Prior, Q])
         {
             command.Options.Add(o);
         }
@@ -33,7 +34,11 @@ internal sealed class PlannerOptions
     public ITask CreateTask(ParseResult r) =>
         TaskCatalog.Create(r.GetValue(Task)!, r.GetValue(Prior) is { } text ? TaskCatalog.ParsePriors(text) : null);
 
-    public MppiSettings Settings(ParseResult r, ITask task)
+    /// <summary>The --q terminal cost, validated against the task, or null.</summary>
+    public Onnx.OnnxTerminalCost? LoadQ(ParseResult r, ITask task) =>
+        r.GetValue(Q) is { } path ? Onnx.OnnxTerminalCost.Load(path, task) : null;
+
+    public MppiSettings Settings(ParseResult r, ITask task, Onnx.OnnxTerminalCost? q = null)
     {
         var d = task.PlannerDefaults;
         var settings = new MppiSettings
@@ -43,7 +48,7 @@ internal sealed class PlannerOptions
             Lambda = r.GetValue(Lambda) ?? d.Lambda,
             NoiseStd = [r.GetValue(NoiseStd) ?? d.NoiseStd],
             StepSize = r.GetValue(StepSize) ?? d.StepSize,
-            Gamma = r.GetValue(Gamma) ?? d.Gamma,
+            Gamma = r.GetValue(Gamma) ?? q?.TrainedGamma ?? d.Gamma,
             Iterations = r.GetValue(Iterations),
             NoiseFilter = ParseList(r.GetValue(NoiseFilter), "--noise-filter"),
             Seed = r.GetValue(Seed),

@@ -37,9 +37,10 @@ internal static class SimCommand
             throw new ArgumentException($"--episodes must be at least 1 (got {episodes})");
         }
         var task = options.CreateTask(r);
-        var settings = options.Settings(r, task);
+        using var q = options.LoadQ(r, task);
+        var settings = options.Settings(r, task, q);
         using var pool = new WorkerPool(options.ThreadCount(r));
-        using var runner = new EpisodeRunner(task, settings, pool, biased, settings.Seed);
+        using var runner = new EpisodeRunner(task, settings, pool, biased, settings.Seed, q);
         if (init is not null && init.Length != runner.Model.StateSize)
         {
             throw new ArgumentException($"--init needs {runner.Model.StateSize} numbers for task '{task.Name}' (got {init.Length})");
@@ -90,6 +91,7 @@ internal static class SimCommand
                 samples = settings.Samples,
                 lambda = settings.Lambda,
                 seed = settings.Seed,
+                q = q?.Path,
                 episodes = results.Select(x => new { cost = x.TotalCost, success = x.Success }),
                 success_rate = successRate,
                 mean_cost = meanCost,
@@ -100,7 +102,7 @@ internal static class SimCommand
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{task.Name}: H={settings.Horizon} N={settings.Samples} model={(biased ? "biased" : "true")}  success {results.Count(x => x.Success)}/{results.Count}  mean cost {meanCost:F2}  ({clock.Elapsed.TotalSeconds:F1} s)"));
+                $"{task.Name}: H={settings.Horizon} N={settings.Samples} model={(biased ? "biased" : "true")}{(q is null ? "" : " Q=" + Path.GetFileName(q.Path))}  success {results.Count(x => x.Success)}/{results.Count}  mean cost {meanCost:F2}  ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
         return 0;
     }

@@ -60,6 +60,10 @@ public class ControllerCliTests
     [TestCase("--task", "cartpole", "unknown task 'cartpole'")]
     [TestCase("--init", "nan,0", "NaN or infinity")]
     [TestCase("--init", "1,2,3", "--init needs 2 numbers")]
+    [TestCase("--q", "/nonexistent/q.onnx", "does not exist")]
+    [TestCase("--q", "/etc/hostname", "is not a loadable ONNX model")]
+    [TestCase("--prior", "mass=abc", "is not NAME=BIAS:SIGMA")]
+    [TestCase("--prior", "weight=1.2:0.1", "has no parameter 'weight'")]
     public void Sim_BadInput_OneLineErrorAndNonZeroExit(string option, string value, string message)
     {
         var args = new List<string> { "sim", "--episodes", "1" };
