@@ -109,3 +109,26 @@ public class QFileTests
         Assert.That(e.Message, Does.Contain("trained for task 'ballincup'").And.Contain("'pendulum'"));
     }
 }
+
+/// <summary>The checked-in trained Q (Trainer/results/pendulum-mpq-h8) still loads and still does its job.</summary>
+[TestFixture]
+public class CheckedInQTests
+{
+    [Test]
+    public void CheckedInQ_ShortHorizonSwingsUpOnTheBiasedModel()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Mpq.slnx")))
+        {
+            root = root.Parent;
+        }
+        var path = Path.Combine(root!.FullName, "Trainer", "results", "pendulum-mpq-h8", "q.onnx");
+        var task = new PendulumSwingup();
+        using var q = OnnxTerminalCost.Load(path, task);
+        using var pool = new WorkerPool(2);
+        var settings = new MppiSettings { Samples = 256, Horizon = 8, Lambda = task.PlannerDefaults.Lambda, NoiseStd = [task.PlannerDefaults.NoiseStd], Gamma = q.TrainedGamma ?? 0.99, Seed = 7 };
+        using var runner = new Mpq.Planning.Simulation.EpisodeRunner(task, settings, pool, biasedModel: true, seed: 7, q);
+        var successes = Enumerable.Range(0, 3).Count(e => runner.Run(e).Success);
+        Assert.That(successes, Is.GreaterThanOrEqualTo(2), "H = 8 with the learned Q swings up (without it H = 8 fails nearly always)");
+    }
+}
