@@ -62,17 +62,7 @@ public sealed class Learner : ITransitionSink, IDisposable
             _adam = new Adam(Q.Network.Parameters.Length, settings.LearningRate);
             _scratch = Q.CreateScratch(settings.BatchSize);
         }
-        var acting = new MppiSettings
-        {
-            Samples = settings.Samples,
-            Horizon = settings.Horizon,
-            Lambda = settings.Lambda,
-            NoiseStd = [settings.NoiseStd],
-            StepSize = settings.StepSize,
-            Gamma = settings.Algorithm == Algorithm.Mppi ? 1.0 : settings.Gamma,
-            Iterations = 1,
-            Seed = settings.Seed,
-        };
+        var acting = settings.Planner(settings.Samples, settings.Algorithm == Algorithm.Mppi ? 1.0 : settings.Gamma, settings.Seed);
         _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: true, settings.Seed, Q?.AsTerminalCost());
         _replay = new ReplayBuffer(settings.ReplayCapacity, _runner.Model.StateSize, task.ObservationSize, task.ActionSize);
         _indices = new int[settings.BatchSize];

@@ -56,6 +56,19 @@ public sealed record LearnerSettings
 
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>The planner settings these learner settings imply, with the given sample count, discount and seed.</summary>
+    public Planning.Mppi.MppiSettings Planner(int samples, double gamma, ulong seed) => new()
+    {
+        Samples = samples,
+        Horizon = Horizon,
+        Lambda = Lambda,
+        NoiseStd = [NoiseStd],
+        StepSize = StepSize,
+        Gamma = gamma,
+        Iterations = 1,
+        Seed = seed,
+    };
+
     /// <summary>Defaults that suit a task.</summary>
     public static LearnerSettings For(ITask task) => task switch
     {
