@@ -74,6 +74,12 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         Configure(settings);
     }
 
+    /// <summary>
+    /// Planning calls so far: with the seed it selects the noise streams, so a checkpointed run that restores it
+    /// draws the same noise as an unbroken one.
+    /// </summary>
+    public ulong CallCounter { get => _call; set => _call = value; }
+
     /// <summary>Current settings.</summary>
     public MppiSettings Settings => _settings;
 

@@ -19,6 +19,13 @@ public struct SplitMix64
         _hasSpare = false;
     }
 
+    /// <summary>The complete generator state (for checkpoints): counter, and the kept Gaussian if any.</summary>
+    public readonly (ulong Counter, double Spare, bool HasSpare) SaveState() => (_state, _spare, _hasSpare);
+
+    /// <summary>A generator continuing exactly where <see cref="SaveState"/> left off.</summary>
+    public static SplitMix64 Restore((ulong Counter, double Spare, bool HasSpare) state) =>
+        new(state.Counter) { _spare = state.Spare, _hasSpare = state.HasSpare };
+
     /// <summary>An independent stream for a (seed, a, b) triple.</summary>
     public static SplitMix64 ForStream(ulong seed, ulong a, ulong b) =>
         new(Mix(seed ^ Mix(a * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E019UL) ^ Mix(b * 0xD1B54A32D192ED03UL + 0x8CB92BA72F3D8DD7UL)));

@@ -82,9 +82,13 @@ public sealed class Learner : ITransitionSink, IDisposable
     public long Updates { get; private set; }
     public LearnerSettings Settings => _s;
 
+    /// <summary>The episode a fresh or resumed run continues with.</summary>
+    public int NextEpisode { get; private set; }
+
     /// <summary>Runs one episode on the true system, learning as it goes.</summary>
     public EpisodeMetrics RunEpisode(int episode)
     {
+        NextEpisode = episode + 1;
         var clock = Stopwatch.StartNew();
         _lossSum = 0;
         _lossCount = 0;
@@ -132,6 +136,102 @@ public sealed class Learner : ITransitionSink, IDisposable
         _lossCount++;
         TargetQ?.Network.BlendFrom(q.Network, _s.TargetTau);
         Updates++;
+    }
+
+    private const string Magic = "MPQCKPT1";
+
+    /// <summary>
+    /// Writes everything the rest of the run depends on — replay, Q (and target Q), Adam, random state and the
+    /// planners' noise counters — atomically, with a CRC-32C, tagged with <paramref name="fingerprint"/> (the
+    /// run's settings) so a resume with other settings is refused.
+    /// </summary>
+    public void SaveCheckpoint(string path, string fingerprint)
+    {
+        using var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(fingerprint);
+            w.Write(NextEpisode);
+            w.Write(_steps);
+            w.Write(Updates);
+            var (counter, spare, hasSpare) = _rng.SaveState();
+            w.Write(counter);
+            w.Write(spare);
+            w.Write(hasSpare);
+            w.Write(_runner.Planner.CallCounter);
+            w.Write(Q is not null);
+            if (Q is not null)
+            {
+                w.Write(Q.Network.Parameters);
+                w.Write(TargetQ is not null);
+                if (TargetQ is not null)
+                {
+                    w.Write(TargetQ.Network.Parameters);
+                }
+                w.Write(_adam!.Steps);
+                w.Write(_adam.FirstMoment);
+                w.Write(_adam.SecondMoment);
+                _targets!.Save(w);
+                _replay.Save(w);
+            }
+        }
+        var bytes = body.ToArray();
+        var crc = Mpq.Protocol.Framing.Crc32C.Compute(bytes);
+        var full = Path.GetFullPath(path);
+        var temp = full + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            file.Write(bytes);
+            file.Write(BitConverter.GetBytes(crc));
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temp, full, overwrite: true);
+    }
+
+    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same settings.</summary>
+    /// <exception cref="InvalidDataException">Damaged, not a checkpoint, or made with other settings.</exception>
+    public void LoadCheckpoint(string path, string fingerprint)
+    {
+        var all = File.ReadAllBytes(path);
+        if (all.Length < 8 || Mpq.Protocol.Framing.Crc32C.Compute(all.AsSpan(0, all.Length - 4)) != BitConverter.ToUInt32(all, all.Length - 4))
+        {
+            throw new InvalidDataException($"checkpoint '{path}' is damaged (checksum mismatch)");
+        }
+        using var r = new BinaryReader(new MemoryStream(all, 0, all.Length - 4));
+        if (r.ReadString() != Magic)
+        {
+            throw new InvalidDataException($"'{path}' is not an MPQ checkpoint");
+        }
+        if (r.ReadString() != fingerprint)
+        {
+            throw new InvalidDataException($"checkpoint '{path}' was made with other settings than this run's");
+        }
+        NextEpisode = r.ReadInt32();
+        _steps = r.ReadInt64();
+        Updates = r.ReadInt64();
+        _rng = SplitMix64.Restore((r.ReadUInt64(), r.ReadDouble(), r.ReadBoolean()));
+        _runner.Planner.CallCounter = r.ReadUInt64();
+        if (r.ReadBoolean() != (Q is not null))
+        {
+            throw new InvalidDataException("checkpoint and run disagree on whether Q is learned");
+        }
+        if (Q is not null)
+        {
+            r.ReadInto(Q.Network.Parameters);
+            if (r.ReadBoolean())
+            {
+                r.ReadInto(TargetQ!.Network.Parameters);
+            }
+            var steps = r.ReadInt64();
+            var m = new float[_adam!.FirstMoment.Length];
+            var v = new float[m.Length];
+            r.ReadInto(m);
+            r.ReadInto(v);
+            _adam.Restore(steps, m, v);
+            _targets!.Load(r);
+            _replay.Load(r);
+        }
     }
 
     public void Dispose()

@@ -75,6 +75,41 @@ public sealed class ReplayBuffer : ITransitionSink
         }
     }
 
+    /// <summary>Writes the held transitions (checkpoints).</summary>
+    public void Save(BinaryWriter w)
+    {
+        var n = Count;
+        w.Write(Capacity);
+        w.Write(_added);
+        w.Write(_state.AsSpan(0, n * StateSize));
+        w.Write(_nextState.AsSpan(0, n * StateSize));
+        w.Write(_observation.AsSpan(0, n * ObservationSize));
+        w.Write(_nextObservation.AsSpan(0, n * ObservationSize));
+        w.Write(_action.AsSpan(0, n * ActionSize));
+        w.Write(_cost.AsSpan(0, n));
+        w.Write(_done.AsSpan(0, n));
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote into a buffer of the same shape.</summary>
+    /// <exception cref="InvalidDataException">The stored buffer has another capacity or shape.</exception>
+    public void Load(BinaryReader r)
+    {
+        var capacity = r.ReadInt32();
+        if (capacity != Capacity)
+        {
+            throw new InvalidDataException($"checkpoint replay capacity {capacity}, this run {Capacity}");
+        }
+        _added = r.ReadInt64();
+        var n = Count;
+        r.ReadInto(_state.AsSpan(0, n * StateSize));
+        r.ReadInto(_nextState.AsSpan(0, n * StateSize));
+        r.ReadInto(_observation.AsSpan(0, n * ObservationSize));
+        r.ReadInto(_nextObservation.AsSpan(0, n * ObservationSize));
+        r.ReadInto(_action.AsSpan(0, n * ActionSize));
+        r.ReadInto(_cost.AsSpan(0, n));
+        r.ReadInto(_done.AsSpan(0, n));
+    }
+
     public ReadOnlySpan<double> State(int i) => _state.AsSpan(i * StateSize, StateSize);
     public ReadOnlySpan<double> NextState(int i) => _nextState.AsSpan(i * StateSize, StateSize);
     public ReadOnlySpan<float> Observation(int i) => _observation.AsSpan(i * ObservationSize, ObservationSize);

@@ -76,6 +76,31 @@ public sealed class TargetComputer : IParallelWork, IDisposable
         }
     }
 
+    /// <summary>Writes the counters that select the target planners' noise (checkpoints).</summary>
+    public void Save(BinaryWriter w)
+    {
+        w.Write(_batch);
+        w.Write(_planners.Length);
+        foreach (var p in _planners)
+        {
+            w.Write(p.CallCounter);
+        }
+    }
+
+    public void Load(BinaryReader r)
+    {
+        _batch = r.ReadUInt64();
+        var n = r.ReadInt32();
+        if (n != _planners.Length)
+        {
+            throw new InvalidDataException($"checkpoint was made with {n} target workers, this run has {_planners.Length} (use the same --threads)");
+        }
+        foreach (var p in _planners)
+        {
+            p.CallCounter = r.ReadUInt64();
+        }
+    }
+
     public void Dispose()
     {
         for (var w = 0; w < _planners.Length; w++)

@@ -87,3 +87,84 @@ public class LearnerTests
     public void Validate_SoftQWithLongHorizon_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => (Small(Algorithm.SoftQ) with { Horizon = 8 }).Validate());
 }
+
+[TestFixture]
+public class CheckpointTests
+{
+    private static LearnerSettings Small(Algorithm algorithm) => LearnerSettings.For(new PendulumSwingup()) with
+    {
+        Algorithm = algorithm,
+        Horizon = algorithm == Algorithm.SoftQ ? 1 : 4,
+        Samples = 32,
+        TargetSamples = 16,
+        TargetIterations = 1,
+        BatchSize = 8,
+        Warmup = 20,
+        Hidden = [16],
+        Seed = 11,
+    };
+
+    [TestCase(Algorithm.Mpq)]
+    [TestCase(Algorithm.SoftQ)]
+    public void Resume_FromCheckpoint_ReachesTheSameResultAsAnUnbrokenRun(Algorithm algorithm)
+    {
+        var settings = Small(algorithm);
+        var path = Path.Combine(Path.GetTempPath(), $"mpq-ckpt-{Environment.ProcessId}-{algorithm}.bin");
+        try
+        {
+            float[] unbrokenQ;
+            var unbroken = new List<EpisodeMetrics>();
+            using (var learner = new Learner(new PendulumSwingup(), settings, threads: 2))
+            {
+                for (var e = 0; e < 3; e++)
+                {
+                    unbroken.Add(learner.RunEpisode(e));
+                }
+                unbrokenQ = (float[])learner.Q!.Network.Parameters.Clone();
+            }
+
+            var resumed = new List<EpisodeMetrics>();
+            using (var first = new Learner(new PendulumSwingup(), settings, threads: 2))
+            {
+                resumed.Add(first.RunEpisode(0));
+                first.SaveCheckpoint(path, "fingerprint");
+            }
+            using (var second = new Learner(new PendulumSwingup(), settings, threads: 2))
+            {
+                second.LoadCheckpoint(path, "fingerprint");
+                Assert.That(second.NextEpisode, Is.EqualTo(1));
+                for (var e = second.NextEpisode; e < 3; e++)
+                {
+                    resumed.Add(second.RunEpisode(e));
+                }
+                Assert.That(second.Q!.Network.Parameters, Is.EqualTo(unbrokenQ), "Q after resume");
+            }
+            Assert.That(resumed.Select(m => (m.Cost, m.Updates, m.MeanLoss)), Is.EqualTo(unbroken.Select(m => (m.Cost, m.Updates, m.MeanLoss))));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void Load_OtherSettingsOrDamaged_Refused()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"mpq-ckpt-{Environment.ProcessId}-bad.bin");
+        try
+        {
+            using var learner = new Learner(new PendulumSwingup(), Small(Algorithm.Mpq), threads: 1);
+            learner.RunEpisode(0);
+            learner.SaveCheckpoint(path, "A");
+            Assert.That(Assert.Throws<InvalidDataException>(() => learner.LoadCheckpoint(path, "B"))!.Message, Does.Contain("other settings"));
+            var bytes = File.ReadAllBytes(path);
+            bytes[bytes.Length / 2] ^= 0x40;
+            File.WriteAllBytes(path, bytes);
+            Assert.That(Assert.Throws<InvalidDataException>(() => learner.LoadCheckpoint(path, "A"))!.Message, Does.Contain("damaged"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

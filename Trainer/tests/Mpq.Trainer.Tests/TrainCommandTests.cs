@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace Mpq.Trainer.Tests;
+
+/// <summary>The trainer executable as a user runs it.</summary>
+[TestFixture]
+public class TrainCommandTests
+{
+    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "trainer.dll"));
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.That(p.WaitForExit(120_000), Is.True, "trainer did not finish");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Test]
+    public void Resume_MissingRun_ClearError()
+    {
+        var (code, _, stderr) = Run("train", "--resume", "/nonexistent/run");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("run.json' does not exist"));
+    }
+
+    [Test]
+    public void Resume_DamagedCheckpoint_ClearErrorNoCrash()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-run-").FullName;
+        try
+        {
+            var (code, _, stderr) = Run("train", "--algo", "mppi", "--horizon", "4", "--episodes", "1", "--out", dir);
+            Assert.That(code, Is.Zero, stderr);
+            File.WriteAllBytes(Path.Combine(dir, "checkpoint.bin"), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+            (code, _, stderr) = Run("train", "--resume", dir);
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Does.Contain("damaged"));
+            Assert.That(stderr, Does.Not.Contain("   at "));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Train_BadPrior_ClearError()
+    {
+        var (code, _, stderr) = Run("train", "--prior", "mass=oops", "--episodes", "1");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("is not NAME=BIAS:SIGMA"));
+    }
+}
