@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
 using Mpq.Planning.Tasks;
@@ -20,17 +21,19 @@ internal static class SimCommand
         bias.AcceptOnlyFromAmong("true", "biased");
         var init = new Option<string?>("--init") { Description = "start every episode from this physics state (comma-separated qpos,qvel,...) instead of a random one" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
+        var log = new Option<string?>("--log") { Description = "record every transition to this new transition log (for trainer train --from-log)" };
         var command = new Command("sim", "Run closed-loop episodes: MPPI on the model, the true-parameter MuJoCo plant as the real system.");
         planner.AddTo(command);
         command.Options.Add(episodes);
         command.Options.Add(bias);
         command.Options.Add(init);
         command.Options.Add(json);
-        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias) == "biased", PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json))));
+        command.Options.Add(log);
+        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias) == "biased", PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json), r.GetValue(log))));
         return command;
     }
 
-    private static int Execute(ParseResult r, PlannerOptions options, int episodes, bool biased, double[]? init, bool json)
+    private static int Execute(ParseResult r, PlannerOptions options, int episodes, bool biased, double[]? init, bool json, string? logPath)
     {
         if (episodes < 1)
         {
@@ -50,13 +53,36 @@ internal static class SimCommand
             throw new ArgumentException("--init: the initial state contains NaN or infinity");
         }
 
+        if (logPath is not null && File.Exists(logPath))
+        {
+            throw new ArgumentException($"--log: '{logPath}' exists already; choose a new file");
+        }
+        using var log = logPath is null ? null : TransitionLog.Create(logPath, new TransitionLogHeader
+        {
+            Task = task.Name,
+            ObservationLayout = [.. task.ObservationLayout],
+            StateSize = runner.Model.StateSize,
+            ObservationSize = task.ObservationSize,
+            ActionSize = task.ActionSize,
+            Source = "sim",
+            Priors = task.Parameters.ToDictionary(p => p.Name, p => new[] { p.Prior.MeanFactor, p.Prior.HalfWidthFactor }),
+            Planner = new Dictionary<string, string>
+            {
+                ["horizon"] = settings.Horizon.ToString(CultureInfo.InvariantCulture),
+                ["samples"] = settings.Samples.ToString(CultureInfo.InvariantCulture),
+                ["lambda"] = settings.Lambda.ToString("R", CultureInfo.InvariantCulture),
+                ["gamma"] = settings.Gamma.ToString("R", CultureInfo.InvariantCulture),
+                ["model_bias"] = biased ? "biased" : "true",
+                ["q"] = q?.Path ?? "",
+            },
+        });
         var results = new List<EpisodeResult>();
         var clock = Stopwatch.StartNew();
         void RunAll(Action? tick)
         {
             for (var e = 0; e < episodes; e++)
             {
-                var result = runner.Run(e, initialState: init);
+                var result = runner.Run(e, log, initialState: init);
                 results.Add(result);
                 if (!json)
                 {

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Globalization;
+using Mpq.Planning.Logging;
+
+namespace Mpq.Controller.Commands;
+
+/// <summary><c>log inspect FILE</c>: what a transition log holds.</summary>
+internal static class LogCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "a transition log" };
+        var inspect = new Command("inspect", "Summarise a transition log: header, episodes, costs, damage.") { file };
+        inspect.SetAction(r => CliErrors.Run(() =>
+        {
+            var path = r.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"transition log '{path}' does not exist");
+            }
+            TransitionLogReader log;
+            try
+            {
+                log = TransitionLogReader.Read(path);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new FormatException(e.Message, e);
+            }
+            var h = log.Header;
+            var c = CultureInfo.InvariantCulture;
+            Console.WriteLine(string.Create(c, $"{path}: format {h.Format}, task {h.Task}, source {h.Source}, created {h.CreatedUtc:u}"));
+            Console.WriteLine(string.Create(c, $"  state {h.StateSize}, observation {h.ObservationSize} [{string.Join(", ", h.ObservationLayout)}], action {h.ActionSize}"));
+            Console.WriteLine($"  planner: {string.Join(", ", h.Planner.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            Console.WriteLine($"  priors: {string.Join(", ", h.Priors.Select(kv => string.Create(c, $"{kv.Key} bias {kv.Value[0]} sigma {kv.Value[1]}")))}");
+            var episodes = log.Records.GroupBy(x => x.Episode).ToList();
+            Console.WriteLine(string.Create(c, $"  {log.Records.Count} transitions in {episodes.Count} episode(s); {log.Records.Count(x => x.Done)} ended"));
+            foreach (var e in episodes)
+            {
+                Console.WriteLine(string.Create(c, $"    episode {e.Key,3}: {e.Count(),4} steps, cost {e.Sum(x => x.Cost),10:F2}"));
+            }
+            Console.WriteLine(log.SkippedBytes == 0
+                ? "  intact: no damaged or truncated tail"
+                : string.Create(c, $"  {log.SkippedBytes} byte(s) after the last intact record skipped ({(log.DamagedRecords > 0 ? "damaged record" : "truncated write")})"));
+            return 0;
+        }));
+        return new Command("log", "Transition logs.") { inspect };
+    }
+}

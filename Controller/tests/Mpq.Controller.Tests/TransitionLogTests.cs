@@ -1,0 +1,86 @@
+using Mpq.Planning.Logging;
+using Mpq.Planning.Mppi;
+using Mpq.Planning.Parallel;
+using Mpq.Planning.Simulation;
+using Mpq.Planning.Tasks;
+
+namespace Mpq.Controller.Tests;
+
+[TestFixture]
+public class TransitionLogTests
+{
+    private string _path = null!;
+
+    [SetUp]
+    public void SetUp() => _path = Path.Combine(Path.GetTempPath(), $"mpq-log-{Guid.NewGuid():N}.log");
+
+    [TearDown]
+    public void TearDown() => File.Delete(_path);
+
+    private (double[] Costs, TransitionLogHeader Header) Record(int episodes)
+    {
+        var task = new PendulumSwingup();
+        using var pool = new WorkerPool(1);
+        using var runner = new EpisodeRunner(task, new MppiSettings { Samples = 16, Horizon = 4 }, pool, biasedModel: false, seed: 3);
+        var header = new TransitionLogHeader { Task = task.Name, ObservationLayout = [.. task.ObservationLayout], StateSize = 2, ObservationSize = 3, ActionSize = 1 };
+        using var log = TransitionLog.Create(_path, header);
+        var costs = Enumerable.Range(0, episodes).Select(e => runner.Run(e, log).TotalCost).ToArray();
+        return (costs, header);
+    }
+
+    [Test]
+    public void WriteRead_RoundTripsEveryTransition()
+    {
+        var (costs, _) = Record(2);
+        var log = TransitionLogReader.Read(_path);
+        Assert.That(log.Records, Has.Count.EqualTo(400));
+        Assert.That(log.SkippedBytes, Is.Zero);
+        Assert.That(log.Header.Task, Is.EqualTo("pendulum"));
+        var byEpisode = log.Records.GroupBy(r => r.Episode).Select(g => g.Sum(r => r.Cost)).ToArray();
+        Assert.That(byEpisode, Is.EqualTo(costs).Within(1e-9));
+        Assert.That(log.Records.Count(r => r.Done), Is.EqualTo(2));
+        var first = log.Records[0];
+        Assert.That(first.Observation[0], Is.EqualTo((float)Math.Cos(first.State[0])).Within(1e-6));
+        Assert.That(log.Records[1].State, Is.EqualTo(first.NextState), "s' of one step is s of the next");
+    }
+
+    [Test]
+    public void Read_TruncatedTail_KeepsIntactRecordsAndSaysSo()
+    {
+        Record(1);
+        var bytes = File.ReadAllBytes(_path);
+        File.WriteAllBytes(_path, bytes[..^50]);
+        var log = TransitionLogReader.Read(_path);
+        Assert.That(log.Records, Has.Count.EqualTo(199));
+        Assert.That(log.SkippedBytes, Is.GreaterThan(0));
+        Assert.That(log.DamagedRecords, Is.Zero);
+    }
+
+    [Test]
+    public void Read_DamagedRecord_StopsThere()
+    {
+        var (_, header) = Record(1);
+        var bytes = File.ReadAllBytes(_path);
+        var size = TransitionLog.RecordSize(header);
+        bytes[^(size * 10 + 5)] ^= 0x10; // inside record 189 (0-based) of 200: the last ten follow it
+        File.WriteAllBytes(_path, bytes);
+        var log = TransitionLogReader.Read(_path);
+        Assert.That(log.Records, Has.Count.EqualTo(189));
+        Assert.That(log.DamagedRecords, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Read_NotALog_Throws()
+    {
+        File.WriteAllText(_path, "hello, this is not a log at all");
+        Assert.That(Assert.Throws<InvalidDataException>(() => TransitionLogReader.Read(_path))!.Message, Does.Contain("not a transition log"));
+    }
+
+    [Test]
+    public void Create_ExistingFile_NotOverwritten()
+    {
+        File.WriteAllText(_path, "precious");
+        Assert.Throws<IOException>(() => TransitionLog.Create(_path, new TransitionLogHeader()).Dispose());
+        Assert.That(File.ReadAllText(_path), Is.EqualTo("precious"));
+    }
+}
