@@ -24,14 +24,20 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "run directory: run.json, config.json, metrics.csv, checkpoint.bin (every episode), q.onnx" };
         var prior = new Option<string?>("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (e.g. mass=2:0.1,length=0.7:0.1)" };
         var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its last checkpoint (same result as an unbroken run)" };
+        var fromLog = new Option<string[]>("--from-log") { Description = "learn Q from these transition logs (Controller sim --log, or a rig) instead of acting", AllowMultipleArgumentsPerToken = true };
+        var updates = new Option<int>("--updates") { Description = "with --from-log: gradient updates", DefaultValueFactory = _ => 2000 };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")
         {
-            task, algo, horizon, episodes, seed, threads, output, prior, resume,
+            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates,
         };
         command.SetAction(r =>
         {
             try
             {
+                if (r.GetValue(fromLog) is { Length: > 0 } logs)
+                {
+                    return FromLogs(logs, r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(updates), r.GetValue(seed), r.GetValue(threads), r.GetValue(output));
+                }
                 string? dir;
                 RunArguments run;
                 if (r.GetValue(resume) is { } resumeDir)
@@ -112,6 +118,55 @@ internal static class TrainCommand
         {
             var runId = $"{t.Name}-{settings.Algorithm}-H{settings.Horizon}-seed{settings.Seed}".ToLowerInvariant();
             Onnx.OnnxExporter.Write(q, new Onnx.QMetadata(t.Name, t.ObservationLayout, t.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId), Path.Combine(dir, "q.onnx"));
+            Console.Error.WriteLine($"wrote {Path.Combine(dir, "q.onnx")} ({runId})");
+        }
+        return 0;
+    }
+
+    /// <summary>Learns Q from recorded transitions; the task and biased prior come from the logs' header.</summary>
+    private static int FromLogs(string[] paths, string algorithm, int? horizon, int updates, ulong seed, int threads, string? dir)
+    {
+        if (updates < 1)
+        {
+            throw new ArgumentException($"--updates must be at least 1 (got {updates})");
+        }
+        var logs = new List<Planning.Logging.TransitionLogReader>();
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path))
+            {
+                throw new ArgumentException($"transition log '{path}' does not exist");
+            }
+            var log = Planning.Logging.TransitionLogReader.Read(path);
+            if (log.SkippedBytes > 0)
+            {
+                Console.Error.WriteLine($"{path}: {log.SkippedBytes} byte(s) after the last intact record ignored");
+            }
+            logs.Add(log);
+        }
+        var header = logs[0].Header;
+        foreach (var log in logs.Skip(1))
+        {
+            if (log.Header.Task != header.Task || log.Header.StateSize != header.StateSize || log.Header.ObservationSize != header.ObservationSize || log.Header.ActionSize != header.ActionSize)
+            {
+                throw new ArgumentException("the logs are from different tasks or shapes; learn from one task at a time");
+            }
+        }
+        var priors = header.Priors.ToDictionary(kv => kv.Key, kv => ParameterPrior.FromPaper(kv.Value[0], kv.Value[1]));
+        var t = TaskCatalog.Create(header.Task, priors);
+        var a = algorithm == "softq" ? Algorithm.SoftQ : Algorithm.Mpq;
+        // The target horizon is the one the Q will be used with (MPQ's short horizon), not the horizon the data was collected with.
+        var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = a == Algorithm.SoftQ ? 1 : horizon ?? 8, Seed = seed, Warmup = 0 };
+        using var learner = new Learner(t, settings, threads);
+        var transitions = logs.SelectMany(l => l.Records).ToList();
+        Console.Error.WriteLine($"learning {settings.Algorithm} H={settings.Horizon} from {transitions.Count} transitions of task '{t.Name}' ({paths.Length} log(s)), {updates} updates");
+        var loss = learner.LearnFromLog(transitions, updates);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"updates {learner.Updates}, mean loss of the last 100: {loss:F3}"));
+        if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+            var runId = $"{t.Name}-{settings.Algorithm}-H{settings.Horizon}-fromlog-seed{seed}".ToLowerInvariant();
+            Onnx.OnnxExporter.Write(learner.Q!, new Onnx.QMetadata(t.Name, t.ObservationLayout, t.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId), Path.Combine(dir, "q.onnx"));
             Console.Error.WriteLine($"wrote {Path.Combine(dir, "q.onnx")} ({runId})");
         }
         return 0;

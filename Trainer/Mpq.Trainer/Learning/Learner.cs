@@ -138,6 +138,43 @@ public sealed class Learner : ITransitionSink, IDisposable
         Updates++;
     }
 
+    /// <summary>
+    /// Learns from recorded transitions instead of acting: fills the replay buffer with
+    /// <paramref name="transitions"/> and runs <paramref name="updates"/> updates with the usual targets.
+    /// Returns the mean loss of the last 100 updates.
+    /// </summary>
+    public double LearnFromLog(IEnumerable<Planning.Logging.LoggedTransition> transitions, int updates)
+    {
+        if (Q is null)
+        {
+            throw new InvalidOperationException("plain MPPI learns nothing: use --algo mpq or softq");
+        }
+        foreach (var t in transitions)
+        {
+            var o = Array.ConvertAll(t.Observation, x => (double)x);
+            var a = Array.ConvertAll(t.Action, x => (double)x);
+            var o2 = Array.ConvertAll(t.NextObservation, x => (double)x);
+            _replay.Add(new Transition(t.Step, o, a, t.Cost, o2, t.State, t.NextState, t.Done));
+        }
+        if (_replay.Count < _s.BatchSize)
+        {
+            throw new InvalidOperationException($"the logs hold {_replay.Count} transitions, fewer than one batch ({_s.BatchSize})");
+        }
+        var recent = new Queue<double>();
+        for (var u = 0; u < updates; u++)
+        {
+            _lossSum = 0;
+            _lossCount = 0;
+            Update();
+            recent.Enqueue(_lossSum);
+            if (recent.Count > 100)
+            {
+                recent.Dequeue();
+            }
+        }
+        return recent.Count == 0 ? double.NaN : recent.Average();
+    }
+
     private const string Magic = "MPQCKPT1";
 
     /// <summary>

@@ -50,6 +50,45 @@ public class TrainCommandTests
     }
 
     [Test]
+    public void FromLog_RecordedTransitions_WritesALoadableQ()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-fromlog-").FullName;
+        try
+        {
+            var log = Path.Combine(dir, "demo.log");
+            var task = new Mpq.Planning.Tasks.PendulumSwingup();
+            using (var pool = new Mpq.Planning.Parallel.WorkerPool(1))
+            using (var runner = new Mpq.Planning.Simulation.EpisodeRunner(task, new Mpq.Planning.Mppi.MppiSettings { Samples = 16, Horizon = 4 }, pool, true, 2))
+            using (var writer = Mpq.Planning.Logging.TransitionLog.Create(log, new Mpq.Planning.Logging.TransitionLogHeader
+            {
+                Task = "pendulum", ObservationLayout = [.. task.ObservationLayout], StateSize = 2, ObservationSize = 3, ActionSize = 1,
+                Priors = task.Parameters.ToDictionary(p => p.Name, p => new[] { p.Prior.MeanFactor, p.Prior.HalfWidthFactor }),
+            }))
+            {
+                runner.Run(0, writer);
+            }
+            var (code, stdout, stderr) = Run("train", "--from-log", log, "--updates", "20", "--horizon", "2", "--out", dir);
+            Assert.That(code, Is.Zero, stderr);
+            Assert.That(stdout, Does.Contain("updates 20"));
+            Assert.That(stderr, Does.Contain("from 200 transitions"));
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(Path.Combine(dir, "q.onnx"));
+            Assert.That(session.ModelMetadata.CustomMetadataMap["mpq.task"], Is.EqualTo("pendulum"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void FromLog_NotALog_ClearError()
+    {
+        var (code, _, stderr) = Run("train", "--from-log", "/etc/hostname");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("not a transition log"));
+    }
+
+    [Test]
     public void Train_BadPrior_ClearError()
     {
         var (code, _, stderr) = Run("train", "--prior", "mass=oops", "--episodes", "1");
