@@ -6,5 +6,6 @@ var root = new RootCommand("MPQ controller: MPPI with a learned terminal Q, in s
     SimCommand.Create(),
     BenchCommand.Create(),
     LogCommand.Create(),
+    RunCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -17,7 +17,7 @@ internal static class CliErrors
         {
             return body();
         }
-        catch (Exception e) when (e is ArgumentException or MuJoCoException or FormatException or FileNotFoundException or Onnx.QModelException)
+        catch (Exception e) when (e is ArgumentException or MuJoCoException or FormatException or FileNotFoundException or Onnx.QModelException or IOException)
         {
             Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
             return BadInput;

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using Mpq.Protocol.Framing;
+using Mpq.Protocol.Messages;
+using Mpq.Protocol.Serial;
+
+namespace Mpq.Controller.Rig;
+
+/// <summary>The freshest State from the rig, copied out of the reader thread.</summary>
+public sealed class RigSnapshot(int joints)
+{
+    public uint Sequence;
+    public long ArrivalTimestamp;
+    public RigArmState Arm;
+    public FaultBits Faults;
+    public StatusFlags Status;
+    public readonly double[] Position = new double[joints];
+    public readonly double[] Velocity = new double[joints];
+}
+
+/// <summary>
+/// The Controller's end of the rig link: handshake, the freshest State (the Firmware streams faster than the
+/// Controller plans), and Commands. Received bytes are decoded on the transport's reader thread; Commands
+/// are sent only by the planning thread.
+/// </summary>
+public sealed class RigClient : IDisposable
+{
+    private readonly ISerialTransport _transport;
+    private readonly FrameDecoder _decoder = new();
+    private readonly FrameWriter _writer = new();
+    private readonly byte[] _tx = new byte[Frame.MaxWireFrame];
+    private readonly Lock _stateGate = new();
+    private readonly Lock _txGate = new();
+    private readonly Command _command = new();
+    private readonly ManualResetEventSlim _ackArrived = new();
+    private readonly ManualResetEventSlim _stateArrived = new();
+    private readonly ManualResetEventSlim _paramArrived = new();
+    private (ParamStatus Status, double Value, string Name) _lastParam;
+    private RigSnapshot? _latest;
+    private long _states;
+    private volatile string? _failure;
+
+    public RigClient(ISerialTransport transport, Action<string> log)
+    {
+        _transport = transport;
+        Log = log;
+        transport.Failed += reason =>
+        {
+            _failure = reason;
+            log($"link: {reason}");
+            _stateArrived.Set();
+        };
+        transport.Start(OnBytes);
+    }
+
+    public Action<string> Log { get; }
+    public HelloAck? Rig { get; private set; }
+    public long StatesReceived => Interlocked.Read(ref _states);
+    public DecoderStats Received => _decoder.Stats;
+
+    /// <summary>Why the link failed, or null while it is up.</summary>
+    public string? Failure => _failure;
+
+    /// <summary>Hello → HelloAck; throws with the reason if the rig does not answer in time.</summary>
+    public HelloAck Handshake(TimeSpan timeout)
+    {
+        Send(new Hello { Name = "mpq-controller" });
+        if (!_ackArrived.Wait(timeout))
+        {
+            throw new IOException($"no HelloAck from the rig within {timeout.TotalSeconds:F1} s (is the firmware running on the other end of the line?)");
+        }
+        return Rig!;
+    }
+
+    /// <summary>Copies the freshest State into <paramref name="into"/>; false if none arrived yet.</summary>
+    public bool TryGetLatest(RigSnapshot into)
+    {
+        lock (_stateGate)
+        {
+            if (_latest is null)
+            {
+                return false;
+            }
+            into.Sequence = _latest.Sequence;
+            into.ArrivalTimestamp = _latest.ArrivalTimestamp;
+            into.Arm = _latest.Arm;
+            into.Faults = _latest.Faults;
+            into.Status = _latest.Status;
+            _latest.Position.CopyTo(into.Position, 0);
+            _latest.Velocity.CopyTo(into.Velocity, 0);
+            return true;
+        }
+    }
+
+    /// <summary>Waits for the next State (or a link failure) up to <paramref name="timeout"/>.</summary>
+    public bool WaitForState(TimeSpan timeout)
+    {
+        _stateArrived.Reset();
+        return _stateArrived.Wait(timeout) && _failure is null;
+    }
+
+    /// <summary>Sends torques answering State <paramref name="answers"/>; valid for <paramref name="validityMs"/>.</summary>
+    public void SendCommand(uint answers, ReadOnlySpan<double> torque, ushort validityMs)
+    {
+        lock (_txGate)
+        {
+            _command.Actuators = torque.Length;
+            _command.AnswersState = answers;
+            _command.ValidityMilliseconds = validityMs;
+            for (var i = 0; i < torque.Length; i++)
+            {
+                _command.Torque[i] = (float)torque[i];
+            }
+            var n = _writer.Write(_command, _tx);
+            _transport.Write(_tx.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>Sets a rig parameter and waits for the rig's answer; returns its status and the value in force.</summary>
+    public (ParamStatus Status, double Value) SetParameter(string name, double value, TimeSpan timeout)
+    {
+        _paramArrived.Reset();
+        Send(new ParamSet { Name = name, Value = value });
+        if (!_paramArrived.Wait(timeout) || _lastParam.Name != name)
+        {
+            throw new IOException($"the rig did not answer setting '{name}' within {timeout.TotalSeconds:F1} s");
+        }
+        return (_lastParam.Status, _lastParam.Value);
+    }
+
+    public void Send(Message message)
+    {
+        lock (_txGate)
+        {
+            var n = _writer.Write(message, _tx);
+            _transport.Write(_tx.AsSpan(0, n));
+        }
+    }
+
+    private void OnBytes(ReadOnlySpan<byte> data)
+    {
+        var input = data;
+        while (_decoder.TryDecode(ref input, out var message))
+        {
+            switch (message)
+            {
+                case State s:
+                    lock (_stateGate)
+                    {
+                        _latest ??= new RigSnapshot(s.Joints);
+                        if (_latest.Position.Length == s.Joints)
+                        {
+                            _latest.Sequence = s.Sequence;
+                            _latest.ArrivalTimestamp = Stopwatch.GetTimestamp();
+                            _latest.Arm = s.ArmState;
+                            _latest.Faults = s.Faults;
+                            _latest.Status = s.Status;
+                            for (var j = 0; j < s.Joints; j++)
+                            {
+                                _latest.Position[j] = s.Position[j];
+                                _latest.Velocity[j] = s.Velocity[j];
+                            }
+                        }
+                    }
+                    Interlocked.Increment(ref _states);
+                    _stateArrived.Set();
+                    break;
+                case HelloAck ack:
+                    var copy = new HelloAck { RigName = ack.RigName, Joints = ack.Joints, Actuators = ack.Actuators, LoopRateHz = ack.LoopRateHz, ProtocolVersion = ack.ProtocolVersion };
+                    ack.TorqueLimit.CopyTo(copy.TorqueLimit);
+                    Rig = copy;
+                    _ackArrived.Set();
+                    break;
+                case ParamValue v:
+                    _lastParam = (v.Status, v.Value, v.Name);
+                    _paramArrived.Set();
+                    break;
+                case Mpq.Protocol.Messages.Log l:
+                    Log($"rig: {l.Text}");
+                    break;
+                case Fault f:
+                    Log($"rig fault {f.Faults}: {f.Text}");
+                    break;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _ackArrived.Dispose();
+        _stateArrived.Dispose();
+        _paramArrived.Dispose();
+    }
+}
