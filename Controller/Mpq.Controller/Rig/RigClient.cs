@@ -36,6 +36,8 @@ public sealed class RigClient : IDisposable
     private readonly ManualResetEventSlim _paramArrived = new();
     private (ParamStatus Status, double Value, string Name) _lastParam;
     private RigSnapshot? _latest;
+    private Thread? _heartbeat;
+    private volatile bool _stopping;
     private long _states;
     private volatile string? _failure;
 
@@ -67,6 +69,13 @@ public sealed class RigClient : IDisposable
         if (!_ackArrived.Wait(timeout))
         {
             throw new IOException($"no HelloAck from the rig within {timeout.TotalSeconds:F1} s (is the firmware running on the other end of the line?)");
+        }
+        // Keep the link alive while the planner sets up: heartbeats hold off the rig's link timeout but never feed
+        // its command watchdog, so they cannot hide a hung planner.
+        _heartbeat ??= new Thread(HeartbeatLoop) { IsBackground = true, Name = "controller-heartbeat" };
+        if (!_heartbeat.IsAlive)
+        {
+            _heartbeat.Start();
         }
         return Rig!;
     }
@@ -136,6 +145,25 @@ public sealed class RigClient : IDisposable
         }
     }
 
+    private void HeartbeatLoop()
+    {
+        var beat = new Heartbeat();
+        var clock = Stopwatch.StartNew();
+        while (!_stopping && _failure is null)
+        {
+            beat.TimeMicroseconds = (ulong)(clock.Elapsed.TotalMilliseconds * 1000);
+            try
+            {
+                Send(beat);
+            }
+            catch (IOException)
+            {
+                return;
+            }
+            Thread.Sleep(200);
+        }
+    }
+
     private void OnBytes(ReadOnlySpan<byte> data)
     {
         var input = data;
@@ -186,6 +214,8 @@ public sealed class RigClient : IDisposable
 
     public void Dispose()
     {
+        _stopping = true;
+        _heartbeat?.Join(1000);
         _ackArrived.Dispose();
         _stateArrived.Dispose();
         _paramArrived.Dispose();

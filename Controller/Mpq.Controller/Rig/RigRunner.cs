@@ -77,7 +77,7 @@ public sealed class RigRunner : IDisposable
         var clock = Stopwatch.StartNew();
         try
         {
-            if (!_client.WaitForState(TimeSpan.FromSeconds(2)) || !_client.TryGetLatest(snapshot))
+            if (!_client.TryGetLatest(snapshot) && (!_client.WaitForState(TimeSpan.FromSeconds(2)) || !_client.TryGetLatest(snapshot)))
             {
                 return new RunSummary(0, 0, double.NaN, double.NaN, double.NaN, null, false, _client.StatesReceived, "no State from the rig within 2 s");
             }
