@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Mpq.Controller.Rig;
-using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Protocol.Serial;
 
@@ -35,29 +34,7 @@ internal static class RunCommand
             using var client = new RigClient(transport, line => Console.Error.WriteLine(line));
             var ack = client.Handshake(TimeSpan.FromSeconds(5));
             Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), {ack.Actuators} actuator(s), {ack.LoopRateHz} Hz, torque limit {ack.TorqueLimit[0]}");
-            var logPath = r.GetValue(log);
-            if (logPath is not null && File.Exists(logPath))
-            {
-                throw new ArgumentException($"--log: '{logPath}' exists already; choose a new file");
-            }
-            using var transitions = logPath is null ? null : TransitionLog.Create(logPath, new TransitionLogHeader
-            {
-                Task = task.Name,
-                ObservationLayout = [.. task.ObservationLayout],
-                StateSize = 2 * ack.Joints,
-                ObservationSize = task.ObservationSize,
-                ActionSize = task.ActionSize,
-                Source = "rig",
-                Priors = task.Parameters.ToDictionary(p => p.Name, p => new[] { p.Prior.MeanFactor, p.Prior.HalfWidthFactor }),
-                Planner = new Dictionary<string, string>
-                {
-                    ["horizon"] = settings.Horizon.ToString(CultureInfo.InvariantCulture),
-                    ["samples"] = settings.Samples.ToString(CultureInfo.InvariantCulture),
-                    ["lambda"] = settings.Lambda.ToString("R", CultureInfo.InvariantCulture),
-                    ["gamma"] = settings.Gamma.ToString("R", CultureInfo.InvariantCulture),
-                    ["q"] = q?.Path ?? "",
-                },
-            });
+            using var transitions = LogOption.Open(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path);
             using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate));
             using var cancel = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) =>

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
 using Mpq.Planning.Tasks;
@@ -53,29 +52,7 @@ internal static class SimCommand
             throw new ArgumentException("--init: the initial state contains NaN or infinity");
         }
 
-        if (logPath is not null && File.Exists(logPath))
-        {
-            throw new ArgumentException($"--log: '{logPath}' exists already; choose a new file");
-        }
-        using var log = logPath is null ? null : TransitionLog.Create(logPath, new TransitionLogHeader
-        {
-            Task = task.Name,
-            ObservationLayout = [.. task.ObservationLayout],
-            StateSize = runner.Model.StateSize,
-            ObservationSize = task.ObservationSize,
-            ActionSize = task.ActionSize,
-            Source = "sim",
-            Priors = task.Parameters.ToDictionary(p => p.Name, p => new[] { p.Prior.MeanFactor, p.Prior.HalfWidthFactor }),
-            Planner = new Dictionary<string, string>
-            {
-                ["horizon"] = settings.Horizon.ToString(CultureInfo.InvariantCulture),
-                ["samples"] = settings.Samples.ToString(CultureInfo.InvariantCulture),
-                ["lambda"] = settings.Lambda.ToString("R", CultureInfo.InvariantCulture),
-                ["gamma"] = settings.Gamma.ToString("R", CultureInfo.InvariantCulture),
-                ["model_bias"] = biased ? "biased" : "true",
-                ["q"] = q?.Path ?? "",
-            },
-        });
+        using var log = LogOption.Open(logPath, task, runner.Model.StateSize, "sim", settings, q?.Path, ("model_bias", biased ? "biased" : "true"));
         var results = new List<EpisodeResult>();
         var clock = Stopwatch.StartNew();
         void RunAll(Action? tick)

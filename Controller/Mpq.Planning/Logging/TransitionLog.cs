@@ -27,6 +27,19 @@ public sealed record TransitionLogHeader
     public Dictionary<string, string> Planner { get; init; } = [];
 
     public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+
+    /// <summary>A header for transitions of <paramref name="task"/>: its layout, sizes and biased prior.</summary>
+    public static TransitionLogHeader For(Tasks.ITask task, int stateSize, string source, Dictionary<string, string>? planner = null) => new()
+    {
+        Task = task.Name,
+        ObservationLayout = [.. task.ObservationLayout],
+        StateSize = stateSize,
+        ObservationSize = task.ObservationSize,
+        ActionSize = task.ActionSize,
+        Source = source,
+        Priors = task.Parameters.ToDictionary(p => p.Name, p => new[] { p.Prior.MeanFactor, p.Prior.HalfWidthFactor }),
+        Planner = planner ?? [],
+    };
 }
 
 /// <summary>

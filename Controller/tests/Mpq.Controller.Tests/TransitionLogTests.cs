@@ -22,7 +22,7 @@ public class TransitionLogTests
         var task = new PendulumSwingup();
         using var pool = new WorkerPool(1);
         using var runner = new EpisodeRunner(task, new MppiSettings { Samples = 16, Horizon = 4 }, pool, biasedModel: false, seed: 3);
-        var header = new TransitionLogHeader { Task = task.Name, ObservationLayout = [.. task.ObservationLayout], StateSize = 2, ObservationSize = 3, ActionSize = 1 };
+        var header = TransitionLogHeader.For(task, stateSize: 2, source: "sim");
         using var log = TransitionLog.Create(_path, header);
         var costs = Enumerable.Range(0, episodes).Select(e => runner.Run(e, log).TotalCost).ToArray();
         return (costs, header);

@@ -59,11 +59,7 @@ public class TrainCommandTests
             var task = new Mpq.Planning.Tasks.PendulumSwingup();
             using (var pool = new Mpq.Planning.Parallel.WorkerPool(1))
             using (var runner = new Mpq.Planning.Simulation.EpisodeRunner(task, new Mpq.Planning.Mppi.MppiSettings { Samples = 16, Horizon = 4 }, pool, true, 2))
-            using (var writer = Mpq.Planning.Logging.TransitionLog.Create(log, new Mpq.Planning.Logging.TransitionLogHeader
-            {
-                Task = "pendulum", ObservationLayout = [.. task.ObservationLayout], StateSize = 2, ObservationSize = 3, ActionSize = 1,
-                Priors = task.Parameters.ToDictionary(p => p.Name, p => new[] { p.Prior.MeanFactor, p.Prior.HalfWidthFactor }),
-            }))
+            using (var writer = Mpq.Planning.Logging.TransitionLog.Create(log, Mpq.Planning.Logging.TransitionLogHeader.For(task, stateSize: 2, source: "sim")))
             {
                 runner.Run(0, writer);
             }
