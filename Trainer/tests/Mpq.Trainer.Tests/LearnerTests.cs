@@ -30,7 +30,8 @@ public class ReplayBufferTests
 [TestFixture]
 public class LearnerTests
 {
-    private static LearnerSettings Small(Algorithm algorithm) => LearnerSettings.For(new PendulumSwingup()) with
+    /// <summary>Settings small enough for a test episode to take well under a second.</summary>
+    internal static LearnerSettings Small(Algorithm algorithm, ulong seed = 3) => LearnerSettings.For(new PendulumSwingup()) with
     {
         Algorithm = algorithm,
         Horizon = algorithm == Algorithm.SoftQ ? 1 : 4,
@@ -40,7 +41,7 @@ public class LearnerTests
         BatchSize = 8,
         Warmup = 20,
         Hidden = [16],
-        Seed = 3,
+        Seed = seed,
     };
 
     [TestCase(Algorithm.Mpq)]
@@ -91,18 +92,7 @@ public class LearnerTests
 [TestFixture]
 public class CheckpointTests
 {
-    private static LearnerSettings Small(Algorithm algorithm) => LearnerSettings.For(new PendulumSwingup()) with
-    {
-        Algorithm = algorithm,
-        Horizon = algorithm == Algorithm.SoftQ ? 1 : 4,
-        Samples = 32,
-        TargetSamples = 16,
-        TargetIterations = 1,
-        BatchSize = 8,
-        Warmup = 20,
-        Hidden = [16],
-        Seed = 11,
-    };
+    private static LearnerSettings Small(Algorithm algorithm) => LearnerTests.Small(algorithm, seed: 11);
 
     [TestCase(Algorithm.Mpq)]
     [TestCase(Algorithm.SoftQ)]
