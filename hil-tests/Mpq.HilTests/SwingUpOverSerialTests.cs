@@ -53,6 +53,10 @@ public class SwingUpOverSerialTests
             Assert.That(summary.UprightAtEnd, Is.True, "upright at the end of the run");
             Assert.That(summary.Steps, Is.GreaterThan(150));
         }
+        catch (Exception e) when (e is not AssertionException)
+        {
+            throw new InvalidOperationException($"{e.Message}\nfirmware log:\n{firmwareLog}", e);
+        }
         finally
         {
             if (!firmware.HasExited)

@@ -125,15 +125,23 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>Called by the loop: a binary link silent (wall clock) for longer than link_timeout_ms is lost.</summary>
     public void CheckLinkTimeout()
     {
-        if (_demux.Mode == PortMode.Binary
-            && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastValidFrame)).TotalMilliseconds > _parameters[_index.LinkTimeoutMs])
+        if (!LinkSilent())
         {
-            lock (_rx)
+            return;
+        }
+        lock (_rx)
+        {
+            // Decide again under the reader's lock: the reader turns the port binary before it refreshes the
+            // link's clock, so a check outside the lock can see a new session timed by the old console's silence.
+            if (LinkSilent())
             {
                 _demux.SwitchTo(PortMode.Console, "link silent", this);
             }
         }
     }
+
+    private bool LinkSilent() => _demux.Mode == PortMode.Binary
+        && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastValidFrame)).TotalMilliseconds > _parameters[_index.LinkTimeoutMs];
 
     private void OnBytes(ReadOnlySpan<byte> data)
     {
@@ -279,8 +287,8 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     void ILinkHandler.OnModeChanged(PortMode mode, string reason)
     {
-        _log($"link: port now in {mode.ToString().ToLowerInvariant()} mode ({reason})");
         Volatile.Write(ref _lastValidFrame, Stopwatch.GetTimestamp());
+        _log($"link: port now in {mode.ToString().ToLowerInvariant()} mode ({reason})");
         if (mode == PortMode.Console)
         {
             _supervisor.OnLinkLost($"port returned to console mode ({reason})");

@@ -28,16 +28,18 @@ internal sealed class FirmwareHarness : IDisposable
     private readonly StringBuilder _text = new();
     private readonly Lock _gate = new();
 
-    public FirmwareHarness(int rateHz = 500, bool lockstep = false)
+    /// <param name="log">Where the firmware's log lines go besides <see cref="Log"/> (e.g. a slow sink).</param>
+    public FirmwareHarness(int rateHz = 500, bool lockstep = false, Action<string>? log = null)
     {
+        Action<string> sink = log is null ? Log.Enqueue : line => { Log.Enqueue(line); log(line); };
         _pair = SocatPair.Create();
         Driver = new VirtualRigDriver(new PendulumSwingup());
         Parameters = FirmwareParameters.Create(Driver.Joints, Driver.TorqueMax, rateHz);
         Supervisor = new SafetySupervisor(Driver.Joints, Driver.Actuators);
         _firmwarePort = TtyTransport.Open(_pair.PathA);
         DeviceLoop? loop = null;
-        Link = new RigLink(_firmwarePort, Supervisor, Parameters, null, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, Log.Enqueue);
-        Loop = loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, Log.Enqueue);
+        Link = new RigLink(_firmwarePort, Supervisor, Parameters, null, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, sink);
+        Loop = loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, sink);
         _peer = TtyTransport.Open(_pair.PathB);
         _peer.Start(OnBytes);
         Link.Start();

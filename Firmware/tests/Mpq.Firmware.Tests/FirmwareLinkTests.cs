@@ -54,6 +54,27 @@ public class FirmwareLinkTests
     }
 
     [Test]
+    public void Hello_AfterAQuietConsoleLongerThanTheLinkTimeout_StaysBinary()
+    {
+        // A slow log (a busy stderr pipe) widens the moment between the port turning binary and the link's
+        // clock being refreshed; the loop thread must never judge the new session by the old console's silence.
+        using var h = new FirmwareHarness(log: line =>
+        {
+            if (line.Contains("binary mode", StringComparison.Ordinal))
+            {
+                Thread.Sleep(50);
+            }
+        });
+        h.Parameters.TrySet(FirmwareParameters.LinkTimeoutMs, 100);
+        h.ReadTextUntil("mpq> ");
+        Thread.Sleep(300);
+        h.Handshake();
+        Thread.Sleep(30);
+        Assert.That(h.Link.Mode, Is.EqualTo(PortMode.Binary), string.Join("\n", h.Log));
+        Assert.That(h.Log, Has.None.Contains("link silent"));
+    }
+
+    [Test]
     public void Binary_ParamSetGetList_ShareTheConsoleRules()
     {
         using var h = new FirmwareHarness();
