@@ -11,6 +11,8 @@ namespace Mpq.Protocol.Console;
 /// <remarks>Replies start with <c>ok</c> or <c>error:</c> so scripts can tell them apart. Never throws on input.</remarks>
 public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget target)
 {
+    private readonly ParameterConsole _parameters = new(parameters);
+
     /// <summary>The prompt printed after every reply.</summary>
     public const string Prompt = "mpq> ";
 
@@ -39,14 +41,15 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
         {
             return "";
         }
+        if (_parameters.TryExecute(words) is { } reply)
+        {
+            return reply;
+        }
         var verb = words[0].ToLowerInvariant();
         return verb switch
         {
             "help" or "?" => HelpText,
             "status" => Expect(words, 1, "status") ?? target.Status(),
-            "list" => Expect(words, 1, "list") ?? List(),
-            "get" => Expect(words, 2, "get NAME") ?? GetOne(words[1]),
-            "set" => Expect(words, 3, "set NAME VALUE") ?? Set(words[1], words[2]),
             "arm" => Expect(words, 1, "arm") ?? target.Arm(),
             "disarm" => Expect(words, 1, "disarm") ?? target.Disarm(),
             "estop" => Expect(words, 1, "estop") ?? target.EStop(),
@@ -61,55 +64,6 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
     /// <summary>Whether a line is the <c>binary</c> command (the owner switches the port after replying).</summary>
     public static bool IsBinaryCommand(string line) => line.Trim().Equals("binary", StringComparison.OrdinalIgnoreCase);
 
-    private string List()
-    {
-        var b = new StringBuilder();
-        for (var i = 0; i < parameters.Count; i++)
-        {
-            var d = parameters.Definitions[i];
-            b.Append(CultureInfo.InvariantCulture, $"{d.Name,-20} {d.Format(parameters[i]),10} {d.Unit,-6} [{d.Format(d.Min)} .. {d.Format(d.Max)}]{(d.ReadOnly ? " read-only" : "")}  {d.Description}");
-            if (i < parameters.Count - 1)
-            {
-                b.Append('\n');
-            }
-        }
-        return b.ToString();
-    }
-
-    private string GetOne(string name)
-    {
-        var i = parameters.IndexOf(name);
-        if (i < 0)
-        {
-            return UnknownParameter(name);
-        }
-        var d = parameters.Definitions[i];
-        return $"{d.Name} = {d.Format(parameters[i])} {d.Unit}".TrimEnd();
-    }
-
-    private string Set(string name, string text)
-    {
-        var i = parameters.IndexOf(name);
-        if (i < 0)
-        {
-            return UnknownParameter(name);
-        }
-        var d = parameters.Definitions[i];
-        if (!ParameterTable.TryParse(d.Kind, text, out var value))
-        {
-            var expected = d.Kind switch { ParamKind.Boolean => "on or off", ParamKind.Integer => "a whole number", _ => "a number" };
-            return $"error: {d.Name} expects {expected}, got '{Truncate(text)}'";
-        }
-        return parameters.TrySet(name, value) switch
-        {
-            ParamStatus.Ok => $"ok {d.Name} = {d.Format(parameters[i])} {d.Unit}".TrimEnd(),
-            ParamStatus.ReadOnly => $"error: {d.Name} is read-only",
-            ParamStatus.OutOfRange when d.Kind == ParamKind.Integer && Math.Floor(value) != value => $"error: {d.Name} expects a whole number, got '{Truncate(text)}'",
-            ParamStatus.OutOfRange => $"error: {d.Name} must be between {d.Format(d.Min)} and {d.Format(d.Max)} (got {Truncate(text)})",
-            var other => $"error: {d.Name}: {other}",
-        };
-    }
-
     private string Stream(string[] words)
     {
         if (words.Length != 2 || words[1].ToLowerInvariant() is not ("on" or "off"))
@@ -119,10 +73,7 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
         return target.SetStreaming(words[1].Equals("on", StringComparison.OrdinalIgnoreCase));
     }
 
-    private static string? Expect(string[] words, int count, string usage) =>
-        words.Length == count ? null : $"error: usage: {usage}";
+    private static string? Expect(string[] words, int count, string usage) => ParameterConsole.Usage(words, count, usage);
 
-    private static string UnknownParameter(string name) => $"error: unknown parameter '{Truncate(name)}' (type 'list')";
-
-    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
+    private static string Truncate(string text) => ParameterConsole.Truncate(text);
 }
