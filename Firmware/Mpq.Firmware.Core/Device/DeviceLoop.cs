@@ -193,6 +193,7 @@ public sealed class DeviceLoop : IDisposable
                 _state.Status = _supervisor.Status | (_overruns > 0 ? StatusFlags.LoopOverrun : StatusFlags.None) | (_lockstep ? StatusFlags.Lockstep : StatusFlags.None)
                     | (_link.Received.DroppedTotal > 0 ? StatusFlags.LinkErrors : StatusFlags.None);
                 _state.Faults = _supervisor.Faults;
+                _state.CommandEcho = (ushort)_supervisor.LastAnsweredState;
                 _position.CopyTo(_state.Position);
                 _velocity.CopyTo(_state.Velocity);
                 _torque.CopyTo(_state.Torque);

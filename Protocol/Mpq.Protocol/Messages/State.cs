@@ -5,7 +5,7 @@ namespace Mpq.Protocol.Messages;
 /// <summary>Firmware → Controller, every tick (or at the stream rate): time, joints, torques, safety status.</summary>
 /// <remarks>
 /// Payload (24 + 8n + 4k bytes): u64 rig time (µs), u32 state sequence, u8 arm state, u8 joints n,
-/// u8 actuators k, u8 reserved, u16 status flags, u16 reserved, u32 fault bits,
+/// u8 actuators k, u8 reserved, u16 status flags, u16 command echo, u32 fault bits,
 /// f32 position[n] (rad or m), f32 velocity[n], f32 applied torque[k].
 /// </remarks>
 public sealed class State : Message
@@ -27,6 +27,12 @@ public sealed class State : Message
     public int Joints { get => _joints; set => _joints = CheckCount(value, "joints"); }
     public int Actuators { get => _actuators; set => _actuators = CheckCount(value, "actuators"); }
     public StatusFlags Status { get; set; }
+
+    /// <summary>
+    /// Low 16 bits of the State sequence that the last fresh Command answered, armed or not (0 before any): the
+    /// Controller times its link round trip from sending a Command to seeing it echoed here.
+    /// </summary>
+    public ushort CommandEcho { get; set; }
     public FaultBits Faults { get; set; }
     public Span<float> Position => _position.AsSpan(0, _joints);
     public Span<float> Velocity => _velocity.AsSpan(0, _joints);
@@ -41,7 +47,7 @@ public sealed class State : Message
         payload[14] = (byte)_actuators;
         payload[15] = 0;
         BinaryPrimitives.WriteUInt16LittleEndian(payload[16..], (ushort)Status);
-        BinaryPrimitives.WriteUInt16LittleEndian(payload[18..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload[18..], CommandEcho);
         BinaryPrimitives.WriteUInt32LittleEndian(payload[20..], (uint)Faults);
         var o = 24;
         WriteFloats(payload[o..], Position); o += 4 * _joints;
@@ -65,6 +71,7 @@ public sealed class State : Message
         Sequence = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
         ArmState = (RigArmState)payload[12];
         Status = (StatusFlags)BinaryPrimitives.ReadUInt16LittleEndian(payload[16..]);
+        CommandEcho = BinaryPrimitives.ReadUInt16LittleEndian(payload[18..]);
         Faults = (FaultBits)BinaryPrimitives.ReadUInt32LittleEndian(payload[20..]);
         var o = 24;
         ReadFloats(payload[o..], Position); o += 4 * _joints;

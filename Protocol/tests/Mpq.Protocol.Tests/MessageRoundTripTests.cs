@@ -38,6 +38,7 @@ public class MessageRoundTripTests
             Assert.That(decoded.Velocity.ToArray(), Is.EqualTo(new[] { 1.25f, -2f }));
             Assert.That(decoded.Torque.ToArray(), Is.EqualTo(new[] { 0.75f }));
             Assert.That(decoded.Status, Is.EqualTo(StatusFlags.HandshakeDone | StatusFlags.TorqueLimited));
+            Assert.That(decoded.CommandEcho, Is.EqualTo((ushort)41));
         });
     }
 

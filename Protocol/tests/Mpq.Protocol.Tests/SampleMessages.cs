@@ -14,7 +14,7 @@ internal static class SampleMessages
         ack.PositionMax[0] = 1e9f;
         ack.VelocityLimit[0] = 20f;
         yield return ack;
-        var state = new State { TimeMicroseconds = 123_456_789, Sequence = 42, ArmState = RigArmState.Armed, Joints = 2, Actuators = 1, Status = StatusFlags.HandshakeDone | StatusFlags.TorqueLimited, Faults = FaultBits.None };
+        var state = new State { TimeMicroseconds = 123_456_789, Sequence = 42, ArmState = RigArmState.Armed, Joints = 2, Actuators = 1, Status = StatusFlags.HandshakeDone | StatusFlags.TorqueLimited, CommandEcho = 41, Faults = FaultBits.None };
         state.Position[0] = 3.14159f;
         state.Position[1] = -0.5f;
         state.Velocity[0] = 1.25f;
