@@ -12,23 +12,18 @@ namespace Mpq.HilTests;
 [TestFixture]
 public class QFileTests
 {
-    private string _dir = null!;
     private readonly PendulumSwingup _task = new();
+    private QFiles _files = null!;
 
     [SetUp]
-    public void SetUp() => _dir = Directory.CreateTempSubdirectory("mpq-qfile-").FullName;
+    public void SetUp() => _files = new QFiles();
 
     [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
+    public void TearDown() => _files.Dispose();
 
-    private QFunction Q(int observationSize = 3) => new(observationSize, 1, [32, 32], Enumerable.Repeat(0.5f, observationSize + 1).ToArray(), 100, 1);
+    private static QFunction Q(int observationSize = 3) => QFiles.Q(observationSize);
 
-    private string Export(QFunction q, string task = "pendulum", string[]? layout = null)
-    {
-        var path = Path.Combine(_dir, $"{Guid.NewGuid():N}.onnx");
-        OnnxExporter.Write(q, new QMetadata(task, layout ?? _task.ObservationLayout.Take(q.ObservationSize).ToArray(), 1, 0.1, 0.99, 8, "test"), path);
-        return path;
-    }
+    private string Export(QFunction q, string task = "pendulum", string[]? layout = null) => _files.Export(q, task, layout);
 
     [Test]
     public void Load_TrainerExport_EvaluatesLikeTheTrainer()
@@ -82,7 +77,7 @@ public class QFileTests
     [Test]
     public void Load_Malformed_RefusedWithReason()
     {
-        var path = Path.Combine(_dir, "garbage.onnx");
+        var path = Path.Combine(_files.Directory, "garbage.onnx");
         File.WriteAllBytes(path, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
         var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(path, _task))!;
         Assert.That(e.Message, Does.Contain("not a loadable ONNX model"));
@@ -91,7 +86,7 @@ public class QFileTests
     [Test]
     public void Load_Missing_RefusedWithReason()
     {
-        var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(Path.Combine(_dir, "none.onnx"), _task))!;
+        var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(Path.Combine(_files.Directory, "none.onnx"), _task))!;
         Assert.That(e.Message, Does.Contain("does not exist"));
     }
 
