@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mpq.Controller.Onnx;
 using Mpq.Controller.Rig;
 using Mpq.Planning.Mppi;
@@ -16,54 +15,121 @@ namespace Mpq.HilTests;
 [Category("Hil")]
 public class SwingUpOverSerialTests
 {
+    private readonly PendulumSwingup _task = new();
+
     [Test]
     public void LearnedQ_OverARealPty_SwingsUpAndHolds()
     {
-        using var pair = SocatPair.Create();
-        var firmwareDll = Path.Combine(AppContext.BaseDirectory, "firmware.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { firmwareDll, "--port", pair.PathA, "--driver", "virtual:pendulum", "--duration", "30" })
+        using var firmware = new FirmwareProcess(30);
+        Run(firmware, (runner, console) =>
         {
-            info.ArgumentList.Add(a);
-        }
-        using var firmware = Process.Start(info)!;
-        var firmwareLog = new System.Text.StringBuilder();
-        firmware.ErrorDataReceived += (_, e) => { lock (firmwareLog) { firmwareLog.AppendLine(e.Data); } };
-        firmware.BeginErrorReadLine();
-        try
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (!File.Exists(Path.Combine(root!.FullName, "Mpq.slnx")))
-            {
-                root = root.Parent;
-            }
-            var task = new PendulumSwingup();
-            using var q = OnnxTerminalCost.Load(Path.Combine(root.FullName, "Trainer", "results", "pendulum-mpq-h8", "q.onnx"), task);
-            using var transport = TtyTransport.Open(pair.PathB);
-            using var client = new RigClient(transport, _ => { });
-            Thread.Sleep(1500); // the firmware process starting up
-            var ack = client.Handshake(TimeSpan.FromSeconds(10));
-            using var pool = new WorkerPool(1);
-            var settings = new MppiSettings { Samples = 256, Horizon = 8, Lambda = task.PlannerDefaults.Lambda, NoiseStd = [task.PlannerDefaults.NoiseStd], Gamma = q.TrainedGamma ?? 0.99, Seed = 3 };
-            using var runner = new RigRunner(task, settings, pool, q, client, ack, log: null);
             var summary = runner.Run(TimeSpan.FromSeconds(10), arm: true, CancellationToken.None);
             TestContext.Out.WriteLine(summary);
-            Assert.That(summary.StopReason, Is.EqualTo("duration reached"), firmwareLog.ToString());
+            Assert.That(summary.StopReason, Is.EqualTo("duration reached"), firmware.Log);
             Assert.That(summary.SecondsToUpright, Is.Not.Null, "the pendulum was never held upright for 1 s");
             Assert.That(summary.UprightAtEnd, Is.True, "upright at the end of the run");
             Assert.That(summary.Steps, Is.GreaterThan(150));
-        }
-        catch (Exception e) when (e is not AssertionException)
+            Assert.That(summary.RoundTripMsP50, Is.GreaterThan(0), "the rig's command echo times the link");
+        });
+    }
+
+    [Test]
+    public void TuningAndHotReload_MidRun_AppliedBetweenStepsWithoutADeadlineMiss()
+    {
+        using var firmware = new FirmwareProcess(30);
+        var bad = Path.Combine(Path.GetTempPath(), $"mpq-bad-{Guid.NewGuid():N}.onnx");
+        File.WriteAllText(bad, "not an onnx file");
+        try
         {
-            throw new InvalidOperationException($"{e.Message}\nfirmware log:\n{firmwareLog}", e);
+            Run(firmware, (runner, console) =>
+            {
+                var replies = new List<string>();
+                var person = new Thread(() =>
+                {
+                    Thread.Sleep(2000);
+                    replies.Add(console.Execute("set horizon 12"));
+                    replies.Add(console.Execute("set samples 128"));
+                    Thread.Sleep(1500);
+                    replies.Add(console.Execute($"reload {bad}"));
+                    Thread.Sleep(1500);
+                    replies.Add(console.Execute($"reload {FirmwareProcess.TrainedQ()}"));
+                }) { IsBackground = true };
+                person.Start();
+                var summary = runner.Run(TimeSpan.FromSeconds(10), arm: true, CancellationToken.None);
+                person.Join();
+                TestContext.Out.WriteLine(summary);
+                TestContext.Out.WriteLine(string.Join("\n", replies));
+                Assert.That(replies[0], Does.StartWith("ok horizon = 12"));
+                Assert.That(replies[1], Does.StartWith("ok samples = 128"));
+                Assert.That(replies[2], Does.StartWith("error:").And.Contain("not a loadable ONNX model").And.Contain("Q in use is kept"));
+                Assert.That(replies[3], Does.StartWith("ok loaded"));
+                Assert.That(summary.StopReason, Is.EqualTo("duration reached"), "the rig stayed armed through a refused file and a swap\n" + firmware.Log);
+                Assert.That((runner.Planner.Settings.Horizon, runner.Planner.Settings.Samples), Is.EqualTo((12, 128)));
+                Assert.That(summary.QSwaps, Is.EqualTo(1), "only the good file is swapped in");
+                Assert.That(summary.DeadlineMisses, Is.Zero, "neither re-allocating N and H nor the swap may cost a period");
+                Assert.That(summary.UprightAtEnd, Is.True, "the swapped-in Q keeps the pendulum up");
+            });
         }
         finally
         {
-            if (!firmware.HasExited)
-            {
-                firmware.Kill(entireProcessTree: true);
-                firmware.WaitForExit(5000);
-            }
+            File.Delete(bad);
+        }
+    }
+
+    [Test]
+    public void PlanningOverrunsItsPeriod_AnsweredWithTheWarmStartedPlan_RigStaysArmed()
+    {
+        using var firmware = new FirmwareProcess(30);
+        Run(firmware, (runner, _) =>
+        {
+            var slow = new SlowTerminalCost(_task.ObservationSize, _task.ActionSize);
+            runner.OfferTerminalCost(slow); // 70 ms per step against a 50 ms period: every step overruns
+            var summary = runner.Run(TimeSpan.FromSeconds(3), arm: true, CancellationToken.None);
+            TestContext.Out.WriteLine(summary);
+            Assert.That(slow.Calls, Is.GreaterThan(0), "the slow Q was swapped in");
+            Assert.That(summary.StopReason, Is.EqualTo("duration reached"), "fresh Commands kept the rig's watchdog fed\n" + firmware.Log);
+            Assert.That(summary.DeadlineMisses, Is.GreaterThan(10));
+            Assert.That(summary.Fallbacks, Is.EqualTo(summary.DeadlineMisses), "every overrun is answered with the warm-started plan's next action");
+        });
+    }
+
+    /// <summary>A terminal cost that takes 70 ms: a planner too slow for its period, but alive.</summary>
+    private sealed class SlowTerminalCost(int observationSize, int actionSize) : ITerminalCost
+    {
+        private float[] _values = [];
+
+        public int ObservationSize => observationSize;
+        public int ActionSize => actionSize;
+        public int Calls { get; private set; }
+
+        public void Bind(float[] observations, float[] actions, float[] values, int capacity) => _values = values;
+
+        public void Evaluate(int count)
+        {
+            Calls++;
+            Array.Clear(_values, 0, count);
+            Thread.Sleep(70);
+        }
+    }
+
+    private void Run(FirmwareProcess firmware, Action<RigRunner, TuningConsole> body)
+    {
+        try
+        {
+            using var q = OnnxTerminalCost.Load(FirmwareProcess.TrainedQ(), _task);
+            using var transport = TtyTransport.Open(firmware.ControllerPort);
+            using var client = new RigClient(transport, line => TestContext.Out.WriteLine(line));
+            var ack = client.Handshake(TimeSpan.FromSeconds(10));
+            using var pool = new WorkerPool(1);
+            var settings = new MppiSettings { Samples = 256, Horizon = 8, Lambda = _task.PlannerDefaults.Lambda, NoiseStd = [_task.PlannerDefaults.NoiseStd], Gamma = q.TrainedGamma ?? 0.99, Seed = 3 };
+            using var runner = new RigRunner(_task, settings, pool, q, client, ack, log: null);
+            using var reloader = new QReloader(_task, q.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
+            using var console = new TuningConsole(runner, client, reloader, TextReader.Null, TextWriter.Null);
+            body(runner, console);
+        }
+        catch (Exception e) when (e is not AssertionException)
+        {
+            throw new InvalidOperationException($"{e.Message}\nfirmware log:\n{firmware.Log}", e);
         }
     }
 }

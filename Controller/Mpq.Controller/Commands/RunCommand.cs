@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Mpq.Controller.Onnx;
 using Mpq.Controller.Rig;
 using Mpq.Planning.Parallel;
 using Mpq.Protocol.Serial;
@@ -18,9 +19,12 @@ internal static class RunCommand
         var duration = new Option<double>("--duration") { Description = "seconds to run", DefaultValueFactory = _ => 10 };
         var rate = new Option<double?>("--rate") { Description = "control rate in Hz (default: the task's)" };
         var log = new Option<string?>("--log") { Description = "record every transition to this new transition log" };
+        var console = new Option<string?>("--console") { Description = "tuning console: a tty or pty PATH, '-' for stdin, 'none' (default: stdin when it is a terminal)" };
+        var noWatch = new Option<bool>("--no-watch") { Description = "do not reload the Q when its file changes on disk" };
+        var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, baud, arm, duration, rate, log,
+            port, baud, arm, duration, rate, log, console, noWatch, report,
         };
         planner.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -31,11 +35,44 @@ internal static class RunCommand
             using var pool = new WorkerPool(planner.ThreadCount(r));
             using var transport = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud));
             Console.Error.WriteLine(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
-            using var client = new RigClient(transport, line => Console.Error.WriteLine(line));
+            var consoleStream = OpenConsole(r.GetValue(console));
+            using var consoleIo = consoleStream;
+            TuningConsole? tuning = null;
+            using var client = new RigClient(transport, line =>
+            {
+                Console.Error.WriteLine(line);
+                if (consoleStream is not null)
+                {
+                    tuning?.WriteLine(line);
+                }
+            });
             var ack = client.Handshake(TimeSpan.FromSeconds(5));
             Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), {ack.Actuators} actuator(s), {ack.LoopRateHz} Hz, torque limit {ack.TorqueLimit[0]}");
             using var transitions = LogOption.Open(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path);
-            using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate));
+            var reportSeconds = r.GetValue(report);
+            if (!double.IsFinite(reportSeconds) || reportSeconds < 0)
+            {
+                throw new ArgumentException($"--report must be 0 or more seconds (got {reportSeconds})");
+            }
+            var interactive = r.GetValue(console) is not "none" && (consoleStream is not null || !Console.IsInputRedirected);
+            using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate))
+            {
+                KeepRunningWhenDisarmed = interactive,
+                Report = reportSeconds > 0 ? line => client.Log($"timing: {line}") : null,
+                ReportEvery = TimeSpan.FromSeconds(reportSeconds > 0 ? reportSeconds : 5),
+            };
+            using var reloader = new QReloader(task, q?.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
+            if (q is not null && !r.GetValue(noWatch))
+            {
+                reloader.Watch();
+            }
+            if (interactive)
+            {
+                tuning = consoleStream is null
+                    ? new TuningConsole(runner, client, reloader, Console.In, Console.Error)
+                    : new TuningConsole(runner, client, reloader, new StreamReader(consoleStream), new StreamWriter(consoleStream) { AutoFlush = true });
+                tuning.Start();
+            }
             using var cancel = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) =>
             {
@@ -43,11 +80,27 @@ internal static class RunCommand
                 cancel.Cancel();
             };
             var s = runner.Run(TimeSpan.FromSeconds(r.GetValue(duration)), r.GetValue(arm), cancel.Token);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"run: {s.Steps} steps, {s.DeadlineMisses} deadline misses, plan p50 {s.PlanMsP50:F2} ms p99 {s.PlanMsP99:F2} ms, State age p50 {s.StateAgeMsP50:F2} ms, " +
-                $"upright {(s.SecondsToUpright is { } t ? $"after {t:F2} s" : "never")}, upright at end {(s.UprightAtEnd ? "yes" : "no")}; stopped: {s.StopReason} (Disarm sent)"));
+            Console.Error.WriteLine($"timing: {runner.DescribeTiming()}");
+            Console.WriteLine($"{s} (Disarm sent)");
             return s.StopReason == "duration reached" || s.StopReason == "stopped by the user" ? 0 : 3;
         }));
         return command;
+    }
+
+    /// <summary>The tuning console's terminal: null for stdin or none, else the opened tty or pty.</summary>
+    private static FileStream? OpenConsole(string? path)
+    {
+        if (path is null or "-" or "none")
+        {
+            return null;
+        }
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot open the console '{path}': {e.Message}", e);
+        }
     }
 }

@@ -111,6 +111,19 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
         _binding.BindOutput("q", _values);
     }
 
+    /// <summary>
+    /// Runs the model once on <paramref name="rows"/> zero rows over scratch buffers, so that ONNX Runtime's
+    /// first-run setup happens here (off the control loop) and not in the first planning step that uses it.
+    /// The planner binds its own buffers afterwards.
+    /// </summary>
+    public void Warm(int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        Bind(new float[rows * ObservationSize], new float[rows * ActionSize], new float[rows], rows);
+        Evaluate(rows);
+        DisposeBinding();
+    }
+
     /// <summary>Evaluates all bound rows (the planner always fills all of them).</summary>
     public void Evaluate(int count)
     {

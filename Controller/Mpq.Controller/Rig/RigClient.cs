@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Mpq.Protocol.Framing;
 using Mpq.Protocol.Messages;
 using Mpq.Protocol.Serial;
+using Mpq.Protocol.Timing;
 
 namespace Mpq.Controller.Rig;
 
@@ -34,6 +35,9 @@ public sealed class RigClient : IDisposable
     private readonly ManualResetEventSlim _ackArrived = new();
     private readonly ManualResetEventSlim _stateArrived = new();
     private readonly ManualResetEventSlim _paramArrived = new();
+    private readonly uint[] _sentSequence = new uint[256];
+    private readonly long[] _sentAt = new long[256];
+    private ushort _lastEcho;
     private (ParamStatus Status, double Value, string Name) _lastParam;
     private RigSnapshot? _latest;
     private Thread? _heartbeat;
@@ -58,6 +62,12 @@ public sealed class RigClient : IDisposable
     public HelloAck? Rig { get; private set; }
     public long StatesReceived => Interlocked.Read(ref _states);
     public DecoderStats Received => _decoder.Stats;
+
+    /// <summary>
+    /// Link round trip in ms: a Command sent → the first State whose command echo names it (so it includes the
+    /// wait for the rig's next tick). Written by the reader thread; read by reports as an approximate snapshot.
+    /// </summary>
+    public LatencyRecorder RoundTrip { get; } = new(1 << 14);
 
     /// <summary>Why the link failed, or null while it is up.</summary>
     public string? Failure => _failure;
@@ -120,6 +130,9 @@ public sealed class RigClient : IDisposable
                 _command.Torque[i] = (float)torque[i];
             }
             var n = _writer.Write(_command, _tx);
+            var slot = answers & 255;
+            _sentSequence[slot] = answers;
+            Volatile.Write(ref _sentAt[slot], Stopwatch.GetTimestamp());
             _transport.Write(_tx.AsSpan(0, n));
         }
     }
@@ -190,6 +203,7 @@ public sealed class RigClient : IDisposable
                         }
                     }
                     Interlocked.Increment(ref _states);
+                    TimeRoundTrip(s.CommandEcho);
                     _stateArrived.Set();
                     break;
                 case HelloAck ack:
@@ -209,6 +223,22 @@ public sealed class RigClient : IDisposable
                     Log($"rig fault {f.Faults}: {f.Text}");
                     break;
             }
+        }
+    }
+
+    private void TimeRoundTrip(ushort echo)
+    {
+        if (echo == _lastEcho)
+        {
+            return;
+        }
+        _lastEcho = echo;
+        var slot = echo & 255;
+        var sentAt = Volatile.Read(ref _sentAt[slot]);
+        if (sentAt != 0 && (ushort)_sentSequence[slot] == echo)
+        {
+            RoundTrip.RecordSince(sentAt);
+            Volatile.Write(ref _sentAt[slot], 0);
         }
     }
 

@@ -1,0 +1,161 @@
+using Mpq.Controller.Onnx;
+using Mpq.Protocol.Console;
+using Mpq.Protocol.Messages;
+
+namespace Mpq.Controller.Rig;
+
+/// <summary>
+/// The Controller's live-tuning console (stdin, or a second pty with <c>run --console PATH</c>): get/set the
+/// planner's λ, σ, H, N, α and torque scale, arm/disarm/estop the rig, reload the Q.
+/// </summary>
+/// <remarks>
+/// Runs on its own thread. It never sends a Command and never touches the planner: settings and Q files are
+/// published to the <see cref="RigRunner"/>, which applies them between two steps. Arm, Disarm, EStop and
+/// ClearFault go straight to the rig (they are not Commands; an estop must not wait for a planning step).
+/// Replies start with <c>ok</c> or <c>error:</c>, like the Firmware's console.
+/// </remarks>
+public sealed class TuningConsole : IDisposable
+{
+    public const string Prompt = "mpq-controller> ";
+
+    public const string HelpText = """
+        commands:
+          help                 this list
+          status               planner settings, timing (p50/p99/max), rig state
+          list                 every tunable parameter with its value and range
+          get NAME             one parameter
+          set NAME VALUE       change a parameter; applied between two planning steps
+          arm                  set the rig's watchdog for this controller and arm it
+          disarm               torque to zero, disarmed (the loop keeps planning)
+          estop                emergency stop on the rig: torque zero, latched until 'clear'
+          clear                clear the rig's latched faults and estop (stays disarmed)
+          reload [FILE]        load a Q file (default: the one in use), check it, swap it in
+        """;
+
+    private readonly RigRunner _runner;
+    private readonly RigClient _client;
+    private readonly QReloader? _reloader;
+    private readonly ParameterConsole _parameters;
+    private readonly TextReader _input;
+    private readonly TextWriter _output;
+    private readonly Lock _writeGate = new();
+    private Thread? _thread;
+
+    public TuningConsole(RigRunner runner, RigClient client, QReloader? reloader, TextReader input, TextWriter output)
+    {
+        _runner = runner;
+        _client = client;
+        _reloader = reloader;
+        _parameters = new ParameterConsole(runner.Tuning.Table);
+        _input = input;
+        _output = output;
+    }
+
+    /// <summary>Starts reading lines on a background thread; ends when the input closes.</summary>
+    public void Start()
+    {
+        Write($"tuning console; type 'help'\r\n{Prompt}");
+        _thread = new Thread(ReadLoop) { IsBackground = true, Name = "controller-console" };
+        _thread.Start();
+    }
+
+    /// <summary>Writes a line from elsewhere (rig log, reports) without tearing a reply.</summary>
+    public void WriteLine(string text) => Write(text.Replace("\n", "\r\n", StringComparison.Ordinal) + "\r\n");
+
+    /// <summary>Executes one line and returns the reply (empty for an empty line). Never throws on input.</summary>
+    public string Execute(string line)
+    {
+        var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
+        {
+            return "";
+        }
+        if (_parameters.TryExecute(words) is { } reply)
+        {
+            return reply;
+        }
+        return words[0].ToLowerInvariant() switch
+        {
+            "help" or "?" => HelpText,
+            "status" => ParameterConsole.Usage(words, 1, "status") ?? Status(),
+            "arm" => ParameterConsole.Usage(words, 1, "arm") ?? Arm(),
+            "disarm" => ParameterConsole.Usage(words, 1, "disarm") ?? SendToRig(new Disarm(), "ok disarm sent"),
+            "estop" => ParameterConsole.Usage(words, 1, "estop") ?? SendToRig(new EStop(), "ok estop sent: the rig latches zero torque until 'clear'"),
+            "clear" => ParameterConsole.Usage(words, 1, "clear") ?? SendToRig(new ClearFault(), "ok clear sent"),
+            "reload" when words.Length <= 2 => _reloader is null ? "error: no Q reloading in this run" : _reloader.Reload(words.Length == 2 ? words[1] : null),
+            "reload" => "error: usage: reload [FILE]",
+            _ => $"error: unknown command '{ParameterConsole.Truncate(words[0])}' (type 'help')",
+        };
+    }
+
+    private string Status()
+    {
+        var rig = new RigSnapshot(_client.Rig?.Joints ?? 1);
+        var state = _client.TryGetLatest(rig) ? $"rig: {rig.Arm.ToString().ToLowerInvariant()}, faults {rig.Faults}, State {rig.Sequence}" : "rig: no State yet";
+        var link = _client.Failure is { } f ? $"link lost: {f}" : $"link: {_client.StatesReceived} States, {_client.Received.DroppedTotal} frames rejected";
+        var q = _reloader?.CurrentPath is { } path ? $"Q: {path} ({_reloader.Reloads} reloads, {_reloader.Refusals} refused)" : "Q: none (running cost)";
+        return $"{state}; {link}\n{q}\n{_runner.DescribeTiming()}";
+    }
+
+    private string Arm()
+    {
+        try
+        {
+            return _runner.RequestArm() is { } refused ? $"error: {refused}" : "ok arm sent";
+        }
+        catch (IOException e)
+        {
+            return $"error: {e.Message}";
+        }
+    }
+
+    private string SendToRig(Message message, string ok)
+    {
+        try
+        {
+            _client.Send(message);
+            return ok;
+        }
+        catch (IOException e)
+        {
+            return $"error: could not reach the rig: {e.Message}";
+        }
+    }
+
+    private void ReadLoop()
+    {
+        try
+        {
+            while (_input.ReadLine() is { } line)
+            {
+                var reply = Execute(line);
+                Write(reply.Length == 0 ? Prompt : $"{reply.Replace("\n", "\r\n", StringComparison.Ordinal)}\r\n{Prompt}");
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The console's terminal went away; the run goes on without it.
+        }
+    }
+
+    private void Write(string text)
+    {
+        lock (_writeGate)
+        {
+            try
+            {
+                _output.Write(text);
+                _output.Flush();
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // Nobody is listening; never let that reach the loop.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        // The reader thread is a background thread blocked in ReadLine; it ends with the process or its input.
+    }
+}
