@@ -65,12 +65,7 @@ public sealed class TuningConsole : IDisposable
     /// <summary>Executes one line and returns the reply (empty for an empty line). Never throws on input.</summary>
     public string Execute(string line)
     {
-        var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length == 0)
-        {
-            return "";
-        }
-        if (_parameters.TryExecute(words) is { } reply)
+        if (_parameters.TryExecute(line, out var words) is { } reply)
         {
             return reply;
         }

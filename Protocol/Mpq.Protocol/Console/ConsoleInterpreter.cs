@@ -36,12 +36,7 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
     /// <summary>Executes one line; returns the reply (empty for an empty line).</summary>
     public string Execute(string line)
     {
-        var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length == 0)
-        {
-            return "";
-        }
-        if (_parameters.TryExecute(words) is { } reply)
+        if (_parameters.TryExecute(line, out var words) is { } reply)
         {
             return reply;
         }

@@ -12,6 +12,16 @@ namespace Mpq.Protocol.Console;
 /// <remarks>Replies start with <c>ok</c> or <c>error:</c>. Never throws on input.</remarks>
 public sealed class ParameterConsole(ParameterTable parameters)
 {
+    /// <summary>
+    /// Splits a typed line into words and answers it if it is empty (empty reply) or a parameter verb; returns
+    /// null, with the words, when the line is for the console's own verbs.
+    /// </summary>
+    public string? TryExecute(string line, out string[] words)
+    {
+        words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        return words.Length == 0 ? "" : TryExecute(words);
+    }
+
     /// <summary>Answers a parameter verb, or returns null when <paramref name="words"/> is another command.</summary>
     public string? TryExecute(string[] words)
     {
