@@ -29,14 +29,19 @@ internal static class RunCommand
         planner.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
+            // Every option is checked before the port is opened: bad input never reaches the rig.
+            var reportSeconds = r.GetValue(report);
+            if (!double.IsFinite(reportSeconds) || reportSeconds < 0)
+            {
+                throw new ArgumentException($"--report must be 0 or more seconds (got {reportSeconds})");
+            }
             var task = planner.CreateTask(r);
             using var q = planner.LoadQ(r, task);
             var settings = planner.Settings(r, task, q);
             using var pool = new WorkerPool(planner.ThreadCount(r));
             using var transport = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud));
             Console.Error.WriteLine(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
-            var consoleStream = OpenConsole(r.GetValue(console));
-            using var consoleIo = consoleStream;
+            using var consoleStream = OpenConsole(r.GetValue(console));
             TuningConsole? tuning = null;
             using var client = new RigClient(transport, line =>
             {
@@ -49,12 +54,8 @@ internal static class RunCommand
             var ack = client.Handshake(TimeSpan.FromSeconds(5));
             Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), {ack.Actuators} actuator(s), {ack.LoopRateHz} Hz, torque limit {ack.TorqueLimit[0]}");
             using var transitions = LogOption.Open(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path);
-            var reportSeconds = r.GetValue(report);
-            if (!double.IsFinite(reportSeconds) || reportSeconds < 0)
-            {
-                throw new ArgumentException($"--report must be 0 or more seconds (got {reportSeconds})");
-            }
-            var interactive = r.GetValue(console) is not "none" && (consoleStream is not null || !Console.IsInputRedirected);
+            // A console PATH or '-' is always interactive; by default only a terminal on stdin is.
+            var interactive = consoleStream is not null || r.GetValue(console) switch { "-" => true, null => !Console.IsInputRedirected, _ => false };
             using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate))
             {
                 KeepRunningWhenDisarmed = interactive,

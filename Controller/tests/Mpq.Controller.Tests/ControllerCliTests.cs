@@ -81,4 +81,13 @@ public class ControllerCliTests
         Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), "one line, no stack trace");
         Assert.That(stdout, Is.Empty);
     }
+
+    [TestCase("-1")]
+    [TestCase("NaN")]
+    public void Run_BadReportInterval_RefusedBeforeThePortIsOpened(string seconds)
+    {
+        var (code, _, stderr) = Run(["run", "--port", "/nonexistent/tty", "--report", seconds]);
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(stderr, Does.Contain("--report must be 0 or more seconds").And.Not.Contain("serial device"));
+    }
 }
