@@ -52,21 +52,26 @@ public sealed class QReloader : IDisposable
     {
         lock (_gate)
         {
-            _watcher?.Dispose();
-            _watcher = null;
-            if (CurrentPath is null || _disposed)
-            {
-                return;
-            }
-            _watcher = new FileSystemWatcher(Path.GetDirectoryName(CurrentPath)!, Path.GetFileName(CurrentPath))
-            {
-                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
-            };
-            _watcher.Changed += OnFileEvent;
-            _watcher.Created += OnFileEvent;
-            _watcher.Renamed += OnFileEvent;
-            _watcher.EnableRaisingEvents = true;
+            WatchCurrentPathLocked();
         }
+    }
+
+    private void WatchCurrentPathLocked()
+    {
+        _watcher?.Dispose();
+        _watcher = null;
+        if (CurrentPath is null || _disposed)
+        {
+            return;
+        }
+        _watcher = new FileSystemWatcher(Path.GetDirectoryName(CurrentPath)!, Path.GetFileName(CurrentPath))
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+        };
+        _watcher.Changed += OnFileEvent;
+        _watcher.Created += OnFileEvent;
+        _watcher.Renamed += OnFileEvent;
+        _watcher.EnableRaisingEvents = true;
     }
 
     /// <summary>
@@ -110,7 +115,7 @@ public sealed class QReloader : IDisposable
             CurrentPath = Path.GetFullPath(file);
             if (moved && _watcher is not null)
             {
-                Watch();
+                WatchCurrentPathLocked(); // follow the file now in use
             }
             var run = q.Metadata.TryGetValue("mpq.run_id", out var id) ? $" (run {id})" : "";
             return $"ok loaded {file}{run}; in use from the next step";

@@ -298,8 +298,7 @@ public sealed class RigRunner : IDisposable
             _client.TryGetLatest(_snapshot);
             TakeSnapshot(armed: false);
             _planner.Step(_state, _action);
-            Array.Clear(_action);
-            Send(_action);
+            SendZeroTorque();
         }
         _planner.ResetPlan();
         _plan.Clear();
@@ -321,8 +320,7 @@ public sealed class RigRunner : IDisposable
             _client.TryGetLatest(_snapshot);
             if (_snapshot.Arm != RigArmState.Armed)
             {
-                Array.Clear(_sent);
-                _client.SendCommand(_snapshot.Sequence, _sent, _validity);
+                SendZeroTorque(); // keeps the watchdog fed while the Arm takes effect
             }
         }
         return _snapshot.Arm == RigArmState.Armed ? null : $"the rig did not arm ({_snapshot.Arm}, faults {_snapshot.Faults})";
@@ -399,6 +397,12 @@ public sealed class RigRunner : IDisposable
         var t0 = Stopwatch.GetTimestamp();
         _client.SendCommand(_snapshot.Sequence, _sent, _validity);
         _serial.RecordSince(t0);
+    }
+
+    private void SendZeroTorque()
+    {
+        Array.Clear(_action);
+        Send(_action);
     }
 
     private static void WaitUntil(long deadline)

@@ -14,7 +14,7 @@ namespace Mpq.Controller.Rig;
 /// ClearFault go straight to the rig (they are not Commands; an estop must not wait for a planning step).
 /// Replies start with <c>ok</c> or <c>error:</c>, like the Firmware's console.
 /// </remarks>
-public sealed class TuningConsole : IDisposable
+public sealed class TuningConsole
 {
     public const string Prompt = "mpq-controller> ";
 
@@ -51,7 +51,10 @@ public sealed class TuningConsole : IDisposable
         _output = output;
     }
 
-    /// <summary>Starts reading lines on a background thread; ends when the input closes.</summary>
+    /// <summary>
+    /// Starts reading lines on a background thread; it ends when the input closes (or with the process: it may sit
+    /// in ReadLine, which nothing can interrupt, so it holds nothing that needs disposing).
+    /// </summary>
     public void Start()
     {
         Write($"tuning console; type 'help'\r\n{Prompt}");
@@ -147,10 +150,5 @@ public sealed class TuningConsole : IDisposable
                 // Nobody is listening; never let that reach the loop.
             }
         }
-    }
-
-    public void Dispose()
-    {
-        // The reader thread is a background thread blocked in ReadLine; it ends with the process or its input.
     }
 }
