@@ -63,6 +63,18 @@ public sealed class RigClient : IDisposable
     public long StatesReceived => Interlocked.Read(ref _states);
     public DecoderStats Received => _decoder.Stats;
 
+    /// <summary>Frames of every type sent so far (Commands, Heartbeats, Arm, ...).</summary>
+    public long FramesSent
+    {
+        get
+        {
+            lock (_txGate)
+            {
+                return _writer.FramesWritten;
+            }
+        }
+    }
+
     /// <summary>
     /// Link round trip in ms: a Command sent → the first State whose command echo names it (so it includes the
     /// wait for the rig's next tick). Written by the reader thread; read by reports as an approximate snapshot.
@@ -72,11 +84,13 @@ public sealed class RigClient : IDisposable
     /// <summary>Why the link failed, or null while it is up.</summary>
     public string? Failure => _failure;
 
-    /// <summary>Hello → HelloAck; throws with the reason if the rig does not answer in time.</summary>
+    /// <summary>
+    /// Hello → HelloAck, the Hello repeated every 250 ms (a noisy line loses frames); throws with the reason if
+    /// the rig does not answer in time.
+    /// </summary>
     public HelloAck Handshake(TimeSpan timeout)
     {
-        Send(new Hello { Name = "mpq-controller" });
-        if (!_ackArrived.Wait(timeout))
+        if (!RepeatUntil(new Hello { Name = "mpq-controller" }, _ackArrived, timeout))
         {
             throw new IOException($"no HelloAck from the rig within {timeout.TotalSeconds:F1} s (is the firmware running on the other end of the line?)");
         }
@@ -141,13 +155,32 @@ public sealed class RigClient : IDisposable
     public (ParamStatus Status, double Value) SetParameter(string name, double value, TimeSpan timeout)
     {
         _paramArrived.Reset();
-        Send(new ParamSet { Name = name, Value = value });
-        if (!_paramArrived.Wait(timeout) || _lastParam.Name != name)
+        // Setting a value twice is harmless; a lost ParamSet or answer is not: repeat until answered.
+        if (!RepeatUntil(new ParamSet { Name = name, Value = value }, _paramArrived, timeout) || _lastParam.Name != name)
         {
             throw new IOException($"the rig did not answer setting '{name}' within {timeout.TotalSeconds:F1} s");
         }
         return (_lastParam.Status, _lastParam.Value);
     }
+
+    /// <summary>Sends <paramref name="message"/> every 250 ms until <paramref name="answered"/> is set or <paramref name="timeout"/> passes.</summary>
+    private bool RepeatUntil(Message message, ManualResetEventSlim answered, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            Send(message);
+            var left = timeout - clock.Elapsed;
+            if (answered.Wait(left < RepeatEvery ? left : RepeatEvery))
+            {
+                return true;
+            }
+        }
+        while (clock.Elapsed < timeout && _failure is null);
+        return answered.IsSet;
+    }
+
+    private static readonly TimeSpan RepeatEvery = TimeSpan.FromMilliseconds(250);
 
     public void Send(Message message)
     {
