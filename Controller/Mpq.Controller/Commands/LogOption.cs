@@ -6,7 +6,7 @@ using Mpq.Planning.Tasks;
 namespace Mpq.Controller.Commands;
 
 /// <summary>What every command's <c>--log FILE</c> does: refuse an existing file, write the header, return the log.</summary>
-internal static class LogOption
+public static class LogOption
 {
     /// <summary>A new transition log at <paramref name="path"/>, or null when no path was given.</summary>
     /// <exception cref="ArgumentException">The file exists already (a log is never overwritten).</exception>

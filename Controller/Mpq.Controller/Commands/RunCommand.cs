@@ -21,10 +21,12 @@ internal static class RunCommand
         var log = new Option<string?>("--log") { Description = "record every transition to this new transition log" };
         var console = new Option<string?>("--console") { Description = "tuning console: a tty or pty PATH, '-' for stdin, 'none' (default: stdin when it is a terminal)" };
         var noWatch = new Option<bool>("--no-watch") { Description = "do not reload the Q when its file changes on disk" };
+        var watchdog = new Option<int?>("--watchdog-ms") { Description = "rig watchdog to ask for when arming (default: 2.5 control periods, at least 20 ms); longer rides out a noisy line" };
+        var json = new Option<bool>("--json") { Description = "print the run's summary as one JSON object on stdout" };
         var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, baud, arm, duration, rate, log, console, noWatch, report,
+            port, baud, arm, duration, rate, log, console, noWatch, report, watchdog, json,
         };
         planner.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -34,6 +36,10 @@ internal static class RunCommand
             if (!double.IsFinite(reportSeconds) || reportSeconds < 0)
             {
                 throw new ArgumentException($"--report must be 0 or more seconds (got {reportSeconds})");
+            }
+            if (r.GetValue(watchdog) is { } w && w is < 5 or > 1000)
+            {
+                throw new ArgumentException($"--watchdog-ms must be between 5 and 1000 (got {w})");
             }
             var task = planner.CreateTask(r);
             using var q = planner.LoadQ(r, task);
@@ -61,6 +67,7 @@ internal static class RunCommand
                 KeepRunningWhenDisarmed = interactive,
                 Report = reportSeconds > 0 ? line => client.Log($"timing: {line}") : null,
                 ReportEvery = TimeSpan.FromSeconds(reportSeconds > 0 ? reportSeconds : 5),
+                WatchdogMs = r.GetValue(watchdog),
             };
             using var reloader = new QReloader(task, q?.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
             if (q is not null && !r.GetValue(noWatch))
@@ -82,11 +89,13 @@ internal static class RunCommand
             };
             var s = runner.Run(TimeSpan.FromSeconds(r.GetValue(duration)), r.GetValue(arm), cancel.Token);
             Console.Error.WriteLine($"timing: {runner.DescribeTiming()}");
-            Console.WriteLine($"{s} (Disarm sent)");
+            Console.WriteLine(r.GetValue(json) ? System.Text.Json.JsonSerializer.Serialize(s, SummaryJson) : $"{s} (Disarm sent)");
             return s.StopReason == "duration reached" || s.StopReason == "stopped by the user" ? 0 : 3;
         }));
         return command;
     }
+
+    private static readonly System.Text.Json.JsonSerializerOptions SummaryJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>The tuning console's terminal: null for stdin or none, else the opened tty or pty.</summary>
     private static FileStream? OpenConsole(string? path)

@@ -6,6 +6,7 @@ using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
 using Mpq.Planning.Tasks;
+using Mpq.Protocol.Framing;
 using Mpq.Protocol.Messages;
 using Mpq.Protocol.Timing;
 
@@ -28,11 +29,24 @@ public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP5
     public double RoundTripMsP99 { get; init; } = double.NaN;
     public double RoundTripMsMax { get; init; } = double.NaN;
 
+    /// <summary>Frames this side sent (Commands, Heartbeats, ...).</summary>
+    public long FramesSent { get; init; }
+
+    /// <summary>Frames from the rig that decoded intact.</summary>
+    public long FramesAccepted { get; init; }
+
+    /// <summary>Frames from the rig missing by their sequence numbers (lost or rejected).</summary>
+    public long FramesLost { get; init; }
+
+    /// <summary>Chunks of bytes from the rig the decoder rejected, by cause.</summary>
+    public IReadOnlyDictionary<string, long> FramesRejected { get; init; } = new Dictionary<string, long>();
+
     /// <summary>One line for people.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"run: {Steps} steps, {DeadlineMisses} deadline misses ({Fallbacks} answered with the warm-started plan), plan p50 {PlanMsP50:F2} ms p99 {PlanMsP99:F2} ms max {PlanMsMax:F2} ms, " +
         $"link round trip p50 {RoundTripMsP50:F2} ms p99 {RoundTripMsP99:F2} ms max {RoundTripMsMax:F2} ms, State age p50 {StateAgeMsP50:F2} ms, Q swaps {QSwaps}, non-finite actions {NonFiniteActions}, " +
-        $"upright {(SecondsToUpright is { } t ? $"after {t:F2} s" : "never")}, upright at end {(UprightAtEnd ? "yes" : "no")}; stopped: {StopReason}");
+        $"upright {(SecondsToUpright is { } t ? $"after {t:F2} s" : "never")}, upright at end {(UprightAtEnd ? "yes" : "no")}; " +
+        $"link: sent {FramesSent} frames, received {FramesAccepted} intact, {FramesLost} lost, {FramesRejected.Values.Sum()} rejected; stopped: {StopReason}");
 }
 
 /// <summary>
@@ -50,7 +64,7 @@ public sealed class RigRunner : IDisposable
 {
     private readonly ITask _task;
     private readonly RigClient _client;
-    private readonly TransitionLog? _log;
+    private readonly ITransitionSink? _log;
     private readonly MuJoCoDynamics _model;
     private readonly MuJoCoContext _observer;
     private readonly MppiPlanner _planner;
@@ -79,7 +93,7 @@ public sealed class RigRunner : IDisposable
     private ITerminalCost? _pendingQ;
     private bool _ownsCurrentQ;
 
-    public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, TransitionLog? log, double? rateHz = null)
+    public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, ITransitionSink? log, double? rateHz = null)
     {
         _task = task;
         _client = client;
@@ -132,6 +146,26 @@ public sealed class RigRunner : IDisposable
     public TimeSpan ReportEvery { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The rig watchdog this controller asks for when it arms (null: 2.5 periods, at least 20 ms). A longer one
+    /// rides out runs of lost Commands on a noisy line, at the price of a longer wait before a dead controller's
+    /// last torque is dropped; never less than one period.
+    /// </summary>
+    public int? WatchdogMs
+    {
+        get => _watchdogMs;
+        init
+        {
+            if (value is { } ms && (ms < 1000 * _period || ms > 1000))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), $"the rig watchdog must be between one control period ({1000 * _period:F0} ms) and 1000 ms (got {ms})");
+            }
+            _watchdogMs = value;
+        }
+    }
+
+    private readonly int? _watchdogMs;
+
+    /// <summary>
     /// Publishes a new terminal cost to be swapped in before the next step; the runner then owns it (disposes it
     /// when it is replaced or at the end). Call from any thread but the loop's.
     /// </summary>
@@ -153,7 +187,7 @@ public sealed class RigRunner : IDisposable
     {
         // The rig's watchdog must outlast this controller's period with room for jitter: 2.5 periods, and never
         // under 20 ms, which a .NET process on a shared machine cannot promise between two Commands.
-        var watchdogMs = Math.Max(20, Math.Ceiling(2500 * _period));
+        var watchdogMs = WatchdogMs ?? Math.Max(20, Math.Ceiling(2500 * _period));
         var (status, value) = _client.SetParameter("watchdog_ms", watchdogMs, TimeSpan.FromSeconds(1));
         if (status != ParamStatus.Ok)
         {
@@ -314,6 +348,7 @@ public sealed class RigRunner : IDisposable
             return refused;
         }
         var waiting = Stopwatch.StartNew();
+        var lastArm = waiting.Elapsed;
         while (_snapshot.Arm != RigArmState.Armed && waiting.Elapsed < TimeSpan.FromSeconds(1))
         {
             _client.WaitForState(TimeSpan.FromMilliseconds(50));
@@ -321,6 +356,11 @@ public sealed class RigRunner : IDisposable
             if (_snapshot.Arm != RigArmState.Armed)
             {
                 SendZeroTorque(); // keeps the watchdog fed while the Arm takes effect
+                if (waiting.Elapsed - lastArm > TimeSpan.FromMilliseconds(250))
+                {
+                    _client.Send(new Arm()); // the same request again: the first may have been lost on the line
+                    lastArm = waiting.Elapsed;
+                }
             }
         }
         return _snapshot.Arm == RigArmState.Armed ? null : $"the rig did not arm ({_snapshot.Arm}, faults {_snapshot.Faults})";
@@ -438,6 +478,10 @@ public sealed class RigRunner : IDisposable
             RoundTripMsP50 = _client.RoundTrip.Percentile(0.5),
             RoundTripMsP99 = _client.RoundTrip.Percentile(0.99),
             RoundTripMsMax = _client.RoundTrip.Count == 0 ? double.NaN : _client.RoundTrip.Max,
+            FramesSent = _client.FramesSent,
+            FramesAccepted = _client.Received.FramesAccepted,
+            FramesLost = _client.Received.FramesLost,
+            FramesRejected = Enum.GetValues<DropReason>().ToDictionary(d => d.ToString(), d => _client.Received.Dropped(d)),
         };
 
     public void Dispose()
