@@ -5,6 +5,7 @@ using Mpq.Firmware.Device;
 using Mpq.Firmware.Drivers;
 using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
+using Mpq.Protocol.Framing;
 using Mpq.Protocol.Serial;
 
 var port = new Option<string>("--port") { Description = "serial device (e.g. /dev/ttyUSB0, or one end of a socat pty pair)", Required = true };
@@ -97,8 +98,11 @@ int Run(ParseResult r)
         jitter_us_max = loop.Jitter.Max,
         tick_us_p99 = loop.TickTime.Percentile(0.99),
         states_sent = link.StatesSent,
+        frames_sent = link.FramesSent,
         frames_accepted = link.Received.FramesAccepted,
+        frames_lost = link.Received.FramesLost,
         frames_rejected = link.Received.DroppedTotal,
+        rejected = Enum.GetValues<DropReason>().ToDictionary(d => d.ToString(), d => link.Received.Dropped(d)),
         watchdog_trips = supervisor.WatchdogTrips,
     };
     if (r.GetValue(json))
@@ -108,6 +112,7 @@ int Run(ParseResult r)
     else
     {
         Console.WriteLine(loop.Describe());
+        Console.WriteLine($"link: sent {link.FramesSent} frames ({link.StatesSent} States); received {link.Received}; watchdog trips {supervisor.WatchdogTrips}");
     }
     return 0;
 }

@@ -64,6 +64,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     public DecoderStats Received => _demux.Decoder.Stats;
     public long StatesSent { get; private set; }
+
+    /// <summary>Frames of every type sent so far (States, acknowledgements, logs).</summary>
+    public long FramesSent => _writer.FramesWritten;
     public long StatesSkippedBusy { get; private set; }
     public long StatesSkippedFailed { get; private set; }
     public long HeartbeatsReceived { get; private set; }
