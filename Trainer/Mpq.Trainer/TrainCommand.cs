@@ -25,10 +25,14 @@ internal static class TrainCommand
         var prior = new Option<string?>("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (e.g. mass=2:0.1,length=0.7:0.1)" };
         var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its last checkpoint (same result as an unbroken run)" };
         var fromLog = new Option<string[]>("--from-log") { Description = "learn Q from these transition logs (Controller sim --log, or a rig) instead of acting", AllowMultipleArgumentsPerToken = true };
-        var updates = new Option<int>("--updates") { Description = "with --from-log: gradient updates", DefaultValueFactory = _ => 2000 };
+        var updates = new Option<int?>("--updates") { Description = "with --from-log: gradient updates (default 2000); with --rig: updates after each episode (default: one per transition collected)" };
+        var rig = new Option<string?>("--rig") { Description = "train on a rig: the serial PORT of its Firmware (virtual or real); needs --out" };
+        var baud = new Option<int>("--baud") { Description = "with --rig: baud rate", DefaultValueFactory = _ => 115200 };
+        var episodeSeconds = new Option<double?>("--episode-seconds") { Description = "with --rig: seconds the rig is armed per episode (default: the task's episode length)" };
+        var settle = new Option<double>("--settle") { Description = "with --rig: seconds to wait disarmed before each further episode", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")
         {
-            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates,
+            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle,
         };
         command.SetAction(r =>
         {
@@ -36,7 +40,22 @@ internal static class TrainCommand
             {
                 if (r.GetValue(fromLog) is { Length: > 0 } logs)
                 {
-                    return FromLogs(logs, r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(updates), r.GetValue(seed), r.GetValue(threads), r.GetValue(output));
+                    return FromLogs(logs, r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(updates) ?? 2000, r.GetValue(seed), r.GetValue(threads), r.GetValue(output));
+                }
+                if (r.GetValue(rig) is { } port)
+                {
+                    var dirForRig = r.GetValue(output) ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
+                    var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
+                    var a = ParseAlgorithm(r.GetValue(algo)!);
+                    var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = r.GetValue(seed), Warmup = 0 };
+                    var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig);
+                    using var cancel = new CancellationTokenSource();
+                    Console.CancelKeyPress += (_, e) =>
+                    {
+                        e.Cancel = true;
+                        cancel.Cancel();
+                    };
+                    return Rig.RigTraining.Run(t, settings, r.GetValue(threads), args, cancel.Token);
                 }
                 string? dir;
                 RunArguments run;
@@ -57,7 +76,7 @@ internal static class TrainCommand
                 }
                 return Execute(run, dir, resuming: r.GetValue(resume) is not null);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or JsonException or InvalidDataException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or FormatException or JsonException or InvalidDataException or Controller.Onnx.QModelException)
             {
                 Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
                 return 2;
@@ -69,7 +88,7 @@ internal static class TrainCommand
     private static int Execute(RunArguments run, string? dir, bool resuming)
     {
         var t = TaskCatalog.Create(run.Task, run.Prior is { } p ? TaskCatalog.ParsePriors(p) : null);
-        var a = run.Algorithm switch { "softq" => Algorithm.SoftQ, "mppi" => Algorithm.Mppi, "mpq" => Algorithm.Mpq, var other => throw new ArgumentException($"unknown algorithm '{other}'") };
+        var a = ParseAlgorithm(run.Algorithm);
         var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = run.Seed };
         var fingerprint = JsonSerializer.Serialize(run) + JsonSerializer.Serialize(settings);
         using var learner = new Learner(t, settings, run.Threads);
@@ -86,9 +105,9 @@ internal static class TrainCommand
             }
             else
             {
-                AtomicWrite(Path.Combine(dir, "run.json"), JsonSerializer.Serialize(run, new JsonSerializerOptions { WriteIndented = true }));
+                AtomicFile.Write(Path.Combine(dir, "run.json"), JsonSerializer.Serialize(run, new JsonSerializerOptions { WriteIndented = true }));
             }
-            AtomicWrite(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(new
+            AtomicFile.Write(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(new
             {
                 task = t.Name,
                 algorithm = settings.Algorithm.ToString(),
@@ -110,7 +129,7 @@ internal static class TrainCommand
             Console.WriteLine(line);
             if (dir is not null)
             {
-                AtomicWrite(Path.Combine(dir, "metrics.csv"), string.Join('\n', lines) + "\n");
+                AtomicFile.Write(Path.Combine(dir, "metrics.csv"), string.Join('\n', lines) + "\n");
                 learner.SaveCheckpoint(Path.Combine(dir, "checkpoint.bin"), fingerprint);
             }
         }
@@ -172,10 +191,11 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static void AtomicWrite(string path, string text)
+    private static Algorithm ParseAlgorithm(string name) => name switch
     {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
+        "softq" => Algorithm.SoftQ,
+        "mppi" => Algorithm.Mppi,
+        "mpq" => Algorithm.Mpq,
+        var other => throw new ArgumentException($"unknown algorithm '{other}'"),
+    };
 }

@@ -145,20 +145,41 @@ public sealed class Learner : ITransitionSink, IDisposable
     /// </summary>
     public double LearnFromLog(IEnumerable<Planning.Logging.LoggedTransition> transitions, int updates)
     {
-        if (Q is null)
-        {
-            throw new InvalidOperationException("plain MPPI learns nothing: use --algo mpq or softq");
-        }
         foreach (var t in transitions)
         {
             var o = Array.ConvertAll(t.Observation, x => (double)x);
             var a = Array.ConvertAll(t.Action, x => (double)x);
             var o2 = Array.ConvertAll(t.NextObservation, x => (double)x);
-            _replay.Add(new Transition(t.Step, o, a, t.Cost, o2, t.State, t.NextState, t.Done));
+            Remember(new Transition(t.Step, o, a, t.Cost, o2, t.State, t.NextState, t.Done));
+        }
+        return Train(updates);
+    }
+
+    /// <summary>Stores a transition someone else collected (a log, a rig) without updating Q.</summary>
+    /// <exception cref="InvalidOperationException">Plain MPPI: there is no Q to learn.</exception>
+    public void Remember(in Transition transition)
+    {
+        if (Q is null)
+        {
+            throw new InvalidOperationException("plain MPPI learns nothing: use --algo mpq or softq");
+        }
+        _replay.Add(transition);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="updates"/> updates on what the replay buffer holds, with the usual targets.
+    /// Returns the mean loss of the last 100 updates.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No Q, or fewer transitions than one batch.</exception>
+    public double Train(int updates)
+    {
+        if (Q is null)
+        {
+            throw new InvalidOperationException("plain MPPI learns nothing: use --algo mpq or softq");
         }
         if (_replay.Count < _s.BatchSize)
         {
-            throw new InvalidOperationException($"the logs hold {_replay.Count} transitions, fewer than one batch ({_s.BatchSize})");
+            throw new InvalidOperationException($"the replay buffer holds {_replay.Count} transitions, fewer than one batch ({_s.BatchSize})");
         }
         var recent = new Queue<double>();
         for (var u = 0; u < updates; u++)

@@ -21,6 +21,18 @@ public class TrainCommandTests
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    [TestCase(new[] { "train", "--rig", "/dev/mpq-no-such-port" }, "--rig needs --out")]
+    [TestCase(new[] { "train", "--rig", "/dev/mpq-no-such-port", "--out", "/tmp/mpq-rig-never", "--episode-seconds", "0" }, "--episode-seconds must be in (0, 3600]")]
+    [TestCase(new[] { "train", "--rig", "/dev/mpq-no-such-port", "--out", "/tmp/mpq-rig-never", "--algo", "mppi" }, "plain MPPI learns nothing")]
+    [TestCase(new[] { "train", "--rig", "/dev/mpq-no-such-port", "--out", "/tmp/mpq-rig-never" }, "/dev/mpq-no-such-port")]
+    public void TrainRig_BadInput_ClearErrorBeforeAnyTorque(string[] args, string expected)
+    {
+        var (code, _, stderr) = Run(args);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.StartWith("error:").And.Contain(expected));
+        Assert.That(stderr, Does.Not.Contain("   at "));
+    }
+
     [Test]
     public void Resume_MissingRun_ClearError()
     {
