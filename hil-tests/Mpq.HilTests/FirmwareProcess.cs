@@ -1,50 +1,40 @@
-using System.Diagnostics;
-using System.Text;
-using Mpq.Protocol.Serial;
-
 namespace Mpq.HilTests;
 
 /// <summary>
-/// The firmware as its own process driving the virtual pendulum rig (true parameters) on one end of a socat pty
-/// pair; the test talks to <see cref="ControllerPort"/>. Disposing kills the process and removes the ptys, also
-/// when a test fails.
+/// The firmware as its own process driving the virtual pendulum rig (true parameters): on one end of a socat pty
+/// pair of its own (the test talks to <see cref="ControllerPort"/>), or on a given port (a <see cref="FaultRelay"/>'s).
+/// Disposing kills the process and removes the ptys, also when a test fails.
 /// </summary>
 internal sealed class FirmwareProcess : IDisposable
 {
-    private readonly SocatPair _pair;
-    private readonly Process _process;
-    private readonly StringBuilder _log = new();
+    private readonly Mpq.Protocol.Serial.SocatPair? _pair;
+    private readonly DotnetProcess _process;
 
-    public FirmwareProcess(double seconds = 60)
+    public FirmwareProcess(double seconds = 60, string? port = null, params string[] extra)
     {
-        _pair = SocatPair.Create();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "firmware.dll"), "--port", _pair.PathA, "--driver", "virtual:pendulum", "--duration", $"{seconds}" })
+        if (port is null)
         {
-            info.ArgumentList.Add(a);
+            _pair = Mpq.Protocol.Serial.SocatPair.Create();
+            port = _pair.PathA;
         }
-        _process = Process.Start(info)!;
-        _process.ErrorDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
-        _process.OutputDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
-        _process.BeginErrorReadLine();
-        _process.BeginOutputReadLine();
-        Thread.Sleep(1500); // the firmware process starting up
+        _process = new DotnetProcess("firmware.dll", ["--port", port, "--driver", "virtual:pendulum", "--duration", $"{seconds}", .. extra]);
+        if (!_process.WaitForOutput("firmware: ", TimeSpan.FromSeconds(20)))
+        {
+            throw new InvalidOperationException("the firmware did not start:\n" + _process.Log);
+        }
     }
 
-    /// <summary>The pty the controller opens.</summary>
-    public string ControllerPort => _pair.PathB;
+    /// <summary>The pty the controller opens (only when the firmware made its own pair).</summary>
+    public string ControllerPort => _pair?.PathB ?? throw new InvalidOperationException("the firmware was given a port: the controller opens the other end of that");
 
     /// <summary>What the firmware printed so far (for failure messages).</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _process.Log;
+
+    /// <summary>Standard output (the run's statistics once it has exited).</summary>
+    public string Stdout => _process.Stdout;
+
+    /// <summary>Waits for the firmware's --duration to end.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
     /// <summary>The repository's root (where Mpq.slnx is).</summary>
     public static string RepositoryRoot()
@@ -64,16 +54,11 @@ internal sealed class FirmwareProcess : IDisposable
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
+            _process.Dispose();
         }
         finally
         {
-            _process.Dispose();
-            _pair.Dispose();
+            _pair?.Dispose();
         }
     }
 }

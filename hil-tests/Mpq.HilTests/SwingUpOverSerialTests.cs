@@ -93,6 +93,60 @@ public class SwingUpOverSerialTests
         });
     }
 
+    [Test]
+    public void PlannerHung_HeartbeatsStillFlowing_RigWatchdogTripsAnyway()
+    {
+        using var relay = new FaultRelay();
+        using var firmware = new FirmwareProcess(30, relay.FirmwarePort);
+        Run(firmware, (runner, _) =>
+        {
+            var hanging = new HangingTerminalCost(_task.ObservationSize, _task.ActionSize, hangAfter: 40);
+            runner.OfferTerminalCost(hanging);
+            RunSummary? summary = null;
+            var loop = new Thread(() => summary = runner.Run(TimeSpan.FromSeconds(15), arm: true, CancellationToken.None)) { IsBackground = true };
+            loop.Start();
+            Assert.That(hanging.Hung.Wait(TimeSpan.FromSeconds(10)), Is.True, "the planner reached its hang");
+            Thread.Sleep(1500);
+            var states = relay.ToController.Snapshot().States;
+            var (_, commands, events) = relay.ToRig.Snapshot();
+            var last = commands[^1];
+            var beats = events.Count(e => e.Type == Protocol.Messages.MessageType.Heartbeat && e.Timestamp > last.Timestamp);
+            var (latency, wall) = FaultInjectionTests.WatchdogLatency(states, last);
+            TestContext.Out.WriteLine($"planner hung: {beats} Heartbeats after the last Command; rig disarmed {latency:F2} ms (rig time) after accepting it, {wall:F2} ms at the relay");
+            Assert.That(beats, Is.GreaterThanOrEqualTo(5), "the process and its heartbeat thread live on");
+            Assert.That(latency, Is.LessThanOrEqualTo(125 + 2 * 2), "watchdog + 2 ticks: Heartbeats never feed the watchdog");
+            hanging.Release();
+            Assert.That(loop.Join(TimeSpan.FromSeconds(10)), Is.True, "the loop ends once the planner returns");
+            Assert.That(summary!.StopReason, Does.Contain("left the armed state"), "and reports the disarm");
+        }, relay.ControllerPort);
+    }
+
+    /// <summary>A terminal cost that stops forever after some calls (a deadlock in the planner), until released.</summary>
+    private sealed class HangingTerminalCost(int observationSize, int actionSize, int hangAfter) : ITerminalCost
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private float[] _values = [];
+        private int _calls;
+
+        public int ObservationSize => observationSize;
+        public int ActionSize => actionSize;
+        public ManualResetEventSlim Hung { get; } = new();
+
+        public void Bind(float[] observations, float[] actions, float[] values, int capacity) => _values = values;
+
+        public void Evaluate(int count)
+        {
+            Array.Clear(_values, 0, count);
+            if (++_calls == hangAfter)
+            {
+                Hung.Set();
+                _release.Wait();
+            }
+        }
+
+        public void Release() => _release.Set();
+    }
+
     /// <summary>A terminal cost that takes 70 ms: a planner too slow for its period, but alive.</summary>
     private sealed class SlowTerminalCost(int observationSize, int actionSize) : ITerminalCost
     {
@@ -112,12 +166,12 @@ public class SwingUpOverSerialTests
         }
     }
 
-    private void Run(FirmwareProcess firmware, Action<RigRunner, TuningConsole> body)
+    private void Run(FirmwareProcess firmware, Action<RigRunner, TuningConsole> body, string? port = null)
     {
         try
         {
             using var q = OnnxTerminalCost.Load(FirmwareProcess.TrainedQ(), _task);
-            using var transport = TtyTransport.Open(firmware.ControllerPort);
+            using var transport = TtyTransport.Open(port ?? firmware.ControllerPort);
             using var client = new RigClient(transport, line => TestContext.Out.WriteLine(line));
             var ack = client.Handshake(TimeSpan.FromSeconds(10));
             using var pool = new WorkerPool(1);

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Mpq.Protocol.Messages;
+
+namespace Mpq.HilTests;
+
+/// <summary>
+/// The Firmware (virtual pendulum) and the Controller as separate processes, a <see cref="FaultRelay"/> between
+/// their ptys playing a bad cable and refereeing: each test asserts the safety outcome the relay saw on the wire.
+/// </summary>
+[TestFixture]
+[Category("Hil")]
+public class FaultInjectionTests
+{
+    /// <summary>The firmware's loop period at its default 500 Hz.</summary>
+    private const double TickMs = 2;
+
+    /// <summary>The rig watchdog the controller asks for at 20 Hz: 2.5 periods.</summary>
+    private const double WatchdogMs = 125;
+
+    /// <summary>The virtual rig's default torque_limit.</summary>
+    private const float TorqueLimit = 1;
+
+    internal static DotnetProcess StartController(string port, double seconds, params string[] extra) =>
+        new("controller.dll", ["run", "--port", port, "--arm", "-H", "8", "--q", FirmwareProcess.TrainedQ(), "--duration", seconds.ToString(CultureInfo.InvariantCulture),
+            "--report", "0", "--no-watch", "--json", .. extra]);
+
+    /// <summary>Waits until the relay has seen the rig armed for <paramref name="seconds"/> (in rig time).</summary>
+    internal static void WaitArmedFor(FaultRelay relay, double seconds, DotnetProcess controller, FirmwareProcess firmware)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var states = relay.ToController.Snapshot().States;
+            var firstArmed = Array.FindIndex(states, s => s.Arm == RigArmState.Armed);
+            if (firstArmed >= 0 && states[^1].Arm == RigArmState.Armed && (states[^1].RigMicroseconds - states[firstArmed].RigMicroseconds) / 1e6 >= seconds)
+            {
+                return;
+            }
+            if (controller.HasExited)
+            {
+                break;
+            }
+            Thread.Sleep(20);
+        }
+        Assert.Fail($"the rig was not armed for {seconds} s\ncontroller:\n{controller.Log}\nfirmware:\n{firmware.Log}");
+    }
+
+    internal static JsonElement SummaryOf(DotnetProcess controller)
+    {
+        var line = controller.Stdout.Split('\n').LastOrDefault(l => l.StartsWith('{'));
+        Assert.That(line, Is.Not.Null, "the controller printed no JSON summary:\n" + controller.Log);
+        return JsonDocument.Parse(line!).RootElement;
+    }
+
+    [Test]
+    public void ControllerKilled_MidSwing_RigZeroTorqueAndDisarmedWithinWatchdogPlusTwoTicks()
+    {
+        using var relay = new FaultRelay();
+        using var firmware = new FirmwareProcess(40, relay.FirmwarePort);
+        using var controller = StartController(relay.ControllerPort, 30);
+        WaitArmedFor(relay, 3, controller, firmware);
+
+        controller.KillHard();
+        Thread.Sleep(1000);
+
+        var states = relay.ToController.Snapshot().States;
+        var last = relay.ToRig.Snapshot().Commands[^1];
+        var (latency, wall) = WatchdogLatency(states, last);
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"SIGKILL: last Command accepted → rig disarmed with zero torque after {latency:F2} ms rig time ({wall:F2} ms at the relay after the last Command); watchdog {WatchdogMs} ms, tick {TickMs} ms"));
+        Assert.That(latency, Is.LessThanOrEqualTo(WatchdogMs + 2 * TickMs), "the watchdog trips within watchdog + 2 ticks of the last fresh Command");
+    }
+
+    [Test]
+    public void BitErrors1e3_SwingUpSucceeds_CorruptFramesRejectedAndCountedBothSides_NoneApplied()
+    {
+        using var relay = new FaultRelay(seed: 7);
+        relay.ToRig.BitErrorRate = 1e-3;
+        relay.ToController.BitErrorRate = 1e-3;
+        using var firmware = new FirmwareProcess(16, relay.FirmwarePort, "--json");
+        // A Command frame is ~150 bits: at this rate one in seven is lost. Two periods of watchdog would trip every
+        // few seconds on runs of three lost Commands; five periods is what such a line needs (README: noisy lines).
+        using var controller = StartController(relay.ControllerPort, 11, "--watchdog-ms", "250");
+        Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(40)), Is.True, "controller did not finish\n" + controller.Log);
+        Assert.That(firmware.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "firmware did not finish\n" + firmware.Log);
+        var summary = SummaryOf(controller);
+        var rig = JsonDocument.Parse(firmware.Stdout.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+        var (states, _, _) = relay.ToController.Snapshot();
+        var commands = relay.ToRig.Snapshot().Commands;
+
+        var controllerRejected = summary.GetProperty("FramesRejected").EnumerateObject().Sum(p => p.Value.GetInt64());
+        var rigRejected = rig.GetProperty("frames_rejected").GetInt64();
+        TestContext.Out.WriteLine($"controller → rig: {relay.ToRig.BitsFlipped} bits flipped in {relay.ToRig.FramesCorrupted} frames; the firmware rejected {rigRejected} ({rig.GetProperty("rejected")}), lost {rig.GetProperty("frames_lost")} by sequence; the relay's decoder on the delivered bytes: {relay.ToRig.Delivered}");
+        TestContext.Out.WriteLine($"rig → controller: {relay.ToController.BitsFlipped} bits flipped in {relay.ToController.FramesCorrupted} frames; the controller rejected {controllerRejected}, lost {summary.GetProperty("FramesLost")} by sequence; the relay's decoder on the delivered bytes: {relay.ToController.Delivered}");
+        TestContext.Out.WriteLine(controller.Stdout);
+
+        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log);
+        Assert.That(summary.GetProperty("UprightAtEnd").GetBoolean(), Is.True, "swung up and held despite the noise\n" + controller.Log);
+        Assert.That(relay.ToRig.FramesCorrupted, Is.GreaterThan(20), "the faults were really injected toward the rig");
+        Assert.That(relay.ToController.FramesCorrupted, Is.GreaterThan(500), "and toward the controller");
+        Assert.That(rigRejected, Is.EqualTo(relay.ToRig.Delivered.DroppedTotal), "the firmware counted every corrupt chunk the wire delivered");
+        // The controller's counts are taken as its loop ends (its final Disarm); the firmware streams on after that.
+        var disarm = relay.ToRig.Snapshot().Events.Last(e => e.Type == MessageType.Disarm);
+        var expected = relay.ToController.RejectionsBefore(disarm.Timestamp);
+        Assert.That(controllerRejected, Is.InRange(expected - 3, expected + 3), "the controller counted every corrupt chunk delivered while it ran (± the few in the pty at its end)");
+        // None applied: every torque the rig reported was a torque the controller sent (clamped to the limit), or zero.
+        var sent = commands.Select(c => Math.Clamp(c.Torque, -TorqueLimit, TorqueLimit)).ToHashSet();
+        var foreign = states.Where(st => st.Torque != 0 && !sent.Contains(st.Torque)).ToArray();
+        Assert.That(foreign, Is.Empty, "a torque nobody sent was applied: a corrupt frame got through");
+        Assert.That(states.Count(st => st.Arm == RigArmState.Armed && st.Torque != 0), Is.GreaterThan(1000), "torque was applied while armed");
+    }
+
+    [Test]
+    public void CablePause200ms_RigDisarms_ControllerReportsIt_ReArmsOnlyOnRequest()
+    {
+        using var relay = new FaultRelay();
+        using var firmware = new FirmwareProcess(40, relay.FirmwarePort);
+        using var controller = StartController(relay.ControllerPort, 25, "--console", "-");
+        WaitArmedFor(relay, 3, controller, firmware);
+
+        var pulled = Stopwatch.GetTimestamp();
+        relay.Pause(TimeSpan.FromMilliseconds(200));
+        Assert.That(controller.WaitForOutput("the rig left the armed state", TimeSpan.FromSeconds(3)), Is.True, "the controller reports the disarm\n" + controller.Log);
+        Thread.Sleep(2000);
+        var states = relay.ToController.Snapshot().States;
+        var after = states.Where(s => s.Timestamp > pulled).ToArray();
+        var disarmed = Array.FindIndex(after, s => s.Arm != RigArmState.Armed);
+        Assert.That(disarmed, Is.GreaterThanOrEqualTo(0), "the rig disarmed");
+        Assert.That(after[disarmed].Faults & FaultBits.WatchdogTimeout, Is.EqualTo(FaultBits.WatchdogTimeout), "by its watchdog");
+        Assert.That(after[disarmed..].Select(s => s.Arm), Is.All.Not.EqualTo(RigArmState.Armed), "nothing re-arms it without a request");
+        Assert.That(after[disarmed..].Select(s => s.Torque), Is.All.EqualTo(0f), "zero torque while disarmed");
+        Assert.That(relay.ToRig.Snapshot().Events.Count(e => e.Type == MessageType.Arm && e.Timestamp > pulled), Is.Zero, "the controller sent no Arm of its own");
+
+        var request = Stopwatch.GetTimestamp();
+        controller.Input.WriteLine("clear");
+        controller.Input.WriteLine("arm");
+        controller.Input.Flush();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(3) && !relay.ToController.Snapshot().States.Any(s => s.Timestamp > request && s.Arm == RigArmState.Armed))
+        {
+            Thread.Sleep(20);
+        }
+        Assert.That(relay.ToController.Snapshot().States.Any(s => s.Timestamp > request && s.Arm == RigArmState.Armed), Is.True, "re-armed on request\n" + controller.Log);
+    }
+
+    [Test]
+    public void ConsoleEstop_MidSwing_TorqueZeroOnTheNextTick_LatchedUntilClear()
+    {
+        using var relay = new FaultRelay();
+        using var firmware = new FirmwareProcess(40, relay.FirmwarePort);
+        using var controller = StartController(relay.ControllerPort, 25, "--console", "-");
+        WaitArmedFor(relay, 3, controller, firmware);
+
+        controller.Input.WriteLine("estop");
+        controller.Input.Flush();
+        Thread.Sleep(1500);
+        controller.Input.WriteLine("arm"); // refused by the latch: estop holds until clear
+        controller.Input.Flush();
+        Thread.Sleep(1000);
+        var beforeClear = Stopwatch.GetTimestamp();
+        controller.Input.WriteLine("clear");
+        controller.Input.Flush();
+        Thread.Sleep(1000);
+
+        var states = relay.ToController.Snapshot().States;
+        var estop = relay.ToRig.Snapshot().Events.First(e => e.Type == MessageType.EStop);
+        var first = Array.FindIndex(states, s => s.Arm == RigArmState.EStopped);
+        Assert.That(first, Is.GreaterThan(0), "the rig reports EStopped\n" + firmware.Log);
+        var lastArmed = states[first - 1];
+        var gapMs = (states[first].RigMicroseconds - lastArmed.RigMicroseconds) / 1000.0;
+        var wallMs = (states[first].Timestamp - estop.Timestamp) * 1000.0 / Stopwatch.Frequency;
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"estop: EStop frame passed the relay → first EStopped State back {wallMs:F2} ms; last armed State → first EStopped State {gapMs:F2} ms rig time"));
+        Assert.That(lastArmed.Arm, Is.EqualTo(RigArmState.Armed), "armed right up to the estop");
+        Assert.That(states[first].Torque, Is.Zero, "torque zero in the very tick the estop took effect");
+        Assert.That(gapMs, Is.LessThanOrEqualTo(TickMs * 1.5), "the next tick: one State period apart");
+        Assert.That(wallMs, Is.LessThan(2 * TickMs + 2), "within two ticks of the frame arriving, plus the pty both ways");
+        var latched = states[first..].Where(s => s.Timestamp < beforeClear).ToArray();
+        Assert.That(latched.Select(s => (s.Arm, s.Torque)), Is.All.EqualTo((RigArmState.EStopped, 0f)), "latched, torque zero, through an 'arm' request");
+        Assert.That(latched.Length, Is.GreaterThan(1000), "2.5 s of States at 500 Hz while latched");
+        Assert.That(states[^1].Arm, Is.EqualTo(RigArmState.Disarmed), "'clear' releases the latch into disarmed, not armed");
+    }
+
+    /// <summary>
+    /// Rig-time from the firmware accepting <paramref name="last"/> (the first State echoing it) to the first State
+    /// that is not armed, asserting that one reports zero torque and the watchdog fault; also the relay's wall time
+    /// from forwarding the Command to that State.
+    /// </summary>
+    internal static (double RigMs, double WallMs) WatchdogLatency(FaultRelay.StateRecord[] states, FaultRelay.CommandRecord last)
+    {
+        var echo = (ushort)last.AnswersState;
+        var accepted = Array.FindIndex(states, s => s.Timestamp >= last.Timestamp && s.CommandEcho == echo);
+        Assert.That(accepted, Is.GreaterThanOrEqualTo(0), "the rig echoed the last Command");
+        var tripped = Array.FindIndex(states, accepted, s => s.Arm != RigArmState.Armed);
+        Assert.That(tripped, Is.GreaterThan(accepted), "the rig left the armed state");
+        Assert.That(states[tripped].Torque, Is.Zero, "zero torque");
+        Assert.That(states[tripped].Faults & FaultBits.WatchdogTimeout, Is.EqualTo(FaultBits.WatchdogTimeout), "by its watchdog");
+        Assert.That(states[tripped..].Select(s => s.Arm), Is.All.Not.EqualTo(RigArmState.Armed), "and stays so");
+        return ((states[tripped].RigMicroseconds - states[accepted].RigMicroseconds) / 1000.0,
+            (states[tripped].Timestamp - last.Timestamp) * 1000.0 / Stopwatch.Frequency);
+    }
+}
