@@ -1,19 +1,69 @@
 #!/usr/bin/env bash
-# The main job, end to end, in one command. For now: MPPI swings the pendulum up in simulation,
-# planning on a biased model while a true-parameter MuJoCo plant plays the real rig; then the short
-# horizon with the Q that MPQ learned. (Over a serial line to the firmware: see Controller/README.md, run.)
+# The whole bridge in one command: a trained Q (the checked-in one, or --train to learn a new one, ~3 min),
+# the Firmware driving the virtual pendulum rig (MuJoCo at the true parameters) on one end of a socat pty
+# pair, the Controller planning on its biased model on the other end; swing-up, a summary, and a PNG of
+# angle and torque over time. Output goes to ${DEMO_OUT:-demo-output}/.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-deps.sh
 
-dotnet build Controller/Mpq.Controller -c Release -v quiet -nologo >/dev/null
-controller="dotnet Controller/Mpq.Controller/bin/Release/net10.0/controller.dll"
+train=0
+for arg in "$@"; do
+  case "$arg" in
+    --train) train=1 ;;
+    *) echo "usage: ./demo.sh [--train]" >&2; exit 2 ;;
+  esac
+done
 
-echo "== MPPI H=32 on a biased model, true-parameter plant (3 episodes) =="
-$controller sim --task pendulum --horizon 32 --samples 256 --episodes 3 --model-bias biased
-echo
-echo "== MPPI H=8 on the same biased model: too short to see the way up =="
-$controller sim --task pendulum --horizon 8 --samples 256 --episodes 3 --model-bias biased
-echo
-echo "== the same H=8 with MPQ's learned Q as terminal cost (Trainer/results/pendulum-mpq-h8, ONNX Runtime) =="
-$controller sim --task pendulum --horizon 8 --samples 256 --episodes 3 --model-bias biased --q Trainer/results/pendulum-mpq-h8/q.onnx
+out=${DEMO_OUT:-demo-output}
+mkdir -p "$out"
+echo "== building (Release) =="
+dotnet build Trainer/Mpq.Trainer -c Release -v quiet -nologo >/dev/null
+dotnet build Firmware/Mpq.Firmware -c Release -v quiet -nologo >/dev/null
+controller="dotnet Controller/Mpq.Controller/bin/Release/net10.0/controller.dll"
+firmware="dotnet Firmware/Mpq.Firmware/bin/Release/net10.0/firmware.dll"
+trainer="dotnet Trainer/Mpq.Trainer/bin/Release/net10.0/trainer.dll"
+
+q=Trainer/results/pendulum-mpq-h8/q.onnx
+if [ "$train" = 1 ]; then
+  echo "== training MPQ H=8 on the pendulum, 30 episodes (true-parameter plant, biased model) =="
+  rm -rf "$out/train"
+  $trainer train --task pendulum --algo mpq --horizon 8 --episodes 30 --seed 1 --out "$out/train" | tail -n 3
+  q=$out/train/q.onnx
+else
+  echo "== using the checked-in Q: $q (made by: trainer train --algo mpq --horizon 8 --episodes 30 --seed 1) =="
+fi
+
+pty=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$pty"
+}
+trap cleanup EXIT
+socat "pty,raw,echo=0,link=$pty/rig" "pty,raw,echo=0,link=$pty/controller" &
+pids+=($!)
+for _ in $(seq 100); do [ -e "$pty/rig" ] && [ -e "$pty/controller" ] && break; sleep 0.05; done
+
+echo "== virtual rig on $pty/rig (500 Hz, torque limit 1 N·m), controller on $pty/controller =="
+$firmware --port "$pty/rig" --driver virtual:pendulum --duration 25 >"$out/firmware.log" 2>&1 &
+pids+=($!)
+sleep 2
+rm -f "$out/swingup.mpqlog"
+$controller run --port "$pty/controller" --arm --horizon 8 --q "$q" --duration 10 --console none --report 0 --no-watch \
+  --log "$out/swingup.mpqlog" --json >"$out/summary.json" 2>"$out/controller.log" || {
+  echo "the controller failed:" >&2; cat "$out/controller.log" >&2; exit 1; }
+$trainer plot-log "$out/swingup.mpqlog" --out "$out/swingup.png" >/dev/null
+
+field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$out/summary.json" | tr -d '"'; }
+printf '\n== summary ==\n'
+printf 'success (upright at the end): %s\n' "$(field UprightAtEnd)"
+printf 'time to upright (held 1 s):   %.2f s\n' "$(field SecondsToUpright)"
+printf 'link round trip:              p50 %.2f ms, p99 %.2f ms\n' "$(field RoundTripMsP50)" "$(field RoundTripMsP99)"
+printf 'deadline misses:              %s of %s steps\n' "$(field DeadlineMisses)" "$(field Steps)"
+printf 'planning time:                p50 %.2f ms, p99 %.2f ms\n' "$(field PlanMsP50)" "$(field PlanMsP99)"
+printf 'frames:                       sent %s, received %s intact, %s lost\n' "$(field FramesSent)" "$(field FramesAccepted)" "$(field FramesLost)"
+printf 'stopped:                      %s\n' "$(field StopReason)"
+printf 'plot of angle and torque:     %s\n' "$out/swingup.png"
+[ "$(field UprightAtEnd)" = true ]
