@@ -182,6 +182,54 @@ public class FaultInjectionTests
         Assert.That(states[^1].Arm, Is.EqualTo(RigArmState.Disarmed), "'clear' releases the latch into disarmed, not armed");
     }
 
+    [Test]
+    public void HangUpMidSwing_ControllerReportsLinkLost_RigDisarms_ANewControllerReconnectsAndSwingsUp()
+    {
+        using var relay = new FaultRelay();
+        using var firmware = new FirmwareProcess(60, relay.FirmwarePort);
+        using (var first = StartController(relay.ControllerPort, 30))
+        {
+            WaitArmedFor(relay, 3, first, firmware);
+            relay.HangUpController();
+            Assert.That(first.WaitForExit(TimeSpan.FromSeconds(10)), Is.True, "the controller notices the hang-up\n" + first.Log);
+            Assert.That(first.ExitCode, Is.EqualTo(3), "a lost link is a failed run");
+            Assert.That(SummaryOf(first).GetProperty("StopReason").GetString(), Does.StartWith("link lost"));
+        }
+        Thread.Sleep(500);
+        var states = relay.ToController.Snapshot().States;
+        var (latency, _) = WatchdogLatency(states, relay.ToRig.Snapshot().Commands[^1]);
+        Assert.That(latency, Is.LessThanOrEqualTo(WatchdogMs + 2 * TickMs), "zero torque within watchdog + 2 ticks of the last Command");
+
+        relay.ReopenController();
+        using var second = StartController(relay.ControllerPort, 10);
+        Assert.That(second.WaitForExit(TimeSpan.FromSeconds(40)), Is.True, "the new controller finished\n" + second.Log);
+        var summary = SummaryOf(second);
+        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), second.Log + "\n" + firmware.Log);
+        Assert.That(summary.GetProperty("UprightAtEnd").GetBoolean(), Is.True, "the firmware took the new controller's handshake and Arm, and it swung up");
+    }
+
+    [Test]
+    public void DelayJitterAndDroppedFrames_SwingUpStillSucceeds_RoundTripShowsTheDelay()
+    {
+        using var relay = new FaultRelay(seed: 11);
+        foreach (var direction in new[] { relay.ToRig, relay.ToController })
+        {
+            direction.DelayMs = 3;
+            direction.JitterMs = 4;
+            direction.FrameDropRate = 0.02;
+            direction.ByteDropRate = 1e-4;
+        }
+        using var firmware = new FirmwareProcess(30, relay.FirmwarePort);
+        using var controller = StartController(relay.ControllerPort, 10);
+        Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(40)), Is.True, controller.Log);
+        var summary = SummaryOf(controller);
+        TestContext.Out.WriteLine($"{relay.ToRig.FramesDropped} + {relay.ToController.FramesDropped} frames and {relay.ToRig.BytesDropped + relay.ToController.BytesDropped} bytes dropped; {controller.Stdout}");
+        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log + "\n" + firmware.Log);
+        Assert.That(summary.GetProperty("UprightAtEnd").GetBoolean(), Is.True);
+        Assert.That(summary.GetProperty("RoundTripMsP50").GetDouble(), Is.GreaterThan(2 * 3), "both directions' delay shows in the measured round trip");
+        Assert.That(summary.GetProperty("FramesLost").GetInt64(), Is.GreaterThan(0), "dropped frames are counted by sequence");
+    }
+
     /// <summary>
     /// Rig-time from the firmware accepting <paramref name="last"/> (the first State echoing it) to the first State
     /// that is not armed, asserting that one reports zero torque and the watchdog fault; also the relay's wall time

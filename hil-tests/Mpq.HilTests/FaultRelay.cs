@@ -17,7 +17,7 @@ namespace Mpq.HilTests;
 internal sealed class FaultRelay : IDisposable
 {
     private readonly SocatPair _rigPair;
-    private readonly SocatPair _controllerPair;
+    private SocatPair _controllerPair;
     private readonly TtyTransport _rigEnd;
     private TtyTransport? _controllerEnd;
     private long _pausedUntil;
@@ -38,7 +38,7 @@ internal sealed class FaultRelay : IDisposable
     public string FirmwarePort => _rigPair.PathA;
 
     /// <summary>The pty the Controller opens.</summary>
-    public string ControllerPort => _controllerPair.PathB;
+    public string ControllerPort => Volatile.Read(ref _controllerPair).PathB;
 
     /// <summary>Controller → Firmware: Commands, Arm, EStop, Heartbeats.</summary>
     public Direction ToRig { get; }
@@ -58,6 +58,16 @@ internal sealed class FaultRelay : IDisposable
         var end = Interlocked.Exchange(ref _controllerEnd, null);
         end?.Dispose();
         _controllerPair.Dispose(); // socat exits: the Controller's end of the pair hangs up
+    }
+
+    /// <summary>Plugs the cable back in: a new pty for the Controller (a re-enumerated USB adapter), same Firmware side.</summary>
+    public void ReopenController()
+    {
+        var pair = SocatPair.Create();
+        var end = TtyTransport.Open(pair.PathA);
+        Volatile.Write(ref _controllerPair, pair);
+        Volatile.Write(ref _controllerEnd, end);
+        end.Start(ToRig.OnBytes);
     }
 
     public void Dispose()

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text.Json;
+using Mpq.Protocol.Messages;
+
+namespace Mpq.HilTests;
+
+/// <summary>Ten minutes of the whole bridge, both programs as their own processes, every frame accounted for.</summary>
+[TestFixture]
+[Category("Hil")]
+[Category("Slow")]
+public class SoakTests
+{
+    [Test]
+    public void TenMinutes_FramesSentEqualReceivedPlusDropped_BothSides_DeadlineMissRateReported()
+    {
+        const int seconds = 600;
+        using var relay = new FaultRelay();
+        using var firmware = new FirmwareProcess(seconds + 15, relay.FirmwarePort, "--json");
+        using var controller = FaultInjectionTests.StartController(relay.ControllerPort, seconds);
+        Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(seconds + 60)), Is.True, "the controller did not finish\n" + controller.Log);
+        Assert.That(firmware.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the firmware did not finish\n" + firmware.Log);
+        var summary = FaultInjectionTests.SummaryOf(controller);
+        var rig = JsonDocument.Parse(firmware.Stdout.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+
+        // Controller → rig: the firmware outlives the controller, so its counts are final.
+        var controllerSent = summary.GetProperty("FramesSent").GetInt64();
+        var rigAccepted = rig.GetProperty("frames_accepted").GetInt64();
+        var rigLost = rig.GetProperty("frames_lost").GetInt64();
+        var rigRejected = rig.GetProperty("frames_rejected").GetInt64();
+
+        // Rig → controller: the controller's counts are taken as its loop ends (its last frame, the Disarm); the
+        // firmware streams on, so compare with what the relay passed before that moment.
+        var (states, _, events) = relay.ToController.Snapshot();
+        var end = relay.ToRig.Snapshot().Events.Last(e => e.Type == MessageType.Disarm).Timestamp;
+        var passedBeforeEnd = states.Count(s => s.Timestamp < end) + events.Count(e => e.Timestamp < end);
+        var controllerAccepted = summary.GetProperty("FramesAccepted").GetInt64();
+        var controllerLost = summary.GetProperty("FramesLost").GetInt64();
+        var controllerRejected = summary.GetProperty("FramesRejected").EnumerateObject().Sum(p => p.Value.GetInt64());
+        var rigSent = rig.GetProperty("frames_sent").GetInt64();
+        var steps = summary.GetProperty("Steps").GetInt64();
+        var misses = summary.GetProperty("DeadlineMisses").GetInt64();
+
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"soak {seconds} s: controller → rig: sent {controllerSent}, firmware accepted {rigAccepted} + lost {rigLost} (rejected {rigRejected}); " +
+            $"rig → controller: firmware sent {rigSent} (relay passed {relay.ToController.Sent.FramesAccepted}), {passedBeforeEnd} before the controller's end, controller accepted {controllerAccepted} + lost {controllerLost} (rejected {controllerRejected}); " +
+            $"deadline misses {misses} of {steps} steps ({(double)misses / steps:P3}); round trip p50 {summary.GetProperty("RoundTripMsP50").GetDouble():F2} ms p99 {summary.GetProperty("RoundTripMsP99").GetDouble():F2} ms; watchdog trips {rig.GetProperty("watchdog_trips")}"));
+        TestContext.Out.WriteLine(controller.Stdout);
+
+        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log);
+        Assert.That(summary.GetProperty("UprightAtEnd").GetBoolean(), Is.True, "still balancing after ten minutes");
+        Assert.That(rigAccepted + rigLost, Is.EqualTo(controllerSent), "controller → rig: every frame sent was received or counted as lost");
+        Assert.That(rigSent, Is.EqualTo(relay.ToController.Sent.FramesAccepted), "the firmware's own count of frames sent is what crossed the wire");
+        Assert.That(controllerAccepted + controllerLost, Is.InRange(passedBeforeEnd - 3, passedBeforeEnd),
+            "rig → controller: every frame that reached the controller while it ran was received or counted as lost (± the few in the pty at its end)");
+        Assert.That(rigRejected + controllerRejected, Is.Zero, "a clean line delivers no corrupt frame");
+        Assert.That(steps, Is.GreaterThan(seconds * 19), "20 Hz for ten minutes");
+    }
+}
