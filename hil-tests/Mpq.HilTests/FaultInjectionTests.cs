@@ -104,7 +104,7 @@ public class FaultInjectionTests
         // The controller's counts are taken as its loop ends (its final Disarm); the firmware streams on after that.
         var disarm = relay.ToRig.Snapshot().Events.Last(e => e.Type == MessageType.Disarm);
         var expected = relay.ToController.RejectionsBefore(disarm.Timestamp);
-        Assert.That(controllerRejected, Is.InRange(expected - 3, expected + 3), "the controller counted every corrupt chunk delivered while it ran (± the few in the pty at its end)");
+        Assert.That(controllerRejected, Is.InRange(expected - 3, expected + 15), "the controller counted every corrupt chunk delivered while it ran (it reads its counters a few ms after its Disarm)");
         // None applied: every torque the rig reported was a torque the controller sent (clamped to the limit), or zero.
         var sent = commands.Select(c => Math.Clamp(c.Torque, -TorqueLimit, TorqueLimit)).ToHashSet();
         var foreign = states.Where(st => st.Torque != 0 && !sent.Contains(st.Torque)).ToArray();

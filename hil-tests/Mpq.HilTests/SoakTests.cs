@@ -22,7 +22,8 @@ public class SoakTests
         var summary = FaultInjectionTests.SummaryOf(controller);
         var rig = JsonDocument.Parse(firmware.Stdout.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
 
-        // Controller → rig: the firmware outlives the controller, so its counts are final.
+        // Controller → rig: the controller reports its count after its last frame (Heartbeats stopped) and the firmware
+        // outlives it, so both counts are final and must agree exactly.
         var controllerSent = summary.GetProperty("FramesSent").GetInt64();
         var rigAccepted = rig.GetProperty("frames_accepted").GetInt64();
         var rigLost = rig.GetProperty("frames_lost").GetInt64();
@@ -50,8 +51,9 @@ public class SoakTests
         Assert.That(summary.GetProperty("UprightAtEnd").GetBoolean(), Is.True, "still balancing after ten minutes");
         Assert.That(rigAccepted + rigLost, Is.EqualTo(controllerSent), "controller → rig: every frame sent was received or counted as lost");
         Assert.That(rigSent, Is.EqualTo(relay.ToController.Sent.FramesAccepted), "the firmware's own count of frames sent is what crossed the wire");
-        Assert.That(controllerAccepted + controllerLost, Is.InRange(passedBeforeEnd - 3, passedBeforeEnd),
-            "rig → controller: every frame that reached the controller while it ran was received or counted as lost (± the few in the pty at its end)");
+        // The controller reads its receive counters a few ms after its Disarm (at 500 Hz, a few States later).
+        Assert.That(controllerAccepted + controllerLost, Is.InRange(passedBeforeEnd - 3, passedBeforeEnd + 50),
+            "rig → controller: every frame that reached the controller while it ran was received or counted as lost");
         Assert.That(rigRejected + controllerRejected, Is.Zero, "a clean line delivers no corrupt frame");
         Assert.That(steps, Is.GreaterThan(seconds * 19), "20 Hz for ten minutes");
     }

@@ -88,6 +88,9 @@ internal static class RunCommand
                 cancel.Cancel();
             };
             var s = runner.Run(TimeSpan.FromSeconds(r.GetValue(duration)), r.GetValue(arm), cancel.Token);
+            // The run is over and Disarm sent: stop the Heartbeats too, so the count of frames sent is final.
+            client.StopHeartbeats();
+            s = s with { FramesSent = client.FramesSent };
             Console.Error.WriteLine($"timing: {runner.DescribeTiming()}");
             Console.WriteLine(r.GetValue(json) ? System.Text.Json.JsonSerializer.Serialize(s, SummaryJson) : $"{s} (Disarm sent)");
             return s.StopReason == "duration reached" || s.StopReason == "stopped by the user" ? 0 : 3;

@@ -275,10 +275,16 @@ public sealed class RigClient : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>Stops the Heartbeats: after this, nothing more is sent unless the owner sends it.</summary>
+    public void StopHeartbeats()
     {
         _stopping = true;
         _heartbeat?.Join(1000);
+    }
+
+    public void Dispose()
+    {
+        StopHeartbeats();
         _ackArrived.Dispose();
         _stateArrived.Dispose();
         _paramArrived.Dispose();
