@@ -4,7 +4,7 @@ namespace Mpq.Planning.Tasks;
 public static class TaskCatalog
 {
     /// <summary>Every task name, in the order help texts list them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["pendulum"];
+    public static IReadOnlyList<string> Names { get; } = ["pendulum", "ballincup"];
 
     /// <summary>Creates a task by CLI name, optionally with other biased priors (by parameter name).</summary>
     /// <exception cref="ArgumentException">Unknown task or parameter name; the message lists the known ones.</exception>
@@ -13,6 +13,7 @@ public static class TaskCatalog
         ITask task = name switch
         {
             "pendulum" => new PendulumSwingup(Prior(priors, "mass"), Prior(priors, "length")),
+            "ballincup" => new BallInCupSparse(Prior(priors, "ball_mass"), Prior(priors, "ball_inertia"), Prior(priors, "string_stiffness")),
             _ => throw new ArgumentException($"unknown task '{name}'; known tasks: {string.Join(", ", Names)}", nameof(name)),
         };
         foreach (var key in priors?.Keys ?? [])
