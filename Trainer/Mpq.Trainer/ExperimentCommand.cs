@@ -4,37 +4,62 @@ using Mpq.Trainer.Experiments;
 
 namespace Mpq.Trainer;
 
-/// <summary><c>experiment fig1a</c>: the paper's Figure 1(a) on the pendulum.</summary>
+/// <summary><c>experiment fig1a | fig1 --task | table2 | plot</c>: the paper's experiments.</summary>
 internal static class ExperimentCommand
 {
     public static Command Create()
     {
         var seeds = new Option<int>("--seeds") { Description = "seeds per configuration", DefaultValueFactory = _ => 3 };
         var episodes = new Option<int>("--episodes", "-E") { Description = "training episodes", DefaultValueFactory = _ => 30 };
-        var output = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/fig1a" };
         var threads = new Option<int>("--threads", "-T") { Description = "threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var prior = new Option<string?>("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (default: the task's)" };
+        var fig1aOut = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/fig1a" };
         var fig1a = new Command("fig1a", "MPQ H=8 vs MPPI H=8, MPPI H=32 and soft-Q on PendulumSwingup with a biased model: results.csv, figure.png, summary.txt.")
         {
-            seeds, episodes, output, threads, prior,
+            seeds, episodes, fig1aOut, threads, prior,
         };
-        fig1a.SetAction(r =>
+        fig1a.SetAction(r => Guard(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior)));
+
+        var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", Required = true };
+        var shortH = new Option<int>("--short") { Description = "MPQ's and the short MPPI's horizon", DefaultValueFactory = _ => 8 };
+        var longH = new Option<int>("--long") { Description = "the long MPPI's horizon", DefaultValueFactory = _ => 32 };
+        var fig1Out = new Option<string?>("--out") { Description = "output directory (default: runs/fig1-TASK)" };
+        var fig1 = new Command("fig1", "The paper's Figure 1 for any task: MPQ (short H) vs MPPI (short and long H) and soft-Q, biased model: results.csv, figure.png, summary.txt.")
         {
-            try
+            task, shortH, longH, seeds, episodes, fig1Out, threads, prior,
+        };
+        fig1.SetAction(r => Guard(() =>
+        {
+            var name = r.GetValue(task)!;
+            return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior);
+        }));
+
+        var tableTask = new Option<string>("--task") { Description = "task", DefaultValueFactory = _ => "ballincup" };
+        var horizons = new Option<string>("--horizons") { Description = "horizons, comma-separated", DefaultValueFactory = _ => "1,4,8" };
+        var tests = new Option<int>("--test-episodes") { Description = "test episodes on the true system per learner", DefaultValueFactory = _ => 100 };
+        var width = new Option<double>("--dr-width") { Description = "DR: half-width of each parameter's range, as a fraction of the prior's mean", DefaultValueFactory = _ => 0.5 };
+        var tableOut = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/table2" };
+        var tableEpisodes = new Option<int>("--episodes", "-E") { Description = "training episodes per learner", DefaultValueFactory = _ => 30 };
+        var table2 = new Command("table2", "The paper's Table 2: MPQ from the true system vs MPQ with domain randomisation, per horizon, tested on the true system: table2.md, table2.csv.")
+        {
+            tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior,
+        };
+        table2.SetAction(r => Guard(() =>
+        {
+            var hs = r.GetValue(horizons)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(h => int.TryParse(h, out var v) && v is >= 1 and <= 256 ? v : throw new ArgumentException($"--horizons: '{h}' is not a horizon in 1-256")).ToArray();
+            if (r.GetValue(tableEpisodes) < 1 || r.GetValue(tests) < 1)
             {
-                var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
-                var dir = r.GetValue(output)!;
-                Figure1.Run(() => TaskCatalog.Create("pendulum", priors), Figure1.Default(), r.GetValue(seeds), r.GetValue(episodes), r.GetValue(threads), dir, Console.WriteLine);
-                Console.WriteLine(File.ReadAllText(Path.Combine(dir, "summary.txt")));
-                Console.WriteLine($"wrote {Path.Combine(dir, "results.csv")}, {Path.Combine(dir, "figure.png")}");
-                return 0;
+                throw new ArgumentException("--episodes and --test-episodes must be at least 1");
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException)
-            {
-                Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
-                return 2;
-            }
-        });
+            var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
+            var name = r.GetValue(tableTask)!;
+            var dir = r.GetValue(tableOut)!;
+            Table2.Run(() => TaskCatalog.Create(name, priors), hs, r.GetValue(tableEpisodes), r.GetValue(tests), r.GetValue(width), r.GetValue(threads), dir, Console.WriteLine);
+            Console.WriteLine(File.ReadAllText(Path.Combine(dir, "table2.md")));
+            return 0;
+        }));
+
         var directory = new Argument<string>("dir") { Description = "an experiment's output directory (with results.csv)" };
         var plot = new Command("plot", "Redraw figure.png and summary.txt from an experiment's results.csv.") { directory };
         plot.SetAction(r =>
@@ -55,6 +80,29 @@ internal static class ExperimentCommand
             Console.WriteLine(summary);
             return 0;
         });
-        return new Command("experiment", "The paper's experiments.") { fig1a, plot };
+        return new Command("experiment", "The paper's experiments.") { fig1a, fig1, table2, plot };
+    }
+
+    private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior)
+    {
+        var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
+        TaskCatalog.Create(taskName, priors); // unknown names and parameters fail here, before any work
+        Figure1.Run(() => TaskCatalog.Create(taskName, priors), Figure1.Default(shortHorizon, longHorizon), r.GetValue(seeds), r.GetValue(episodes), r.GetValue(threads), dir, Console.WriteLine);
+        Console.WriteLine(File.ReadAllText(Path.Combine(dir, "summary.txt")));
+        Console.WriteLine($"wrote {Path.Combine(dir, "results.csv")}, {Path.Combine(dir, "figure.png")}");
+        return 0;
+    }
+
+    private static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException)
+        {
+            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
+            return 2;
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace Mpq.Trainer;
 internal static class TrainCommand
 {
     /// <summary>The command-line choices that define a run (run.json), enough to rebuild it for --resume.</summary>
-    internal sealed record RunArguments(string Task, string? Prior, string Algorithm, int? Horizon, int Episodes, ulong Seed, int Threads);
+    internal sealed record RunArguments(string Task, string? Prior, string Algorithm, int? Horizon, int Episodes, ulong Seed, int Threads, double? DomainRandomization = null);
 
     public static Command Create()
     {
@@ -29,10 +29,11 @@ internal static class TrainCommand
         var rig = new Option<string?>("--rig") { Description = "train on a rig: the serial PORT of its Firmware (virtual or real); needs --out" };
         var baud = new Option<int>("--baud") { Description = "with --rig: baud rate", DefaultValueFactory = _ => 115200 };
         var episodeSeconds = new Option<double?>("--episode-seconds") { Description = "with --rig: seconds the rig is armed per episode (default: the task's episode length)" };
+        var dr = new Option<double?>("--dr") { Description = "domain randomisation: learn on a simulated plant whose parameters are re-drawn every step, uniform within ±W × the prior's mean (e.g. 0.5), never on the true system" };
         var settle = new Option<double>("--settle") { Description = "with --rig: seconds to wait disarmed before each further episode", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")
         {
-            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle,
+            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr,
         };
         command.SetAction(r =>
         {
@@ -71,7 +72,7 @@ internal static class TrainCommand
                 }
                 else
                 {
-                    run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads));
+                    run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr));
                     dir = r.GetValue(output);
                 }
                 return Execute(run, dir, resuming: r.GetValue(resume) is not null);
@@ -89,7 +90,7 @@ internal static class TrainCommand
     {
         var t = TaskCatalog.Create(run.Task, run.Prior is { } p ? TaskCatalog.ParsePriors(p) : null);
         var a = ParseAlgorithm(run.Algorithm);
-        var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = run.Seed };
+        var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = run.Seed, DomainRandomization = run.DomainRandomization };
         var fingerprint = JsonSerializer.Serialize(run) + JsonSerializer.Serialize(settings);
         using var learner = new Learner(t, settings, run.Threads);
         var lines = new List<string> { "episode,cost,success,wall_seconds,updates,loss" };
@@ -113,7 +114,7 @@ internal static class TrainCommand
                 algorithm = settings.Algorithm.ToString(),
                 settings.Horizon, settings.Samples, settings.Lambda, settings.NoiseStd, settings.Gamma,
                 settings.TargetSamples, settings.TargetIterations, settings.BatchSize, settings.LearningRate,
-                settings.Hidden, settings.Seed, run.Threads,
+                settings.Hidden, settings.Seed, run.Threads, domain_randomization = settings.DomainRandomization,
                 priors = t.Parameters.Select(x => new { x.Name, x.TrueValue, bias = x.Prior.MeanFactor, sigma = x.Prior.HalfWidthFactor }),
             }, new JsonSerializerOptions { WriteIndented = true }));
         }

@@ -49,6 +49,7 @@ public sealed class EpisodeRunner : IDisposable
     private readonly double[] _nextObservation;
     private readonly double[] _action;
     private readonly double[] _parameters;
+    private readonly double[] _plantParameters;
     private readonly bool[] _success;
 
     public EpisodeRunner(ITask task, MppiSettings settings, WorkerPool pool, bool biasedModel, ulong seed, ITerminalCost? terminalCost = null)
@@ -66,11 +67,31 @@ public sealed class EpisodeRunner : IDisposable
         _nextObservation = new double[task.ObservationSize];
         _action = new double[task.ActionSize];
         _parameters = new double[task.Parameters.Count];
+        _plantParameters = new double[task.Parameters.Count];
         _success = new bool[task.EpisodeSteps];
     }
 
     public MppiPlanner Planner { get; }
     public bool BiasedModel { get; }
+
+    /// <summary>
+    /// Domain randomisation: when set, the plant is no longer the true system; its parameters are re-drawn from
+    /// these distributions (one per task parameter, in the task's order) before every step.
+    /// </summary>
+    public IReadOnlyList<ParameterPrior>? PlantRandomization
+    {
+        get => _plantRandomization;
+        init
+        {
+            if (value is not null && value.Count != _task.Parameters.Count)
+            {
+                throw new ArgumentException($"domain randomisation needs {_task.Parameters.Count} distributions for task '{_task.Name}', got {value.Count}");
+            }
+            _plantRandomization = value;
+        }
+    }
+
+    private readonly IReadOnlyList<ParameterPrior>? _plantRandomization;
     public ulong Seed { get; }
 
     /// <summary>Planner model used by episodes (for value targets on the same biased model).</summary>
@@ -106,6 +127,7 @@ public sealed class EpisodeRunner : IDisposable
 
         var total = 0.0;
         var steps = _task.EpisodeSteps;
+        var plantRng = SplitMix64.ForStream(Seed, (ulong)episode, 0xD0A1);
         _plant.GetState(_state);
         _plant.Observe(_observation);
         for (var t = 0; t < steps; t++)
@@ -113,6 +135,14 @@ public sealed class EpisodeRunner : IDisposable
             Planner.Step(_state, _action);
             var cost = _task.Cost(_observation, _action);
             total += cost;
+            if (_plantRandomization is { } randomization)
+            {
+                for (var i = 0; i < _plantParameters.Length; i++)
+                {
+                    _plantParameters[i] = randomization[i].Sample(_task.Parameters[i].TrueValue, ref plantRng);
+                }
+                _plantDynamics.SetParameters(_plantParameters);
+            }
             _plant.Step(_action);
             _plant.GetState(_nextState);
             _plant.Observe(_nextObservation);

@@ -63,7 +63,10 @@ public sealed class Learner : ITransitionSink, IDisposable
             _scratch = Q.CreateScratch(settings.BatchSize);
         }
         var acting = settings.Planner(settings.Samples, settings.Algorithm == Algorithm.Mppi ? 1.0 : settings.Gamma, settings.Seed);
-        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: true, settings.Seed, Q?.AsTerminalCost());
+        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: true, settings.Seed, Q?.AsTerminalCost())
+        {
+            PlantRandomization = settings.PlantDistributions(task),
+        };
         _replay = new ReplayBuffer(settings.ReplayCapacity, _runner.Model.StateSize, task.ObservationSize, task.ActionSize);
         _indices = new int[settings.BatchSize];
         _batchTargets = new float[settings.BatchSize];
@@ -194,6 +197,25 @@ public sealed class Learner : ITransitionSink, IDisposable
             }
         }
         return recent.Count == 0 ? double.NaN : recent.Average();
+    }
+
+    /// <summary>
+    /// Tests the current Q (or plain MPPI) on the true system without learning: <paramref name="episodes"/> new
+    /// episodes (seeds apart from training's), the same planner, a model drawn from the biased prior each episode.
+    /// </summary>
+    public (int Successes, double MeanCost) Evaluate(int episodes, ulong seed)
+    {
+        var planner = _s.Planner(_s.Samples, _s.Algorithm == Algorithm.Mppi ? 1.0 : _s.Gamma, seed);
+        using var runner = new EpisodeRunner(_task, planner, _actingPool, biasedModel: true, seed, Q?.AsTerminalCost());
+        var successes = 0;
+        var cost = 0.0;
+        for (var e = 0; e < episodes; e++)
+        {
+            var r = runner.Run(e);
+            successes += r.Success ? 1 : 0;
+            cost += r.TotalCost;
+        }
+        return (successes, cost / episodes);
     }
 
     private const string Magic = "MPQCKPT1";

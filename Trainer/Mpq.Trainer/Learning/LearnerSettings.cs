@@ -56,6 +56,17 @@ public sealed record LearnerSettings
 
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Domain randomisation instead of the true system: the simulated plant's parameters are re-drawn before every
+    /// step, uniform around the prior's mean with this half-width as a fraction of it (null: act on the true system).
+    /// </summary>
+    public double? DomainRandomization { get; init; }
+
+    /// <summary>The plant's distributions under <see cref="DomainRandomization"/>, one per task parameter.</summary>
+    public IReadOnlyList<ParameterPrior>? PlantDistributions(ITask task) => DomainRandomization is { } w
+        ? task.Parameters.Select(p => ParameterPrior.FromPaper(p.Prior.MeanFactor, w * p.Prior.MeanFactor)).ToList()
+        : null;
+
     /// <summary>The planner settings these learner settings imply, with the given sample count, discount and seed.</summary>
     public Planning.Mppi.MppiSettings Planner(int samples, double gamma, ulong seed) => new()
     {
@@ -78,6 +89,15 @@ public sealed record LearnerSettings
             NoiseStd = task.PlannerDefaults.NoiseStd,
             ObservationScale = [1f, 1f, 1f / 8],
         },
+        // Costs are steps (at most 200), and each target is 16 physics steps deep: fewer, cheaper updates.
+        BallInCupSparse => new LearnerSettings
+        {
+            Lambda = task.PlannerDefaults.Lambda,
+            NoiseStd = task.PlannerDefaults.NoiseStd,
+            ObservationScale = [3f, 3f, 3f, 3f, 1f, 1f, 1f, 1f],
+            UpdateEvery = 4,
+            TargetSamples = 32,
+        },
         _ => new LearnerSettings { Lambda = task.PlannerDefaults.Lambda, NoiseStd = task.PlannerDefaults.NoiseStd },
     };
 
@@ -96,5 +116,6 @@ public sealed record LearnerSettings
         Check(float.IsFinite(LearningRate) && LearningRate > 0, "learning rate must be positive");
         Check(Hidden.Length >= 1 && Hidden.All(h => h is >= 1 and <= 4096), "hidden layer sizes must be 1-4096");
         Check(Algorithm != Algorithm.SoftQ || Horizon == 1, "soft Q-learning plans with horizon 1");
+        Check(DomainRandomization is null or (> 0 and < 1), $"domain randomisation half-width must be in (0, 1) of the prior's mean (got {DomainRandomization})");
     }
 }

@@ -57,3 +57,24 @@ public class Figure1Tests
         }
     }
 }
+
+[TestFixture]
+public class Table2Tests
+{
+    [Test]
+    public void Markdown_OneRowPerHorizon_SuccessCountsPerMode()
+    {
+        var rows = new[]
+        {
+            new Table2.Row(1, "true system", 3, 100, 180, 0, 10),
+            new Table2.Row(1, "DR", 1, 100, 195, 0, 10),
+            new Table2.Row(8, "true system", 62, 100, 90, 5, 20),
+            new Table2.Row(8, "DR", 17, 100, 160, 1, 20),
+        };
+        var md = Table2.Markdown(rows, "ballincup", 30, 0.5, TimeSpan.FromMinutes(3));
+        Assert.That(md, Does.Contain("| H | MPQ (true system) | MPQ (DR) |"));
+        Assert.That(md, Does.Contain("| 1 | 3/100 | 1/100 |"));
+        Assert.That(md, Does.Contain("| 8 | 62/100 | 17/100 |"));
+        Assert.That(Table2.Csv(rows).Split('\n')[1], Is.EqualTo("1,true system,3,100,180.00,0,10.0"));
+    }
+}

@@ -79,6 +79,46 @@ public class LearnerTests
         Assert.That(m.Updates, Is.Zero);
     }
 
+    [Test]
+    public void DomainRandomization_PlantIsNotTheTrueSystem_CostsDifferFromTrueSystemRun()
+    {
+        // The same seed, planner and Q initialisation: only the plant differs (parameters re-drawn every step).
+        static EpisodeMetrics Run(double? width)
+        {
+            using var learner = new Learner(new PendulumSwingup(), Small(Algorithm.Mppi) with { DomainRandomization = width }, threads: 1);
+            return learner.RunEpisode(0);
+        }
+        Assert.That(Run(0.5).Cost, Is.Not.EqualTo(Run(null).Cost));
+    }
+
+    [Test]
+    public void DomainRandomization_RangeIsAroundThePriorMean()
+    {
+        var task = new PendulumSwingup();
+        var d = (Small(Algorithm.Mpq) with { DomainRandomization = 0.5 }).PlantDistributions(task)!;
+        Assert.That(d.Select(p => (p.MeanFactor, p.HalfWidthFactor)), Is.EqualTo(task.Parameters.Select(p => (p.Prior.MeanFactor, 0.5 * p.Prior.MeanFactor))));
+        Assert.That(Small(Algorithm.Mpq).PlantDistributions(task), Is.Null, "off by default: the true system");
+    }
+
+    [TestCase(0.0)]
+    [TestCase(1.0)]
+    [TestCase(double.NaN)]
+    public void Validate_DomainRandomizationOutsideOpenUnitInterval_Throws(double width) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => (Small(Algorithm.Mpq) with { DomainRandomization = width }).Validate());
+
+    [Test]
+    public void Evaluate_RunsTestEpisodesWithoutLearning()
+    {
+        using var learner = new Learner(new PendulumSwingup(), Small(Algorithm.Mpq), threads: 2);
+        learner.RunEpisode(0);
+        var updates = learner.Updates;
+        var replay = learner.Replay.Count;
+        var (successes, meanCost) = learner.Evaluate(2, seed: 99);
+        Assert.That(successes, Is.InRange(0, 2));
+        Assert.That(meanCost, Is.GreaterThan(0));
+        Assert.That((learner.Updates, learner.Replay.Count), Is.EqualTo((updates, replay)), "testing learns nothing");
+    }
+
     [TestCase(0.0)]
     [TestCase(1.0)]
     public void Validate_GammaOutsideOpenUnitInterval_Throws(double gamma) =>

@@ -34,6 +34,44 @@ public class TrainCommandTests
     }
 
     [Test]
+    public void ExperimentTable2_CiSized_WritesTheMarkdownTable()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-table2-").FullName;
+        try
+        {
+            var (code, stdout, stderr) = Run("experiment", "table2", "--task", "pendulum", "--horizons", "1,2", "--episodes", "1", "--test-episodes", "2", "--out", dir);
+            Assert.That(code, Is.Zero, stderr);
+            var md = File.ReadAllText(Path.Combine(dir, "table2.md"));
+            Assert.That(md, Does.Match(@"\| 1 \| \d/2 \| \d/2 \|"));
+            Assert.That(md, Does.Match(@"\| 2 \| \d/2 \| \d/2 \|"));
+            Assert.That(File.ReadAllLines(Path.Combine(dir, "table2.csv")), Has.Length.EqualTo(5), "a header and four learners");
+            Assert.That(stdout, Does.Contain("H=2 DR:"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void ExperimentFig1_AnyTask_FourCurvesAndAPlot()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-fig1-").FullName;
+        try
+        {
+            var (code, _, stderr) = Run("experiment", "fig1", "--task", "ballincup", "--short", "2", "--long", "4", "--episodes", "1", "--seeds", "1", "--out", dir);
+            Assert.That(code, Is.Zero, stderr);
+            var configs = File.ReadLines(Path.Combine(dir, "results.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct();
+            Assert.That(configs, Is.EqualTo(new[] { "MPQ H=2", "MPPI H=2", "MPPI H=4", "SoftQ (H=1)" }));
+            Assert.That(File.Exists(Path.Combine(dir, "figure.png")), Is.True);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public void Resume_MissingRun_ClearError()
     {
         var (code, _, stderr) = Run("train", "--resume", "/nonexistent/run");
