@@ -4,7 +4,7 @@ namespace Mpq.Planning.Tasks;
 public static class TaskCatalog
 {
     /// <summary>Every task name, in the order help texts list them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["pendulum", "ballincup"];
+    public static IReadOnlyList<string> Names { get; } = ["pendulum", "ballincup", "fetchpush", "frankadrawer"];
 
     /// <summary>Creates a task by CLI name, optionally with other biased priors (by parameter name).</summary>
     /// <exception cref="ArgumentException">Unknown task or parameter name; the message lists the known ones.</exception>
@@ -14,6 +14,8 @@ public static class TaskCatalog
         {
             "pendulum" => new PendulumSwingup(Prior(priors, "mass"), Prior(priors, "length")),
             "ballincup" => new BallInCupSparse(Prior(priors, "ball_mass"), Prior(priors, "ball_inertia"), Prior(priors, "string_stiffness")),
+            "fetchpush" => new FetchPushBlock(Prior(priors, "block_mass"), Prior(priors, "block_inertia"), Prior(priors, "block_friction"), Prior(priors, "block_size")),
+            "frankadrawer" => new FrankaDrawerOpen(Prior(priors, "arm_damping"), Prior(priors, "arm_frictionloss"), Prior(priors, "drawer_damping"), Prior(priors, "drawer_frictionloss")),
             _ => throw new ArgumentException($"unknown task '{name}'; known tasks: {string.Join(", ", Names)}", nameof(name)),
         };
         foreach (var key in priors?.Keys ?? [])

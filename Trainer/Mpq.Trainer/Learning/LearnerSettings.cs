@@ -98,6 +98,25 @@ public sealed record LearnerSettings
             UpdateEvery = 4,
             TargetSamples = 32,
         },
+        // Contact-rich and several physics steps per control step: fewer, cheaper targets, as for the ball.
+        FetchPushBlock => new LearnerSettings
+        {
+            Lambda = task.PlannerDefaults.Lambda,
+            NoiseStd = task.PlannerDefaults.NoiseStd,
+            ObservationScale = [3f, 3f, 3f, 3f, 3f, 3f, 1f, 1f, 1f, 1f],
+            OutputScale = 20,
+            UpdateEvery = 4,
+            TargetSamples = 32,
+        },
+        FrankaDrawerOpen => new LearnerSettings
+        {
+            Lambda = task.PlannerDefaults.Lambda,
+            NoiseStd = task.PlannerDefaults.NoiseStd,
+            Samples = 128,
+            OutputScale = 50,
+            UpdateEvery = 4,
+            TargetSamples = 32,
+        },
         _ => new LearnerSettings { Lambda = task.PlannerDefaults.Lambda, NoiseStd = task.PlannerDefaults.NoiseStd },
     };
 
