@@ -47,6 +47,44 @@ public class FaultInjectionTests
         Assert.Fail($"the rig was not armed for {seconds} s\ncontroller:\n{controller.Log}\nfirmware:\n{firmware.Log}");
     }
 
+    /// <summary>Relay, firmware and controller (with the trained Q), started and seen armed for 3 s; disposed in reverse.</summary>
+    private sealed class Bridge : IDisposable
+    {
+        private Bridge(FaultRelay relay, FirmwareProcess firmware, DotnetProcess controller) => (Relay, Firmware, Controller) = (relay, firmware, controller);
+
+        public FaultRelay Relay { get; }
+        public FirmwareProcess Firmware { get; }
+        public DotnetProcess Controller { get; }
+
+        public static Bridge StartArmed(double firmwareSeconds, double controllerSeconds, params string[] controllerArgs)
+        {
+            var relay = new FaultRelay();
+            FirmwareProcess? firmware = null;
+            DotnetProcess? controller = null;
+            try
+            {
+                firmware = new FirmwareProcess(firmwareSeconds, relay.FirmwarePort);
+                controller = StartController(relay.ControllerPort, controllerSeconds, controllerArgs);
+                WaitArmedFor(relay, 3, controller, firmware);
+                return new Bridge(relay, firmware, controller);
+            }
+            catch
+            {
+                controller?.Dispose();
+                firmware?.Dispose();
+                relay.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            Controller.Dispose();
+            Firmware.Dispose();
+            Relay.Dispose();
+        }
+    }
+
     internal static JsonElement SummaryOf(DotnetProcess controller)
     {
         var line = controller.Stdout.Split('\n').LastOrDefault(l => l.StartsWith('{'));
@@ -57,10 +95,8 @@ public class FaultInjectionTests
     [Test]
     public void ControllerKilled_MidSwing_RigZeroTorqueAndDisarmedWithinWatchdogPlusTwoTicks()
     {
-        using var relay = new FaultRelay();
-        using var firmware = new FirmwareProcess(40, relay.FirmwarePort);
-        using var controller = StartController(relay.ControllerPort, 30);
-        WaitArmedFor(relay, 3, controller, firmware);
+        using var bridge = Bridge.StartArmed(40, 30);
+        var (relay, controller) = (bridge.Relay, bridge.Controller);
 
         controller.KillHard();
         Thread.Sleep(1000);
@@ -118,10 +154,8 @@ public class FaultInjectionTests
     [Test]
     public void CablePause200ms_RigDisarms_ControllerReportsIt_ReArmsOnlyOnRequest()
     {
-        using var relay = new FaultRelay();
-        using var firmware = new FirmwareProcess(40, relay.FirmwarePort);
-        using var controller = StartController(relay.ControllerPort, 25, "--console", "-");
-        WaitArmedFor(relay, 3, controller, firmware);
+        using var bridge = Bridge.StartArmed(40, 25, "--console", "-");
+        var (relay, controller) = (bridge.Relay, bridge.Controller);
 
         var pulled = Stopwatch.GetTimestamp();
         relay.Pause(TimeSpan.FromMilliseconds(200));
@@ -151,10 +185,8 @@ public class FaultInjectionTests
     [Test]
     public void ConsoleEstop_MidSwing_TorqueZeroOnTheNextTick_LatchedUntilClear()
     {
-        using var relay = new FaultRelay();
-        using var firmware = new FirmwareProcess(40, relay.FirmwarePort);
-        using var controller = StartController(relay.ControllerPort, 25, "--console", "-");
-        WaitArmedFor(relay, 3, controller, firmware);
+        using var bridge = Bridge.StartArmed(40, 25, "--console", "-");
+        var (relay, controller, firmware) = (bridge.Relay, bridge.Controller, bridge.Firmware);
 
         controller.Input.WriteLine("estop");
         controller.Input.Flush();
