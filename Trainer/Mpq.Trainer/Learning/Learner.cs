@@ -52,10 +52,10 @@ public sealed class Learner : ITransitionSink, IDisposable
             {
                 scale[task.ObservationSize + j] = (float)(1 / Math.Max(Math.Abs(task.ActionLow[j]), Math.Abs(task.ActionHigh[j])));
             }
-            Q = new QFunction(task.ObservationSize, task.ActionSize, settings.Hidden, scale, settings.OutputScale, settings.Seed);
+            Q = new QFunction(task.ObservationSize, task.ActionSize, settings.Hidden, scale, settings.OutputScale, settings.Seed, settings.InitialOutputGain);
             if (settings.Algorithm == Algorithm.SoftQ)
             {
-                TargetQ = new QFunction(task.ObservationSize, task.ActionSize, settings.Hidden, scale, settings.OutputScale, settings.Seed);
+                TargetQ = new QFunction(task.ObservationSize, task.ActionSize, settings.Hidden, scale, settings.OutputScale, settings.Seed, settings.InitialOutputGain);
                 TargetQ.Network.CopyFrom(Q.Network);
             }
             _targets = new TargetComputer(task, settings, TargetQ ?? Q, _targetPool);

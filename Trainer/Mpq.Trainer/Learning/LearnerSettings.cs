@@ -51,6 +51,9 @@ public sealed record LearnerSettings
     /// <summary>Q's output is the network's times this (costs are in the hundreds).</summary>
     public float OutputScale { get; init; } = 100;
 
+    /// <summary>Scale of the output layer's initial weights (1: Glorot; small: the untrained Q starts near zero).</summary>
+    public float InitialOutputGain { get; init; } = 1;
+
     /// <summary>Observation scaling into the network (one per entry; null: 1).</summary>
     public float[]? ObservationScale { get; init; }
 
@@ -105,6 +108,7 @@ public sealed record LearnerSettings
             NoiseStd = task.PlannerDefaults.NoiseStd,
             ObservationScale = [3f, 3f, 3f, 3f, 3f, 3f, 1f, 1f, 1f, 1f],
             OutputScale = 20,
+            InitialOutputGain = 0.05f,
             UpdateEvery = 4,
             TargetSamples = 32,
         },
@@ -114,6 +118,7 @@ public sealed record LearnerSettings
             NoiseStd = task.PlannerDefaults.NoiseStd,
             Samples = 128,
             OutputScale = 50,
+            InitialOutputGain = 0.05f,
             UpdateEvery = 4,
             TargetSamples = 32,
         },
@@ -133,6 +138,7 @@ public sealed record LearnerSettings
         Check(Gamma is > 0 and < 1, $"gamma for learning must be in (0, 1) (got {Gamma})");
         Check(BatchSize >= 1 && UpdateEvery >= 1 && GradientSteps >= 0 && Warmup >= 0, "batch size and update interval must be at least 1");
         Check(float.IsFinite(LearningRate) && LearningRate > 0, "learning rate must be positive");
+        Check(float.IsFinite(InitialOutputGain) && InitialOutputGain is >= 0 and <= 1, "initial output gain must be in [0, 1]");
         Check(Hidden.Length >= 1 && Hidden.All(h => h is >= 1 and <= 4096), "hidden layer sizes must be 1-4096");
         Check(Algorithm != Algorithm.SoftQ || Horizon == 1, "soft Q-learning plans with horizon 1");
         Check(DomainRandomization is null or (> 0 and < 1), $"domain randomisation half-width must be in (0, 1) of the prior's mean (got {DomainRandomization})");

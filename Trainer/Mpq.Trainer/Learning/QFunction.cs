@@ -9,7 +9,17 @@ namespace Mpq.Trainer.Learning;
 /// </summary>
 public sealed class QFunction
 {
-    public QFunction(int observationSize, int actionSize, IReadOnlyList<int> hidden, float[] inputScale, float outputScale, ulong seed)
+    /// <param name="observationSize">Observation entries.</param>
+    /// <param name="actionSize">Action entries.</param>
+    /// <param name="hidden">Hidden layer widths.</param>
+    /// <param name="inputScale">Multiplies each input (observation, then action) before the first layer.</param>
+    /// <param name="outputScale">Multiplies the network's output: Q = network × this.</param>
+    /// <param name="seed">Seed of the initial weights.</param>
+    /// <param name="initialOutputGain">
+    /// Scales the output layer's initial weights: below 1 the untrained Q starts near zero, so it does not drown a
+    /// task whose step costs are small against <paramref name="outputScale"/> (the planner then starts as plain MPPI).
+    /// </param>
+    public QFunction(int observationSize, int actionSize, IReadOnlyList<int> hidden, float[] inputScale, float outputScale, ulong seed, float initialOutputGain = 1)
     {
         if (inputScale.Length != observationSize + actionSize)
         {
@@ -23,7 +33,15 @@ public sealed class QFunction
         ActionSize = actionSize;
         InputScale = inputScale;
         OutputScale = outputScale;
+        if (!float.IsFinite(initialOutputGain) || initialOutputGain is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(initialOutputGain), initialOutputGain, "initial output gain must be in [0, 1]");
+        }
         Network = new Mlp([observationSize + actionSize, .. hidden, 1], seed);
+        foreach (ref var w in Network.Weights(Network.Layers - 1))
+        {
+            w *= initialOutputGain;
+        }
     }
 
     public int ObservationSize { get; }

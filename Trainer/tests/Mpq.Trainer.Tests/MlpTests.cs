@@ -148,6 +148,27 @@ public class QFunctionTests
         Assert.That(last, Is.LessThan(0.5));
     }
 
+    [TestCase(0f)]
+    [TestCase(0.05f)]
+    public void InitialOutputGain_ScalesTheUntrainedOutput_HiddenLayersUntouched(float gain)
+    {
+        var full = new QFunction(2, 1, [16, 16], [1f, 1f, 1f], outputScale: 20, seed: 3);
+        var small = new QFunction(2, 1, [16, 16], [1f, 1f, 1f], outputScale: 20, seed: 3, initialOutputGain: gain);
+        float[] obs = [0.3f, -0.7f, 1.2f, 0.4f], act = [0.5f, -1.5f];
+        float[] a = new float[2], b = new float[2];
+        full.Evaluate(obs, act, 2, a, full.CreateScratch(2));
+        small.Evaluate(obs, act, 2, b, small.CreateScratch(2));
+        Assert.That(a.Select(v => Math.Abs(v)), Has.Some.GreaterThan(0.5f), "Glorot output is of order one times the scale");
+        Assert.That(b, Is.EqualTo(a.Select(v => v * gain).ToArray()).Within(1e-5f), "only the output layer is scaled (zero biases)");
+        Assert.That(small.Network.Weights(0).ToArray(), Is.EqualTo(full.Network.Weights(0).ToArray()));
+    }
+
+    [TestCase(-0.1f)]
+    [TestCase(1.5f)]
+    [TestCase(float.NaN)]
+    public void InitialOutputGain_OutOfRange_Throws(float gain) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new QFunction(1, 1, [4], [1f, 1f], 1, 1, gain));
+
     [Test]
     public void TerminalView_EvaluatesBoundRows()
     {
