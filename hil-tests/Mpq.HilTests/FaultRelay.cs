@@ -232,7 +232,17 @@ internal sealed class FaultRelay : IDisposable
                 var jitter = JitterMs > 0 ? _rng.NextDouble() * JitterMs : 0;
                 var due = Math.Max(_lastDue, now + (long)((DelayMs + jitter) * Stopwatch.Frequency / 1000));
                 _lastDue = due;
-                _queue.Add((delivered.ToArray(), due));
+                if (!_queue.IsAddingCompleted)
+                {
+                    try
+                    {
+                        _queue.Add((delivered.ToArray(), due));
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // The relay is being disposed while bytes still arrive: they go nowhere, as on a cut cable.
+                    }
+                }
             }
         }
 
@@ -295,9 +305,9 @@ internal sealed class FaultRelay : IDisposable
                 {
                     _out()?.Write(data);
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
                 {
-                    // The receiving end hung up; its program notices on its own.
+                    // The receiving end hung up (or the relay is closing); its program notices on its own.
                 }
             }
         }

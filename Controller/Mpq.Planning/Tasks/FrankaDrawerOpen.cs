@@ -31,8 +31,8 @@ public sealed class FrankaDrawerOpen : ITask
     {
         Parameters =
         [
-            new TaskParameter("arm_damping", TrueArmDamping, armDamping ?? ParameterPrior.FromPaper(1.5, 0.1), (m, v) => ForArm(m, d => m.SetDofDamping(d, v))),
-            new TaskParameter("arm_frictionloss", TrueArmFrictionLoss, armFriction ?? ParameterPrior.FromPaper(1.5, 0.1), (m, v) => ForArm(m, d => m.SetDofFrictionLoss(d, v))),
+            new TaskParameter("arm_damping", TrueArmDamping, armDamping ?? ParameterPrior.FromPaper(1.5, 0.1), (m, v) => ForArm(d => m.SetDofDamping(d, v))),
+            new TaskParameter("arm_frictionloss", TrueArmFrictionLoss, armFriction ?? ParameterPrior.FromPaper(1.5, 0.1), (m, v) => ForArm(d => m.SetDofFrictionLoss(d, v))),
             new TaskParameter("drawer_damping", TrueDrawerDamping, drawerDamping ?? ParameterPrior.FromPaper(0.5, 0.1), (m, v) => m.SetDofDamping(DrawerDof(m), v)),
             new TaskParameter("drawer_frictionloss", TrueDrawerFrictionLoss, drawerFriction ?? ParameterPrior.FromPaper(0.5, 0.1), (m, v) => m.SetDofFrictionLoss(DrawerDof(m), v)),
         ];
@@ -184,7 +184,8 @@ public sealed class FrankaDrawerOpen : ITask
         return (tip, _slot);
     }
 
-    private static void ForArm(MjModel model, Action<int> set)
+    /// <summary>The arm's seven joints are the model's first seven degrees of freedom.</summary>
+    private static void ForArm(Action<int> set)
     {
         for (var dof = 0; dof < 7; dof++)
         {
