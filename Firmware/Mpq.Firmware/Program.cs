@@ -5,7 +5,6 @@ using Mpq.Firmware.Device;
 using Mpq.Firmware.Drivers;
 using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
-using Mpq.Protocol.Framing;
 using Mpq.Protocol.Serial;
 
 var port = new Option<string>("--port") { Description = "serial device (e.g. /dev/ttyUSB0, or one end of a socat pty pair)", Required = true };
@@ -102,7 +101,7 @@ int Run(ParseResult r)
         frames_accepted = link.Received.FramesAccepted,
         frames_lost = link.Received.FramesLost,
         frames_rejected = link.Received.DroppedTotal,
-        rejected = Enum.GetValues<DropReason>().ToDictionary(d => d.ToString(), d => link.Received.Dropped(d)),
+        rejected = link.Received.DroppedByCause(),
         watchdog_trips = supervisor.WatchdogTrips,
     };
     if (r.GetValue(json))

@@ -18,7 +18,7 @@ internal static class ExperimentCommand
         {
             seeds, episodes, fig1aOut, threads, prior,
         };
-        fig1a.SetAction(r => Guard(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior)));
+        fig1a.SetAction(r => CliErrors.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior)));
 
         var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", Required = true };
         var shortH = new Option<int>("--short") { Description = "MPQ's and the short MPPI's horizon", DefaultValueFactory = _ => 8 };
@@ -28,7 +28,7 @@ internal static class ExperimentCommand
         {
             task, shortH, longH, seeds, episodes, fig1Out, threads, prior,
         };
-        fig1.SetAction(r => Guard(() =>
+        fig1.SetAction(r => CliErrors.Run(() =>
         {
             var name = r.GetValue(task)!;
             return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior);
@@ -44,7 +44,7 @@ internal static class ExperimentCommand
         {
             tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior,
         };
-        table2.SetAction(r => Guard(() =>
+        table2.SetAction(r => CliErrors.Run(() =>
         {
             var hs = r.GetValue(horizons)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(h => int.TryParse(h, out var v) && v is >= 1 and <= 256 ? v : throw new ArgumentException($"--horizons: '{h}' is not a horizon in 1-256")).ToArray();
@@ -91,18 +91,5 @@ internal static class ExperimentCommand
         Console.WriteLine(File.ReadAllText(Path.Combine(dir, "summary.txt")));
         Console.WriteLine($"wrote {Path.Combine(dir, "results.csv")}, {Path.Combine(dir, "figure.png")}");
         return 0;
-    }
-
-    private static int Guard(Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException)
-        {
-            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
-            return 2;
-        }
     }
 }

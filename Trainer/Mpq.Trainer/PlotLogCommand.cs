@@ -11,30 +11,22 @@ internal static class PlotLogCommand
         var file = new Argument<string>("file") { Description = "a transition log (controller run/sim --log, or train --rig's rig.mpqlog)" };
         var output = new Option<string>("--out") { Description = "PNG to write", Required = true };
         var command = new Command("plot-log", "Plot a transition log: the angle (or first position) and the applied actions against time.") { file, output };
-        command.SetAction(r =>
+        command.SetAction(r => CliErrors.Run(() =>
         {
             var path = r.GetValue(file)!;
-            try
+            if (!File.Exists(path))
             {
-                if (!File.Exists(path))
-                {
-                    throw new FileNotFoundException($"transition log '{path}' does not exist");
-                }
-                var log = TransitionLogReader.Read(path);
-                if (log.Records.Count == 0)
-                {
-                    throw new InvalidDataException($"'{path}' holds no transitions");
-                }
-                Plot(log, r.GetValue(output)!);
-                Console.WriteLine($"wrote {r.GetValue(output)} ({log.Records.Count} transitions)");
-                return 0;
+                throw new FileNotFoundException($"transition log '{path}' does not exist");
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            var log = TransitionLogReader.Read(path);
+            if (log.Records.Count == 0)
             {
-                Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
-                return 2;
+                throw new InvalidDataException($"'{path}' holds no transitions");
             }
-        });
+            Plot(log, r.GetValue(output)!);
+            Console.WriteLine($"wrote {r.GetValue(output)} ({log.Records.Count} transitions)");
+            return 0;
+        }));
         return command;
     }
 

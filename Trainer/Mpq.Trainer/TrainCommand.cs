@@ -35,54 +35,46 @@ internal static class TrainCommand
         {
             task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr,
         };
-        command.SetAction(r =>
+        command.SetAction(r => CliErrors.Run(() =>
         {
-            try
+            if (r.GetValue(fromLog) is { Length: > 0 } logs)
             {
-                if (r.GetValue(fromLog) is { Length: > 0 } logs)
-                {
-                    return FromLogs(logs, r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(updates) ?? 2000, r.GetValue(seed), r.GetValue(threads), r.GetValue(output));
-                }
-                if (r.GetValue(rig) is { } port)
-                {
-                    var dirForRig = r.GetValue(output) ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
-                    var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
-                    var a = ParseAlgorithm(r.GetValue(algo)!);
-                    var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = r.GetValue(seed), Warmup = 0 };
-                    var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig);
-                    using var cancel = new CancellationTokenSource();
-                    Console.CancelKeyPress += (_, e) =>
-                    {
-                        e.Cancel = true;
-                        cancel.Cancel();
-                    };
-                    return Rig.RigTraining.Run(t, settings, r.GetValue(threads), args, cancel.Token);
-                }
-                string? dir;
-                RunArguments run;
-                if (r.GetValue(resume) is { } resumeDir)
-                {
-                    var runFile = Path.Combine(resumeDir, "run.json");
-                    if (!File.Exists(runFile))
-                    {
-                        throw new ArgumentException($"--resume: '{runFile}' does not exist (was the run started with --out {resumeDir}?)");
-                    }
-                    run = JsonSerializer.Deserialize<RunArguments>(File.ReadAllText(runFile)) ?? throw new InvalidDataException($"'{runFile}' is empty");
-                    dir = resumeDir;
-                }
-                else
-                {
-                    run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr));
-                    dir = r.GetValue(output);
-                }
-                return Execute(run, dir, resuming: r.GetValue(resume) is not null);
+                return FromLogs(logs, r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(updates) ?? 2000, r.GetValue(seed), r.GetValue(threads), r.GetValue(output));
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or FormatException or JsonException or InvalidDataException or Controller.Onnx.QModelException)
+            if (r.GetValue(rig) is { } port)
             {
-                Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
-                return 2;
+                var dirForRig = r.GetValue(output) ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
+                var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
+                var a = ParseAlgorithm(r.GetValue(algo)!);
+                var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = r.GetValue(seed), Warmup = 0 };
+                var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig);
+                using var cancel = new CancellationTokenSource();
+                Console.CancelKeyPress += (_, e) =>
+                {
+                    e.Cancel = true;
+                    cancel.Cancel();
+                };
+                return Rig.RigTraining.Run(t, settings, r.GetValue(threads), args, cancel.Token);
             }
-        });
+            string? dir;
+            RunArguments run;
+            if (r.GetValue(resume) is { } resumeDir)
+            {
+                var runFile = Path.Combine(resumeDir, "run.json");
+                if (!File.Exists(runFile))
+                {
+                    throw new ArgumentException($"--resume: '{runFile}' does not exist (was the run started with --out {resumeDir}?)");
+                }
+                run = JsonSerializer.Deserialize<RunArguments>(File.ReadAllText(runFile)) ?? throw new InvalidDataException($"'{runFile}' is empty");
+                dir = resumeDir;
+            }
+            else
+            {
+                run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr));
+                dir = r.GetValue(output);
+            }
+            return Execute(run, dir, resuming: r.GetValue(resume) is not null);
+        }));
         return command;
     }
 
@@ -112,9 +104,19 @@ internal static class TrainCommand
             {
                 task = t.Name,
                 algorithm = settings.Algorithm.ToString(),
-                settings.Horizon, settings.Samples, settings.Lambda, settings.NoiseStd, settings.Gamma,
-                settings.TargetSamples, settings.TargetIterations, settings.BatchSize, settings.LearningRate,
-                settings.Hidden, settings.Seed, run.Threads, domain_randomization = settings.DomainRandomization,
+                settings.Horizon,
+                settings.Samples,
+                settings.Lambda,
+                settings.NoiseStd,
+                settings.Gamma,
+                settings.TargetSamples,
+                settings.TargetIterations,
+                settings.BatchSize,
+                settings.LearningRate,
+                settings.Hidden,
+                settings.Seed,
+                run.Threads,
+                domain_randomization = settings.DomainRandomization,
                 priors = t.Parameters.Select(x => new { x.Name, x.TrueValue, bias = x.Prior.MeanFactor, sigma = x.Prior.HalfWidthFactor }),
             }, new JsonSerializerOptions { WriteIndented = true }));
         }
@@ -137,7 +139,7 @@ internal static class TrainCommand
         if (dir is not null && learner.Q is { } q)
         {
             var runId = $"{t.Name}-{settings.Algorithm}-H{settings.Horizon}-seed{settings.Seed}".ToLowerInvariant();
-            Onnx.OnnxExporter.Write(q, new Onnx.QMetadata(t.Name, t.ObservationLayout, t.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId), Path.Combine(dir, "q.onnx"));
+            Onnx.OnnxExporter.Write(q, Onnx.QMetadata.For(t, settings, runId), Path.Combine(dir, "q.onnx"));
             Console.Error.WriteLine($"wrote {Path.Combine(dir, "q.onnx")} ({runId})");
         }
         return 0;
@@ -186,7 +188,7 @@ internal static class TrainCommand
         {
             Directory.CreateDirectory(dir);
             var runId = $"{t.Name}-{settings.Algorithm}-H{settings.Horizon}-fromlog-seed{seed}".ToLowerInvariant();
-            Onnx.OnnxExporter.Write(learner.Q!, new Onnx.QMetadata(t.Name, t.ObservationLayout, t.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId), Path.Combine(dir, "q.onnx"));
+            Onnx.OnnxExporter.Write(learner.Q!, Onnx.QMetadata.For(t, settings, runId), Path.Combine(dir, "q.onnx"));
             Console.Error.WriteLine($"wrote {Path.Combine(dir, "q.onnx")} ({runId})");
         }
         return 0;

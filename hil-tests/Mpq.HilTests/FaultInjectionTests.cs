@@ -122,7 +122,7 @@ public class FaultInjectionTests
         Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(40)), Is.True, "controller did not finish\n" + controller.Log);
         Assert.That(firmware.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "firmware did not finish\n" + firmware.Log);
         var summary = SummaryOf(controller);
-        var rig = JsonDocument.Parse(firmware.Stdout.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+        var rig = firmware.Summary();
         var (states, _, _) = relay.ToController.Snapshot();
         var commands = relay.ToRig.Snapshot().Commands;
 

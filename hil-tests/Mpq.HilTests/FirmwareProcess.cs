@@ -33,6 +33,14 @@ internal sealed class FirmwareProcess : IDisposable
     /// <summary>Standard output (the run's statistics once it has exited).</summary>
     public string Stdout => _process.Stdout;
 
+    /// <summary>The statistics a firmware started with <c>--json</c> printed at exit.</summary>
+    public System.Text.Json.JsonElement Summary()
+    {
+        var line = Stdout.Split('\n').LastOrDefault(l => l.StartsWith('{'));
+        Assert.That(line, Is.Not.Null, "the firmware printed no JSON statistics (started with --json? exited?):\n" + Log);
+        return System.Text.Json.JsonDocument.Parse(line!).RootElement;
+    }
+
     /// <summary>Waits for the firmware's --duration to end.</summary>
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 

@@ -20,7 +20,7 @@ public class SoakTests
         Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(seconds + 60)), Is.True, "the controller did not finish\n" + controller.Log);
         Assert.That(firmware.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the firmware did not finish\n" + firmware.Log);
         var summary = FaultInjectionTests.SummaryOf(controller);
-        var rig = JsonDocument.Parse(firmware.Stdout.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+        var rig = firmware.Summary();
 
         // Controller → rig: the controller reports its count after its last frame (Heartbeats stopped) and the firmware
         // outlives it, so both counts are final and must agree exactly.

@@ -6,7 +6,6 @@ using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
 using Mpq.Planning.Tasks;
-using Mpq.Protocol.Framing;
 using Mpq.Protocol.Messages;
 using Mpq.Protocol.Timing;
 
@@ -481,7 +480,7 @@ public sealed class RigRunner : IDisposable
             FramesSent = _client.FramesSent,
             FramesAccepted = _client.Received.FramesAccepted,
             FramesLost = _client.Received.FramesLost,
-            FramesRejected = Enum.GetValues<DropReason>().ToDictionary(d => d.ToString(), d => _client.Received.Dropped(d)),
+            FramesRejected = _client.Received.DroppedByCause(),
         };
 
     public void Dispose()

@@ -59,6 +59,9 @@ public sealed class DecoderStats
 
     internal void Drop(DropReason reason) => _dropped[(int)reason]++;
 
+    /// <summary>Drops so far by cause, every cause named (zero included): for summaries and JSON.</summary>
+    public Dictionary<string, long> DroppedByCause() => Enum.GetValues<DropReason>().ToDictionary(d => d.ToString(), Dropped);
+
     public override string ToString() =>
         $"accepted {FramesAccepted}, lost {FramesLost}, out-of-order {OutOfOrder}, dropped {DroppedTotal} " +
         $"(crc {Dropped(DropReason.BadCrc)}, cobs {Dropped(DropReason.BadCobs)}, type {Dropped(DropReason.UnknownType)}, " +

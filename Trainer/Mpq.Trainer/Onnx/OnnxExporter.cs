@@ -6,7 +6,12 @@ using Mpq.Trainer.Learning;
 namespace Mpq.Trainer.Onnx;
 
 /// <summary>What the Controller needs to know about a Q file besides its weights (stored as ONNX metadata).</summary>
-public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId);
+public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId)
+{
+    /// <summary>The metadata of a Q learned on <paramref name="task"/> with <paramref name="settings"/>.</summary>
+    public static QMetadata For(Planning.Tasks.ITask task, LearnerSettings settings, string runId) =>
+        new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId);
+}
 
 /// <summary>
 /// Writes a <see cref="QFunction"/> as an ONNX model: inputs <c>observation</c> [N, obs] and <c>action</c>

@@ -123,7 +123,7 @@ internal static class RigTraining
     }
 
     private static void Export(QFunction q, ITask task, LearnerSettings s, string runId, string path) =>
-        Onnx.OnnxExporter.Write(q, new Onnx.QMetadata(task.Name, task.ObservationLayout, task.ActionSize, s.Lambda, s.Gamma, s.Horizon, runId), path);
+        Onnx.OnnxExporter.Write(q, Onnx.QMetadata.For(task, s, runId), path);
 
     /// <summary>The rig's transitions of one episode: into the replay buffer and the log, with the episode's cost and success.</summary>
     private sealed class EpisodeSink(ITask task, Learner learner, ITransitionSink log, int expectedSteps) : ITransitionSink
