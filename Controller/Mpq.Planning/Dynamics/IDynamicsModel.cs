@@ -30,4 +30,10 @@ public interface IRolloutContext : IDisposable
 
     /// <summary>Current state.</summary>
     void GetState(Span<double> state);
+
+    /// <summary>
+    /// The action that holds the current state (what a plan is reset to): zero for torque and velocity actuators,
+    /// the current position for position servos.
+    /// </summary>
+    void HoldAction(Span<double> action) => action.Clear();
 }

@@ -92,6 +92,8 @@ public class MuJoCoContext : IRolloutContext
 
     public void Observe(Span<double> observation) => _task.Observe(Data, observation);
 
+    public void HoldAction(Span<double> action) => _task.HoldAction(Data, action);
+
     public void Dispose()
     {
         Data.Dispose();

@@ -28,6 +28,9 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     private readonly double[] _low;
     private readonly double[] _high;
     private readonly IRolloutContext[] _contexts;
+    private readonly double[] _hold;
+    private bool _resetPending;
+    private bool _tailPending;
     private readonly double[][] _observation;
     private readonly double[][] _action;
     private readonly double[] _state;
@@ -60,6 +63,8 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         _low = actionLow.ToArray();
         _high = actionHigh.ToArray();
         _state = new double[dynamics.StateSize];
+        _hold = new double[_m];
+        _resetPending = true;
         _contexts = new IRolloutContext[pool.Threads];
         _observation = new double[pool.Threads][];
         _action = new double[pool.Threads][];
@@ -139,8 +144,16 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         BindTerminal(terminal);
     }
 
-    /// <summary>Zeroes the nominal plan.</summary>
-    public void ResetPlan() => Array.Clear(_plan);
+    /// <summary>
+    /// Resets the nominal plan: to zero now, and, at the next planning call, to the model's hold action at that
+    /// state (<see cref="IRolloutContext.HoldAction"/>: zero for torque and velocity actuators, "stay where you
+    /// are" for position servos, for which zero would mean "go to the origin").
+    /// </summary>
+    public void ResetPlan()
+    {
+        Array.Clear(_plan);
+        _resetPending = true;
+    }
 
     /// <summary>
     /// One online control step: <see cref="MppiSettings.Iterations"/> iterations from
@@ -197,6 +210,7 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
             var tail = _plan.AsSpan((h - 1) * _m, _m);
             tail.Clear();
             ClampSpan(tail);
+            _tailPending = true; // becomes the hold action once the next state is known
         }
     }
 
@@ -214,6 +228,21 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
             }
         }
         state.CopyTo(_state);
+        if (_resetPending || _tailPending)
+        {
+            // Worker 0's context is idle between iterations: the hold action of the state being planned from.
+            var context = _contexts[0];
+            context.SetState(_state);
+            context.HoldAction(_hold);
+            ClampSpan(_hold);
+            var from = _resetPending ? 0 : _settings.Horizon - 1;
+            for (var t = from; t < _settings.Horizon; t++)
+            {
+                _hold.CopyTo(_plan.AsSpan(t * _m, _m));
+            }
+            _resetPending = false;
+            _tailPending = false;
+        }
     }
 
     private double Iterate(bool update)

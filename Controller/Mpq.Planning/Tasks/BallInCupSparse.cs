@@ -131,5 +131,12 @@ public sealed class BallInCupSparse : ITask
         data.Time = 0;
     }
 
+    /// <summary>The cup's servos hold it where it is.</summary>
+    public void HoldAction(MjData data, Span<double> action)
+    {
+        action[0] = data.Qpos[0];
+        action[1] = data.Qpos[1];
+    }
+
     private static int Ball(MjModel model) => model.Id(MjObjectType.Body, "ball");
 }

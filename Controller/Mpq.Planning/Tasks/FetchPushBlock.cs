@@ -132,6 +132,13 @@ public sealed class FetchPushBlock : ITask
         data.Time = 0;
     }
 
+    /// <summary>The pusher's servos hold it where it is.</summary>
+    public void HoldAction(MjData data, Span<double> action)
+    {
+        action[0] = data.Qpos[0];
+        action[1] = data.Qpos[1];
+    }
+
     private static int Block(MjModel model) => model.Id(MjObjectType.Body, "block");
 
     private static void SetFriction(MjModel model, double sliding)

@@ -53,6 +53,12 @@ public interface ITask : IRunningCost
     /// <summary>Whether the state behind <paramref name="observation"/> counts as success.</summary>
     bool IsSuccess(ReadOnlySpan<double> observation);
 
+    /// <summary>
+    /// The action that holds the state of <paramref name="data"/> still, a plan's neutral start: zero (the default)
+    /// for torque and velocity actuators; a task with position servos returns their current positions.
+    /// </summary>
+    void HoldAction(MjData data, Span<double> action) => action.Clear();
+
     /// <summary>Puts <paramref name="data"/> into a random initial state of an episode.</summary>
     void SampleInitialState(MjData data, ref SplitMix64 rng);
 }

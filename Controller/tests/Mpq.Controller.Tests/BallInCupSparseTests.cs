@@ -26,6 +26,17 @@ public class BallInCupSparseTests
         Assert.That(model.GetBodyMass(model.Id(MjObjectType.Body, "ball")), Is.EqualTo(BallInCupSparse.TrueBallMass).Within(1e-12));
     }
 
+    [Test]
+    public void HoldAction_IsTheCupsPosition()
+    {
+        using var dynamics = new MuJoCoDynamics(_task);
+        using var context = dynamics.CreateMuJoCoContext();
+        context.SetState(State(0.1, -0.05, 0, -0.3));
+        var hold = new double[2];
+        context.HoldAction(hold);
+        Assert.That(hold, Is.EqualTo(new[] { 0.1, -0.05 }));
+    }
+
     [TestCase(0.0, -0.03, 0.0)]
     [TestCase(0.03, 0.0, 0.0)]
     [TestCase(0.0, -0.3, 1.0)]

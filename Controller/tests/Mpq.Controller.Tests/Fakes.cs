@@ -4,7 +4,7 @@ using Mpq.Planning.Mppi;
 namespace Mpq.Controller.Tests;
 
 /// <summary>A 1-D integrator x' = x + a·dt for testing the planner's arithmetic (not a stand-in for MuJoCo in feature checks).</summary>
-internal sealed class IntegratorDynamics(double dt = 0.1) : IDynamicsModel
+internal sealed class IntegratorDynamics(double dt = 0.1, bool positionServo = false) : IDynamicsModel
 {
     public int StepCalls;
 
@@ -12,11 +12,14 @@ internal sealed class IntegratorDynamics(double dt = 0.1) : IDynamicsModel
     public int ObservationSize => 1;
     public int ActionSize => 1;
 
-    public IRolloutContext CreateContext() => new Context(this, dt);
+    public IRolloutContext CreateContext() => new Context(this, dt, positionServo);
 
-    private sealed class Context(IntegratorDynamics owner, double dt) : IRolloutContext
+    private sealed class Context(IntegratorDynamics owner, double dt, bool positionServo) : IRolloutContext
     {
         private double _x;
+
+        /// <summary>As a position servo would: the action that holds x is x itself (otherwise zero, the default).</summary>
+        public void HoldAction(Span<double> action) => action[0] = positionServo ? _x : 0;
 
         public void SetState(ReadOnlySpan<double> state) => _x = state[0];
         public void GetState(Span<double> state) => state[0] = _x;

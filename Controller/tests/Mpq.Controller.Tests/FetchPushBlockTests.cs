@@ -49,6 +49,25 @@ public class FetchPushBlockTests
     }
 
     [Test]
+    public void HoldAction_KeepsThePusherWhereItIs()
+    {
+        // Zero would send the servoed pusher to the table's centre: a plan reset to zero starts with a lunge.
+        using var dynamics = new MuJoCoDynamics(_task);
+        using var plant = dynamics.CreateMuJoCoContext();
+        var rng = new SplitMix64(9);
+        _task.SampleInitialState(plant.Data, ref rng);
+        var start = new[] { plant.Data.Qpos[0], plant.Data.Qpos[1] };
+        var hold = new double[2];
+        plant.HoldAction(hold);
+        Assert.That(hold, Is.EqualTo(start));
+        for (var i = 0; i < 25; i++)
+        {
+            plant.Step(hold);
+        }
+        Assert.That(Math.Abs(plant.Data.Qpos[0] - start[0]) + Math.Abs(plant.Data.Qpos[1] - start[1]), Is.LessThan(1e-3));
+    }
+
+    [Test]
     public void Parameters_ApplyToTheModel_FrictionIsTheBlocksOwn()
     {
         using var dynamics = new MuJoCoDynamics(_task, [0.3, 1e-4, 0.3, 0.03]);

@@ -113,6 +113,25 @@ public class MppiPlannerTests
     }
 
     [Test]
+    public void ResetPlan_PositionServo_PlanStartsAtTheHoldActionOfTheNextState()
+    {
+        using var pool = new WorkerPool(2);
+        var settings = new MppiSettings { Samples = 16, Horizon = 4, NoiseStd = [1], Lambda = 0.1 };
+        using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 0), settings, pool);
+        planner.Optimize([1.5], 0);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 1.5, 1.5, 1.5, 1.5 }), "a new planner holds where the system is, not at the origin");
+        planner.ResetPlan();
+        planner.Optimize([3.0], 0);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 2.0 }), "the hold action, clamped to the limits");
+        planner.Optimize([-0.5], 0);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 2.0 }), "only a reset (or a shift's tail) takes the hold action");
+        planner.Shift();
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 0.0 }), "until the next state is known the tail is zero");
+        planner.Optimize([0.25], 0);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 0.25 }));
+    }
+
+    [Test]
     public void Optimize_SameSeed_SameResultOnAnyThreadCount()
     {
         var settings = new MppiSettings { Samples = 100, Horizon = 6, Seed = 42 };
