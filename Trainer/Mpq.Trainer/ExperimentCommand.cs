@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mpq.Planning.Tasks;
 using Mpq.Trainer.Experiments;
+using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer;
 
@@ -13,12 +14,13 @@ internal static class ExperimentCommand
         var episodes = new Option<int>("--episodes", "-E") { Description = "training episodes", DefaultValueFactory = _ => 30 };
         var threads = new Option<int>("--threads", "-T") { Description = "threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var prior = new Option<string?>("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (default: the task's)" };
+        var set = TrainCommand.SetOption();
         var fig1aOut = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/fig1a" };
         var fig1a = new Command("fig1a", "MPQ H=8 vs MPPI H=8, MPPI H=32 and soft-Q on PendulumSwingup with a biased model: results.csv, figure.png, summary.txt.")
         {
-            seeds, episodes, fig1aOut, threads, prior,
+            seeds, episodes, fig1aOut, threads, prior, set,
         };
-        fig1a.SetAction(r => CliErrors.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior)));
+        fig1a.SetAction(r => CliErrors.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, set)));
 
         var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", Required = true };
         var shortH = new Option<int>("--short") { Description = "MPQ's and the short MPPI's horizon", DefaultValueFactory = _ => 8 };
@@ -26,12 +28,12 @@ internal static class ExperimentCommand
         var fig1Out = new Option<string?>("--out") { Description = "output directory (default: runs/fig1-TASK)" };
         var fig1 = new Command("fig1", "The paper's Figure 1 for any task: MPQ (short H) vs MPPI (short and long H) and soft-Q, biased model: results.csv, figure.png, summary.txt.")
         {
-            task, shortH, longH, seeds, episodes, fig1Out, threads, prior,
+            task, shortH, longH, seeds, episodes, fig1Out, threads, prior, set,
         };
         fig1.SetAction(r => CliErrors.Run(() =>
         {
             var name = r.GetValue(task)!;
-            return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior);
+            return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior, set);
         }));
 
         var tableTask = new Option<string>("--task") { Description = "task", DefaultValueFactory = _ => "ballincup" };
@@ -42,7 +44,7 @@ internal static class ExperimentCommand
         var tableEpisodes = new Option<int>("--episodes", "-E") { Description = "training episodes per learner", DefaultValueFactory = _ => 30 };
         var table2 = new Command("table2", "The paper's Table 2: MPQ from the true system vs MPQ with domain randomisation, per horizon, tested on the true system: table2.md, table2.csv.")
         {
-            tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior,
+            tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior, set, seeds,
         };
         table2.SetAction(r => CliErrors.Run(() =>
         {
@@ -55,7 +57,10 @@ internal static class ExperimentCommand
             var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
             var name = r.GetValue(tableTask)!;
             var dir = r.GetValue(tableOut)!;
-            Table2.Run(() => TaskCatalog.Create(name, priors), hs, r.GetValue(tableEpisodes), r.GetValue(tests), r.GetValue(width), r.GetValue(threads), dir, Console.WriteLine);
+            var overrides = r.GetValue(set);
+            LearnerSettings.For(TaskCatalog.Create(name, priors)).WithOverrides(overrides); // bad names and values fail here, before any work
+            Table2.Run(() => TaskCatalog.Create(name, priors), hs, r.GetValue(tableEpisodes), r.GetValue(tests), r.GetValue(width), r.GetValue(threads), dir, Console.WriteLine,
+                r.GetValue(seeds), s => s.WithOverrides(overrides));
             Console.WriteLine(File.ReadAllText(Path.Combine(dir, "table2.md")));
             return 0;
         }));
@@ -83,11 +88,13 @@ internal static class ExperimentCommand
         return new Command("experiment", "The paper's experiments.") { fig1a, fig1, table2, plot };
     }
 
-    private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior)
+    private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior, Option<string?> set)
     {
         var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
-        TaskCatalog.Create(taskName, priors); // unknown names and parameters fail here, before any work
-        Figure1.Run(() => TaskCatalog.Create(taskName, priors), Figure1.Default(shortHorizon, longHorizon), r.GetValue(seeds), r.GetValue(episodes), r.GetValue(threads), dir, Console.WriteLine);
+        var overrides = r.GetValue(set);
+        LearnerSettings.For(TaskCatalog.Create(taskName, priors)).WithOverrides(overrides); // unknown names, parameters and settings fail here, before any work
+        Figure1.Run(() => TaskCatalog.Create(taskName, priors), Figure1.Default(shortHorizon, longHorizon), r.GetValue(seeds), r.GetValue(episodes), r.GetValue(threads), dir, Console.WriteLine,
+            s => s.WithOverrides(overrides));
         Console.WriteLine(File.ReadAllText(Path.Combine(dir, "summary.txt")));
         Console.WriteLine($"wrote {Path.Combine(dir, "results.csv")}, {Path.Combine(dir, "figure.png")}");
         return 0;

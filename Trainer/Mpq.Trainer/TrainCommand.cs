@@ -10,7 +10,13 @@ namespace Mpq.Trainer;
 internal static class TrainCommand
 {
     /// <summary>The command-line choices that define a run (run.json), enough to rebuild it for --resume.</summary>
-    internal sealed record RunArguments(string Task, string? Prior, string Algorithm, int? Horizon, int Episodes, ulong Seed, int Threads, double? DomainRandomization = null);
+    internal sealed record RunArguments(string Task, string? Prior, string Algorithm, int? Horizon, int Episodes, ulong Seed, int Threads, double? DomainRandomization = null, string? Set = null);
+
+    /// <summary>The <c>--set NAME=VALUE,...</c> option that overrides learner settings (train and the experiments).</summary>
+    public static Option<string?> SetOption() => new("--set")
+    {
+        Description = "override learner settings: NAME=VALUE,... (e.g. TargetLambda=0.1,UpdateEvery=1; Hidden=128/128)",
+    };
 
     public static Command Create()
     {
@@ -30,10 +36,11 @@ internal static class TrainCommand
         var baud = new Option<int>("--baud") { Description = "with --rig: baud rate", DefaultValueFactory = _ => 115200 };
         var episodeSeconds = new Option<double?>("--episode-seconds") { Description = "with --rig: seconds the rig is armed per episode (default: the task's episode length)" };
         var dr = new Option<double?>("--dr") { Description = "domain randomisation: learn on a simulated plant whose parameters are re-drawn every step, uniform within ±W × the prior's mean (e.g. 0.5), never on the true system" };
+        var set = SetOption();
         var settle = new Option<double>("--settle") { Description = "with --rig: seconds to wait disarmed before each further episode", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")
         {
-            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr,
+            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr, set,
         };
         command.SetAction(r => CliErrors.Run(() =>
         {
@@ -46,7 +53,7 @@ internal static class TrainCommand
                 var dirForRig = r.GetValue(output) ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
                 var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
                 var a = ParseAlgorithm(r.GetValue(algo)!);
-                var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = r.GetValue(seed), Warmup = 0 };
+                var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = r.GetValue(seed), Warmup = 0 }).WithOverrides(r.GetValue(set));
                 var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig);
                 using var cancel = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) =>
@@ -70,7 +77,7 @@ internal static class TrainCommand
             }
             else
             {
-                run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr));
+                run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr), r.GetValue(set));
                 dir = r.GetValue(output);
             }
             return Execute(run, dir, resuming: r.GetValue(resume) is not null);
@@ -82,7 +89,7 @@ internal static class TrainCommand
     {
         var t = TaskCatalog.Create(run.Task, run.Prior is { } p ? TaskCatalog.ParsePriors(p) : null);
         var a = ParseAlgorithm(run.Algorithm);
-        var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = run.Seed, DomainRandomization = run.DomainRandomization };
+        var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = run.Seed, DomainRandomization = run.DomainRandomization }).WithOverrides(run.Set);
         var fingerprint = JsonSerializer.Serialize(run) + JsonSerializer.Serialize(settings);
         using var learner = new Learner(t, settings, run.Threads);
         var lines = new List<string> { "episode,cost,success,wall_seconds,updates,loss" };
@@ -110,6 +117,9 @@ internal static class TrainCommand
                 settings.NoiseStd,
                 settings.Gamma,
                 settings.TargetSamples,
+                settings.TargetLambda,
+                settings.UpdateEvery,
+                overrides = run.Set,
                 settings.TargetIterations,
                 settings.BatchSize,
                 settings.LearningRate,

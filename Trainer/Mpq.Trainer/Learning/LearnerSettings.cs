@@ -28,6 +28,12 @@ public sealed record LearnerSettings
     /// <summary>Discount of the Q targets and the planner.</summary>
     public double Gamma { get; init; } = 0.99;
 
+    /// <summary>
+    /// λ of the free energy that makes a target (null: the acting λ). A small acting λ makes the free energy nearly a
+    /// minimum over the samples, an optimistic estimate that bootstrapping compounds; a larger one averages more.
+    /// </summary>
+    public double? TargetLambda { get; init; }
+
     /// <summary>Samples per MPPI batch when computing a target.</summary>
     public int TargetSamples { get; init; } = 64;
 
@@ -83,6 +89,89 @@ public sealed record LearnerSettings
         Seed = seed,
     };
 
+    /// <summary>
+    /// These settings with some replaced by name, from <c>NAME=VALUE[,NAME=VALUE...]</c> (property names, any case;
+    /// <c>Hidden=64/64</c>): for tuning from the command line without a rebuild.
+    /// </summary>
+    public LearnerSettings WithOverrides(string? assignments)
+    {
+        if (string.IsNullOrWhiteSpace(assignments))
+        {
+            return this;
+        }
+        var copy = this with { };
+        foreach (var assignment in assignments.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = assignment.IndexOf('=');
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--set: '{assignment}' is not NAME=VALUE");
+            }
+            var name = assignment[..eq].Trim();
+            var text = assignment[(eq + 1)..].Trim();
+            var property = typeof(LearnerSettings).GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+            if (property is null || !IsOverridable(property))
+            {
+                var names = typeof(LearnerSettings).GetProperties().Where(IsOverridable).Select(p => p.Name);
+                throw new ArgumentException($"--set: no setting '{name}' (settable: {string.Join(", ", names)}; algorithm, horizon, seed and DR have their own options)");
+            }
+            property.SetValue(copy, ParseValue(property.PropertyType, name, text));
+        }
+        copy.Validate();
+        return copy;
+    }
+
+    // Algorithm, horizon, seed and DR are options of their own on every command that takes --set.
+    private static bool IsOverridable(System.Reflection.PropertyInfo p) =>
+        p.CanWrite && p.Name is not (nameof(Algorithm) or nameof(Horizon) or nameof(Seed) or nameof(DomainRandomization));
+
+    private static object? ParseValue(Type type, string name, string text)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var style = System.Globalization.NumberStyles.Float;
+        var ok = true;
+        object? value = null;
+        if (type == typeof(int))
+        {
+            ok = int.TryParse(text, c, out var v);
+            value = v;
+        }
+        else if (type == typeof(ulong))
+        {
+            ok = ulong.TryParse(text, c, out var v);
+            value = v;
+        }
+        else if (type == typeof(double) || type == typeof(double?))
+        {
+            if (type == typeof(double?) && text is "" or "null")
+            {
+                return null;
+            }
+            ok = double.TryParse(text, style, c, out var v) && double.IsFinite(v);
+            value = v;
+        }
+        else if (type == typeof(float))
+        {
+            ok = float.TryParse(text, style, c, out var v) && float.IsFinite(v);
+            value = v;
+        }
+        else if (type == typeof(int[]))
+        {
+            var parts = text.Split('/');
+            var sizes = new int[parts.Length];
+            for (var i = 0; i < parts.Length && ok; i++)
+            {
+                ok = int.TryParse(parts[i], c, out sizes[i]);
+            }
+            value = sizes;
+        }
+        else
+        {
+            throw new ArgumentException($"--set: '{name}' cannot be set from the command line");
+        }
+        return ok ? value : throw new ArgumentException($"--set: '{text}' is not a valid value for {name}");
+    }
+
     /// <summary>Defaults that suit a task.</summary>
     public static LearnerSettings For(ITask task) => task switch
     {
@@ -135,6 +224,8 @@ public sealed record LearnerSettings
             }
         }
         Check(Horizon >= 1 && Samples >= 1 && TargetSamples >= 1 && TargetIterations >= 0, "horizon, samples and target samples must be at least 1, target iterations at least 0");
+        Check(TargetLambda is null || (double.IsFinite(TargetLambda.Value) && TargetLambda > 0), $"target lambda must be positive (got {TargetLambda})");
+        Check(double.IsFinite(Lambda) && Lambda > 0 && double.IsFinite(NoiseStd) && NoiseStd > 0, $"lambda and noise std must be positive (got {Lambda}, {NoiseStd})");
         Check(Gamma is > 0 and < 1, $"gamma for learning must be in (0, 1) (got {Gamma})");
         Check(BatchSize >= 1 && UpdateEvery >= 1 && GradientSteps >= 0 && Warmup >= 0, "batch size and update interval must be at least 1");
         Check(float.IsFinite(LearningRate) && LearningRate > 0, "learning rate must be positive");

@@ -34,7 +34,7 @@ public sealed class TargetComputer : IParallelWork, IDisposable
         _models = new MuJoCoDynamics[pool.Threads];
         _single = new WorkerPool[pool.Threads];
         _planners = new MppiPlanner[pool.Threads];
-        var mppi = settings.Planner(settings.TargetSamples, settings.Gamma, settings.Seed ^ 0x7A26E7);
+        var mppi = settings.Planner(settings.TargetSamples, settings.Gamma, settings.Seed ^ 0x7A26E7) with { Lambda = settings.TargetLambda ?? settings.Lambda };
         for (var w = 0; w < pool.Threads; w++)
         {
             _models[w] = new MuJoCoDynamics(task);

@@ -66,15 +66,30 @@ public class Table2Tests
     {
         var rows = new[]
         {
-            new Table2.Row(1, "true system", 3, 100, 180, 0, 10),
-            new Table2.Row(1, "DR", 1, 100, 195, 0, 10),
-            new Table2.Row(8, "true system", 62, 100, 90, 5, 20),
-            new Table2.Row(8, "DR", 17, 100, 160, 1, 20),
+            new Table2.Row(1, "true system", 1, 3, 100, 180, 0, 10),
+            new Table2.Row(1, "DR", 1, 1, 100, 195, 0, 10),
+            new Table2.Row(8, "true system", 1, 62, 100, 90, 5, 20),
+            new Table2.Row(8, "DR", 1, 17, 100, 160, 1, 20),
         };
         var md = Table2.Markdown(rows, "ballincup", 30, 0.5, TimeSpan.FromMinutes(3));
         Assert.That(md, Does.Contain("| H | MPQ (true system) | MPQ (DR) |"));
         Assert.That(md, Does.Contain("| 1 | 3/100 | 1/100 |"));
         Assert.That(md, Does.Contain("| 8 | 62/100 | 17/100 |"));
-        Assert.That(Table2.Csv(rows).Split('\n')[1], Is.EqualTo("1,true system,3,100,180.00,0,10.0"));
+        Assert.That(Table2.Csv(rows).Split('\n')[1], Is.EqualTo("1,true system,1,3,100,180.00,0,10.0"));
+    }
+
+    [Test]
+    public void Markdown_SeveralSeeds_SumsEachCellAndListsThePerSeedCounts()
+    {
+        var rows = new[]
+        {
+            new Table2.Row(4, "true system", 1, 10, 100, 150, 2, 10),
+            new Table2.Row(4, "true system", 2, 30, 100, 120, 4, 10),
+            new Table2.Row(4, "DR", 1, 5, 100, 170, 1, 10),
+            new Table2.Row(4, "DR", 2, 0, 100, 199, 0, 10),
+        };
+        var md = Table2.Markdown(rows, "ballincup", 30, 0.5, TimeSpan.FromMinutes(3));
+        Assert.That(md, Does.Contain("| 4 | 40/200 (10, 30 per seed) | 5/200 (5, 0 per seed) |"));
+        Assert.That(md, Does.Contain("2 seeds, summed"));
     }
 }
