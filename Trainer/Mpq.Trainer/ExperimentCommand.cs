@@ -40,19 +40,20 @@ internal static class ExperimentCommand
         var horizons = new Option<string>("--horizons") { Description = "horizons, comma-separated", DefaultValueFactory = _ => "1,4,8" };
         var tests = new Option<int>("--test-episodes") { Description = "test episodes on the true system per learner", DefaultValueFactory = _ => 100 };
         var width = new Option<double>("--dr-width") { Description = "DR: half-width of each parameter's range, as a fraction of the prior's mean", DefaultValueFactory = _ => 0.5 };
+        var tableSeeds = new Option<int>("--seeds") { Description = "seeds per learner (each cell sums them)", DefaultValueFactory = _ => 1 };
         var tableOut = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/table2" };
         var tableEpisodes = new Option<int>("--episodes", "-E") { Description = "training episodes per learner", DefaultValueFactory = _ => 30 };
         var table2 = new Command("table2", "The paper's Table 2: MPQ from the true system vs MPQ with domain randomisation, per horizon, tested on the true system: table2.md, table2.csv.")
         {
-            tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior, set, seeds,
+            tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior, set, tableSeeds,
         };
         table2.SetAction(r => CliErrors.Run(() =>
         {
             var hs = r.GetValue(horizons)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(h => int.TryParse(h, out var v) && v is >= 1 and <= 256 ? v : throw new ArgumentException($"--horizons: '{h}' is not a horizon in 1-256")).ToArray();
-            if (r.GetValue(tableEpisodes) < 1 || r.GetValue(tests) < 1)
+            if (r.GetValue(tableEpisodes) < 1 || r.GetValue(tests) < 1 || r.GetValue(tableSeeds) < 1)
             {
-                throw new ArgumentException("--episodes and --test-episodes must be at least 1");
+                throw new ArgumentException("--episodes, --test-episodes and --seeds must be at least 1");
             }
             var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
             var name = r.GetValue(tableTask)!;
@@ -60,7 +61,7 @@ internal static class ExperimentCommand
             var overrides = r.GetValue(set);
             LearnerSettings.For(TaskCatalog.Create(name, priors)).WithOverrides(overrides); // bad names and values fail here, before any work
             Table2.Run(() => TaskCatalog.Create(name, priors), hs, r.GetValue(tableEpisodes), r.GetValue(tests), r.GetValue(width), r.GetValue(threads), dir, Console.WriteLine,
-                r.GetValue(seeds), s => s.WithOverrides(overrides));
+                r.GetValue(tableSeeds), s => s.WithOverrides(overrides));
             Console.WriteLine(File.ReadAllText(Path.Combine(dir, "table2.md")));
             return 0;
         }));

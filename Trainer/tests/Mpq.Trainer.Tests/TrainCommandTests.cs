@@ -45,7 +45,7 @@ public class TrainCommandTests
             Assert.That(md, Does.Match(@"\| 1 \| \d/2 \| \d/2 \|"));
             Assert.That(md, Does.Match(@"\| 2 \| \d/2 \| \d/2 \|"));
             Assert.That(File.ReadAllLines(Path.Combine(dir, "table2.csv")), Has.Length.EqualTo(5), "a header and four learners");
-            Assert.That(stdout, Does.Contain("H=2 DR:"));
+            Assert.That(stdout, Does.Contain("H=2 DR seed 1:"));
         }
         finally
         {
