@@ -292,8 +292,7 @@ public sealed class RigRunner : IDisposable
                     Interlocked.Increment(ref _misses);
                     _client.TryGetLatest(_snapshot);
                     TakeSnapshot(_snapshot.Arm == RigArmState.Armed);
-                    _planner.Plan[.._m].CopyTo(_action);
-                    _planner.Shift();
+                    _planner.Fallback(_state, _action);
                     Send(_action);
                     Interlocked.Increment(ref _fallbacks);
                     while (deadline <= now)

@@ -168,6 +168,19 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         return value;
     }
 
+    /// <summary>
+    /// The action for a period there is no time to plan in: the warm-started plan's next action from
+    /// <paramref name="state"/>, without sampling, then a shift. A tail still waiting for its state (all of a
+    /// one-step plan) is that state's hold action first, so a position servo is told to stay, not to go to zero.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state has the wrong length or a non-finite entry.</exception>
+    public void Fallback(ReadOnlySpan<double> state, Span<double> action)
+    {
+        LoadState(state);
+        _plan.AsSpan(0, _m).CopyTo(action);
+        Shift();
+    }
+
     /// <summary>Runs <paramref name="iterations"/> sample-and-update iterations from <paramref name="state"/>.</summary>
     /// <returns>The free energy of the last iteration's samples (before its update).</returns>
     /// <exception cref="ArgumentException">The state has the wrong length or a non-finite entry.</exception>

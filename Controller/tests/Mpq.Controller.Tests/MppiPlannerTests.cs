@@ -132,6 +132,38 @@ public class MppiPlannerTests
     }
 
     [Test]
+    public void Fallback_OneStepPlan_PositionServo_HoldsWhereTheSystemIs()
+    {
+        // An overrun answered with a one-step plan's "next action": that is the tail a shift left, which only the
+        // next state can fill. Fallback fills it from the state it is given, never sends the zero (the origin).
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 16, Horizon = 1, NoiseStd = [1], Lambda = 0.1 };
+        using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 0), settings, pool);
+        var action = new double[1];
+        planner.Step([1.5], action);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 0.0 }), "after a step the one-step plan is a pending tail");
+        planner.Fallback([1.25], action);
+        Assert.That(action, Is.EqualTo(new[] { 1.25 }), "the hold action of the state the fallback answers");
+        planner.Fallback([9.0], action);
+        Assert.That(action, Is.EqualTo(new[] { 2.0 }), "clamped to the action limits");
+        Assert.That(() => planner.Fallback([double.NaN], action), Throws.ArgumentException, "a bad state is refused, as by Step");
+    }
+
+    [Test]
+    public void Fallback_LongerPlan_SendsTheWarmStartedNextActionAndShifts()
+    {
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 16, Horizon = 3, NoiseStd = [1], Lambda = 0.1 };
+        using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 1), settings, pool);
+        planner.Optimize([0.2], 2);
+        var plan = planner.Plan.ToArray();
+        var action = new double[1];
+        planner.Fallback([0.3], action);
+        Assert.That(action[0], Is.EqualTo(plan[0]));
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { plan[1], plan[2], 0.0 }), "shifted, the tail pending");
+    }
+
+    [Test]
     public void Optimize_SameSeed_SameResultOnAnyThreadCount()
     {
         var settings = new MppiSettings { Samples = 100, Horizon = 6, Seed = 42 };
