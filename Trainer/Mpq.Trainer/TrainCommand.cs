@@ -18,6 +18,9 @@ internal static class TrainCommand
         Description = "override learner settings: NAME=VALUE,... (e.g. TargetLambda=0.1,UpdateEvery=1; Hidden=128/128)",
     };
 
+    /// <summary>The horizon when none is given: soft Q-learning has no model step, the others plan 8 steps.</summary>
+    private static int DefaultHorizon(Algorithm a) => a == Algorithm.SoftQ ? 1 : 8;
+
     public static Command Create()
     {
         var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", DefaultValueFactory = _ => "pendulum" };
@@ -53,7 +56,7 @@ internal static class TrainCommand
                 var dirForRig = r.GetValue(output) ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
                 var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
                 var a = ParseAlgorithm(r.GetValue(algo)!);
-                var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = r.GetValue(seed), Warmup = 0 }).WithOverrides(r.GetValue(set));
+                var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? DefaultHorizon(a), Seed = r.GetValue(seed), Warmup = 0 }).WithOverrides(r.GetValue(set));
                 var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig);
                 using var cancel = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) =>
@@ -89,7 +92,7 @@ internal static class TrainCommand
     {
         var t = TaskCatalog.Create(run.Task, run.Prior is { } p ? TaskCatalog.ParsePriors(p) : null);
         var a = ParseAlgorithm(run.Algorithm);
-        var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = run.Seed, DomainRandomization = run.DomainRandomization }).WithOverrides(run.Set);
+        var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? DefaultHorizon(a), Seed = run.Seed, DomainRandomization = run.DomainRandomization }).WithOverrides(run.Set);
         var fingerprint = JsonSerializer.Serialize(run) + JsonSerializer.Serialize(settings);
         using var learner = new Learner(t, settings, run.Threads);
         var lines = new List<string> { "episode,cost,success,wall_seconds,updates,loss" };
@@ -188,7 +191,7 @@ internal static class TrainCommand
         var t = TaskCatalog.Create(header.Task, priors);
         var a = algorithm == "softq" ? Algorithm.SoftQ : Algorithm.Mpq;
         // The target horizon is the one the Q will be used with (MPQ's short horizon), not the horizon the data was collected with.
-        var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = a == Algorithm.SoftQ ? 1 : horizon ?? 8, Seed = seed, Warmup = 0 };
+        var settings = LearnerSettings.For(t) with { Algorithm = a, Horizon = a == Algorithm.SoftQ ? 1 : horizon ?? DefaultHorizon(a), Seed = seed, Warmup = 0 };
         using var learner = new Learner(t, settings, threads);
         var transitions = logs.SelectMany(l => l.Records).ToList();
         Console.Error.WriteLine($"learning {settings.Algorithm} H={settings.Horizon} from {transitions.Count} transitions of task '{t.Name}' ({paths.Length} log(s)), {updates} updates");
