@@ -28,7 +28,7 @@ public interface ISerialTransport : IDisposable
     /// <summary>Starts the reader thread.</summary>
     void Start(BytesReceived onReceive);
 
-    /// <summary>Writes all bytes (blocking until the kernel took them).</summary>
-    /// <exception cref="IOException">The line failed.</exception>
+    /// <summary>Writes all bytes, blocking until the kernel took them but never longer than the transport's write timeout (100 ms).</summary>
+    /// <exception cref="IOException">The line failed, or <see cref="WriteTimeoutException"/>: the peer did not read in time.</exception>
     void Write(ReadOnlySpan<byte> data);
 }

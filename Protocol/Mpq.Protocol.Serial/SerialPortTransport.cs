@@ -22,7 +22,7 @@ public sealed class SerialPortTransport : ReaderThreadTransport
         {
             Handshake = Handshake.None,
             ReadTimeout = 100,
-            WriteTimeout = 1000,
+            WriteTimeout = 100,
         };
         try
         {
@@ -44,7 +44,14 @@ public sealed class SerialPortTransport : ReaderThreadTransport
             {
                 throw new IOException($"serial link '{Path}' is closed");
             }
-            _port.BaseStream.Write(data);
+            try
+            {
+                _port.BaseStream.Write(data);
+            }
+            catch (TimeoutException)
+            {
+                throw new WriteTimeoutException($"write to '{Path}' timed out after {_port.WriteTimeout} ms: the peer is not reading");
+            }
             CountSent(data.Length);
         }
     }

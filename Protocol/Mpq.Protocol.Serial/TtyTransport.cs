@@ -21,6 +21,9 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
 
     public override string Kind => "tty";
 
+    /// <summary>Longest a <see cref="Write"/> may take before it gives up with <see cref="WriteTimeoutException"/> (default 100 ms).</summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>SCHED_FIFO priority the reader thread asks for (0: normal priority). Set before <see cref="ReaderThreadTransport.Start"/>.</summary>
     public int ReaderRealtimePriority { get; set; }
 
@@ -74,6 +77,7 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
         }
     }
 
+    /// <exception cref="WriteTimeoutException">The kernel took no more bytes within <see cref="WriteTimeout"/>.</exception>
     public override void Write(ReadOnlySpan<byte> data)
     {
         lock (_writeLock)
@@ -82,6 +86,7 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
             {
                 throw new IOException($"serial link '{Path}' is closed");
             }
+            var deadline = Environment.TickCount64 + (long)WriteTimeout.TotalMilliseconds;
             fixed (byte* p = data)
             {
                 var offset = 0;
@@ -96,8 +101,15 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
                     var errno = Marshal.GetLastPInvokeError();
                     if (n < 0 && (errno == LibC.EAGAIN || errno == LibC.EINTR))
                     {
+                        // The kernel's buffer is full: the peer is not reading. Wait for room, but never past the deadline.
+                        var left = deadline - Environment.TickCount64;
+                        if (left <= 0)
+                        {
+                            CountSent(offset);
+                            throw new WriteTimeoutException($"write to '{Path}' timed out after {WriteTimeout.TotalMilliseconds:F0} ms with {offset} of {data.Length} bytes written: the peer is not reading");
+                        }
                         var pfd = new LibC.PollFd { Fd = _fd, Events = LibC.POLLOUT };
-                        LibC.poll(&pfd, 1, 100);
+                        LibC.poll(&pfd, 1, (int)Math.Min(left, 100));
                         continue;
                     }
                     throw new IOException($"write to '{Path}' failed: {LibC.Describe(errno)}");

@@ -17,8 +17,11 @@ namespace Mpq.Firmware.Device;
 /// </summary>
 /// <remarks>
 /// Torque is zero at start, on <see cref="Dispose"/>, and after any exception in a tick (which also
-/// latches a fault). Nothing on this thread writes text or blocks on the serial line: log lines go to a
-/// queue drained by another thread, and State frames are skipped rather than waited for.
+/// latches a fault: a driver fault when the driver threw). Nothing on this thread does I/O or waits on a lock an
+/// I/O thread holds across a read or write: log lines go to a queue drained by another thread, State frames go
+/// into the link's lock-free ring (dropped and counted when the line is backed up), and the link's silence is
+/// judged by the link's own housekeeping thread. The only locks taken are the supervisor's and the parameter
+/// table's lock-free reads, neither of which is ever held across I/O.
 /// In lockstep (virtual rig only) the loop does not follow the wall clock: after each streamed State it
 /// waits for the controller's Command answering it (at most <see cref="LockstepTimeout"/>), so runs are
 /// deterministic; time is then virtual (ticks × period).
@@ -37,6 +40,7 @@ public sealed class DeviceLoop : IDisposable
     private readonly float[] _velocity;
     private readonly float[] _torque;
     private readonly State _state = new();
+    private readonly SafetyLimits _limits;
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private Thread? _thread;
     private Thread? _logger;
@@ -44,6 +48,7 @@ public sealed class DeviceLoop : IDisposable
     private double _virtualTime;
     private long _ticks;
     private long _overruns;
+    private long _missedTicks;
     private int _consecutiveExceptions;
 
     public DeviceLoop(IRigDriver driver, SafetySupervisor supervisor, ParameterTable parameters, RigLink? link, bool lockstep, Action<string> log)
@@ -58,6 +63,7 @@ public sealed class DeviceLoop : IDisposable
         _position = new float[driver.Joints];
         _velocity = new float[driver.Joints];
         _torque = new float[driver.Actuators];
+        _limits = new SafetyLimits(driver.Joints);
         _state.Joints = driver.Joints;
         _state.Actuators = driver.Actuators;
         _driver.Stop();
@@ -74,8 +80,14 @@ public sealed class DeviceLoop : IDisposable
     /// <summary>Time spent inside a tick, µs.</summary>
     public LatencyRecorder TickTime { get; } = new(1 << 16);
 
+    /// <summary>Time between the starts of two consecutive ticks, µs (real-time mode; the schedule's proof).</summary>
+    public LatencyRecorder TickGap { get; } = new(1 << 16);
+
     public long Ticks => Interlocked.Read(ref _ticks);
     public long Overruns => Interlocked.Read(ref _overruns);
+
+    /// <summary>Ticks the schedule should have run but did not (a gap of k periods misses k − 1; real-time mode).</summary>
+    public long MissedTicks => Interlocked.Read(ref _missedTicks);
 
     /// <summary>SCHED_FIFO priority the loop thread asks for at start (0: do not ask).</summary>
     public int RealtimePriority { get; init; } = 80;
@@ -108,13 +120,14 @@ public sealed class DeviceLoop : IDisposable
             var period = (long)(Stopwatch.Frequency / rate);
             var deadline = Stopwatch.GetTimestamp() + period;
             long streamCounter = 0;
+            long previousTickStart = 0;
             var lineBusy = false;
             while (!_stopping)
             {
                 // Lockstep replaces wall-clock pacing only while a controller is in session; otherwise the
                 // loop would spin flat out and virtual time would race ahead of everything.
                 // A State that could not go out (line busy) is also followed by a paced tick: an unpaced
-                // real-time thread retrying at once would starve the very thread holding the line.
+                // real-time thread retrying at once would race virtual time ahead of the controller.
                 var paced = !_lockstep || !_supervisor.HandshakeDone || lineBusy;
                 if (paced)
                 {
@@ -123,6 +136,17 @@ public sealed class DeviceLoop : IDisposable
                     Jitter.Record(late * 1e6 / Stopwatch.Frequency);
                 }
                 var tickStart = Stopwatch.GetTimestamp();
+                if (paced && previousTickStart != 0)
+                {
+                    var gap = tickStart - previousTickStart;
+                    TickGap.Record(gap * 1e6 / Stopwatch.Frequency);
+                    var missed = (gap + period / 2) / period - 1;
+                    if (missed > 0)
+                    {
+                        Interlocked.Add(ref _missedTicks, missed);
+                    }
+                }
+                previousTickStart = paced ? tickStart : 0;
                 var newRate = _parameters[_index.LoopRateHz];
                 if (newRate != rate)
                 {
@@ -170,20 +194,27 @@ public sealed class DeviceLoop : IDisposable
         }
     }
 
-    /// <summary>One tick; returns whether a State was sent.</summary>
+    /// <summary>One tick; returns whether a State was queued for the line.</summary>
+    /// <remarks>Nothing here waits: the State goes into the link's lock-free ring (or is dropped and counted).</remarks>
     private bool Tick(double dt, bool stream)
     {
+        var inDriver = false;
         try
         {
             var now = Now();
+            inDriver = true;
             _driver.Read(_position, _velocity);
+            inDriver = false;
             for (var j = 0; j < _position.Length; j++)
             {
                 _position[j] += (float)_parameters[_index.CalibrationOffset[j]];
             }
-            FirmwareParameters.ApplyTo(_parameters, _supervisor.Limits, _index, _driver.TorqueMax);
+            FirmwareParameters.ApplyTo(_parameters, _limits, _index, _driver.TorqueMax);
+            _supervisor.UpdateLimits(_limits);
             _supervisor.Tick(now, dt, _position, _velocity, _torque);
+            inDriver = true;
             _driver.Apply(_torque);
+            inDriver = false;
             var sent = false;
             if (stream && _link is not null)
             {
@@ -200,7 +231,7 @@ public sealed class DeviceLoop : IDisposable
                 _supervisor.OnStateSent(_state.Sequence, now);
                 sent = _link.TrySendState(_state);
             }
-            _link?.CheckLinkTimeout();
+            inDriver = true;
             _driver.Advance(dt);
             _consecutiveExceptions = 0;
             return sent;
@@ -208,8 +239,15 @@ public sealed class DeviceLoop : IDisposable
         catch (Exception e)
         {
             _driver.Stop();
-            _supervisor.OnException(e.Message);
-            _logQueue.Enqueue($"error: device loop tick failed: {e.GetType().Name}: {e.Message}");
+            if (inDriver)
+            {
+                _supervisor.OnDriverFault(e.Message);
+            }
+            else
+            {
+                _supervisor.OnException(e.Message);
+            }
+            _logQueue.Enqueue($"error: device loop tick failed{(inDriver ? " in the driver" : "")}: {e.GetType().Name}: {e.Message}");
             if (++_consecutiveExceptions >= 100)
             {
                 _logQueue.Enqueue("error: 100 failed ticks in a row: device loop stops (torque zero)");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
@@ -13,15 +14,27 @@ namespace Mpq.Firmware.Device;
 
 /// <summary>
 /// The Firmware's end of the serial line: handshake, Commands into the safety supervisor, arming and
-/// estop, parameters over frames and over the text console, and State telemetry from the loop.
+/// estop, parameters over frames and over the text console, Fault messages, and State telemetry from the loop.
 /// </summary>
 /// <remarks>
-/// Received bytes are handled on the transport's reader thread. The device loop only calls
-/// <see cref="TrySendState"/> (which never waits: if the line is busy the State is skipped and counted)
-/// and <see cref="CheckLinkTimeout"/>. Text is never written from the loop thread.
+/// Threads, and what each may wait on:
+/// <list type="bullet">
+/// <item>The device loop calls only <see cref="TrySendState"/>: a lock-free post into the <see cref="FrameSender"/>'s
+/// ring (dropped and counted when the line is backed up). It never waits on the line or on <c>_rx</c>.</item>
+/// <item>The transport's reader thread decodes under <c>_rx</c> and answers through the sender's queue (never
+/// waits for the line). Console lines are executed there too: none of them does I/O.</item>
+/// <item>The sender's writer thread is the only one that writes to the line, each write bounded by the
+/// transport's write timeout.</item>
+/// <item>The housekeeping thread (every 10 ms) judges link silence, sends a Fault message per trip, saves
+/// parameters (debounced, off every other thread) and writes text telemetry.</item>
+/// </list>
+/// Settings a controller changes over the binary link last for its session: they are not saved, and they are
+/// restored when the session ends (link lost, port back in console mode, or a new Hello).
 /// </remarks>
 public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 {
+    private static readonly TimeSpan SaveDebounce = TimeSpan.FromMilliseconds(200);
+
     private readonly ISerialTransport _transport;
     private readonly SafetySupervisor _supervisor;
     private readonly ParameterTable _parameters;
@@ -32,16 +45,20 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private readonly Action<string> _log;
     private readonly LinkDemultiplexer _demux = new();
     private readonly ConsoleInterpreter _console;
+    private readonly FrameSender _sender;
     private readonly Lock _rx = new();
-    private readonly Lock _tx = new();
-    private readonly FrameWriter _writer = new();
-    private readonly byte[] _txBuffer = new byte[Frame.MaxWireFrame];
+    private readonly Lock _reply = new();
     private readonly HelloAck _helloAck = new();
     private readonly ParamValue _paramValue = new();
     private readonly Log _logMessage = new();
+    private readonly Fault _fault = new();
     private readonly ManualResetEventSlim _commandArrived = new(false);
+    private readonly Dictionary<int, double> _sessionOverrides = [];
     private long _lastValidFrame; // Stopwatch timestamp: the cable is real even when the rig's time is virtual
-    private Thread? _telemetry;
+    private long _dirtySince; // Stopwatch timestamp of the first unsaved change, 0 when saved
+    private bool _sessionChange;
+    private long _tripsSeen;
+    private Thread? _housekeeping;
     private volatile bool _stopping;
 
     public RigLink(ISerialTransport transport, SafetySupervisor supervisor, ParameterTable parameters, ParameterStore? store,
@@ -56,20 +73,39 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _clock = clock;
         _log = log;
         _console = new ConsoleInterpreter(parameters, this);
+        _sender = new FrameSender(transport.Write, name: "firmware-line-writer");
         _parameters.Changed += OnParameterChanged;
+        _parameters.Guard = (d, current, proposed) =>
+            _supervisor.State == RigArmState.Armed ? ArmedParameterRules.Refusal(d.Name, current, proposed) : null;
     }
 
     /// <summary>Port mode (console for a person, binary for a controller).</summary>
     public PortMode Mode => _demux.Mode;
 
     public DecoderStats Received => _demux.Decoder.Stats;
+
+    /// <summary>States handed to the line's writer.</summary>
     public long StatesSent { get; private set; }
 
-    /// <summary>Frames of every type sent so far (States, acknowledgements, logs).</summary>
-    public long FramesSent => _writer.FramesWritten;
-    public long StatesSkippedBusy { get; private set; }
-    public long StatesSkippedFailed { get; private set; }
+    /// <summary>Frames of every type numbered and handed to the line (States, acknowledgements, logs).</summary>
+    public long FramesSent => _sender.FramesWritten;
+
+    /// <summary>States dropped because the line was backed up (the loop never waits for it).</summary>
+    public long StatesSkippedBusy => _sender.RealtimeDropped;
+
+    /// <summary>Frames and text of every kind dropped before the line, plus writes that failed or timed out.</summary>
+    public long OutputDropped => _sender.Dropped + _sender.WriteFailures;
+
+    /// <summary>Writes that failed or timed out (a peer that does not read).</summary>
+    public long WriteTimeouts => _sender.WriteFailures;
+
     public long HeartbeatsReceived { get; private set; }
+
+    /// <summary>Malformed requests answered with an error (intact frames whose payload was refused).</summary>
+    public long MalformedAnswered { get; private set; }
+
+    /// <summary>Parameter saves that ran (each one after a quiet <see cref="SaveDebounce"/>).</summary>
+    public long Saves { get; private set; }
 
     /// <summary>Text for the console's <c>status</c> about the device loop (set by the loop's owner).</summary>
     public Func<string>? LoopStatus { get; set; }
@@ -84,64 +120,35 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     public void Start()
     {
         _lastValidFrame = Stopwatch.GetTimestamp();
+        _tripsSeen = _supervisor.Trips;
         _transport.Failed += reason =>
         {
             _log($"link: {reason}");
             _supervisor.OnLinkLost(reason);
+            lock (_rx)
+            {
+                EndSession("the line failed");
+            }
         };
         _transport.Start(OnBytes);
-        _telemetry = new Thread(TelemetryLoop) { IsBackground = true, Name = "firmware-text-telemetry" };
-        _telemetry.Start();
+        _housekeeping = new Thread(Housekeeping) { IsBackground = true, Name = "firmware-link-housekeeping" };
+        _housekeeping.Start();
         WriteText($"mpq firmware: {_info.Name}; type 'help'\r\n{ConsoleInterpreter.Prompt}");
     }
 
-    /// <summary>Sends a State frame if the port is in binary mode and the line is free; never blocks.</summary>
+    /// <summary>Queues a State frame if the port is in binary mode; never blocks (a full ring drops it, counted).</summary>
     public bool TrySendState(State state)
     {
-        if (_demux.Mode != PortMode.Binary)
+        if (_demux.Mode != PortMode.Binary || !_sender.TryPostRealtime(state))
         {
             return false;
         }
-        if (!_tx.TryEnter())
-        {
-            StatesSkippedBusy++;
-            return false;
-        }
-        try
-        {
-            var n = _writer.Write(state, _txBuffer);
-            _transport.Write(_txBuffer.AsSpan(0, n));
-            StatesSent++;
-            return true;
-        }
-        catch (IOException)
-        {
-            StatesSkippedFailed++;
-            return false;
-        }
-        finally
-        {
-            _tx.Exit();
-        }
+        StatesSent++;
+        return true;
     }
 
-    /// <summary>Called by the loop: a binary link silent (wall clock) for longer than link_timeout_ms is lost.</summary>
-    public void CheckLinkTimeout()
-    {
-        if (!LinkSilent())
-        {
-            return;
-        }
-        lock (_rx)
-        {
-            // Decide again under the reader's lock: the reader turns the port binary before it refreshes the
-            // link's clock, so a check outside the lock can see a new session timed by the old console's silence.
-            if (LinkSilent())
-            {
-                _demux.SwitchTo(PortMode.Console, "link silent", this);
-            }
-        }
-    }
+    /// <summary>Waits until queued output was written (or the timeout passed); for shutdown, never the loop.</summary>
+    public bool FlushOutput(TimeSpan timeout) => _sender.Flush(timeout);
 
     private bool LinkSilent() => _demux.Mode == PortMode.Binary
         && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastValidFrame)).TotalMilliseconds > _parameters[_index.LinkTimeoutMs];
@@ -183,14 +190,15 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 SendLog(LogLevel.Warning, "estop latched");
                 break;
             case ClearFault:
-                SendLog(LogLevel.Info, _supervisor.ClearFaults());
+                // The controller's own console asks for 'clear estop' before it sends this: the frame is the confirmation.
+                var cleared = _supervisor.ClearFaults(releaseEStop: true);
+                SendLog(LogLevel.Info, cleared);
                 break;
             case ParamGet g:
                 AnswerParam(_parameters.IndexOf(g.Name), ParamStatus.Ok, g.Name);
                 break;
             case ParamSet s:
-                var index = _parameters.IndexOf(s.Name);
-                AnswerParam(index, index < 0 ? ParamStatus.UnknownName : _parameters.TrySet(s.Name, s.Value), s.Name);
+                SetFromSession(s);
                 break;
             case ParamList l:
                 if (l.Index < _parameters.Count)
@@ -199,10 +207,85 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 }
                 else
                 {
-                    SendParamValue(p => { p.Status = ParamStatus.IndexOutOfRange; p.Index = l.Index; p.Count = (ushort)_parameters.Count; p.Name = ""; });
+                    lock (_reply)
+                    {
+                        _paramValue.Status = ParamStatus.IndexOutOfRange;
+                        _paramValue.Index = l.Index;
+                        _paramValue.Count = (ushort)_parameters.Count;
+                        _paramValue.Name = "";
+                        _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
+                        _sender.TryPost(_paramValue);
+                    }
                 }
                 break;
         }
+    }
+
+    void ILinkHandler.OnMalformedFrame(byte type, DropReason reason)
+    {
+        // An intact request that could not be read still gets an answer, so the peer is never left guessing.
+        Volatile.Write(ref _lastValidFrame, Stopwatch.GetTimestamp());
+        if (type is (byte)MessageType.ParamGet or (byte)MessageType.ParamSet or (byte)MessageType.ParamList)
+        {
+            MalformedAnswered++;
+            lock (_reply)
+            {
+                _paramValue.Status = ParamStatus.Malformed;
+                _paramValue.Kind = ParamKind.Real;
+                _paramValue.Index = 0;
+                _paramValue.Count = (ushort)_parameters.Count;
+                _paramValue.Name = "";
+                _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
+                _sender.TryPost(_paramValue);
+            }
+        }
+        else if (type is (byte)MessageType.Command)
+        {
+            MalformedAnswered++;
+            SendLog(LogLevel.Error, string.Create(CultureInfo.InvariantCulture, $"malformed Command refused ({reason})"));
+        }
+    }
+
+    /// <summary>A controller's ParamSet: checked like any change, applied for this session only (not saved).</summary>
+    private void SetFromSession(ParamSet s)
+    {
+        var index = _parameters.IndexOf(s.Name);
+        if (index < 0)
+        {
+            AnswerParam(index, ParamStatus.UnknownName, s.Name);
+            return;
+        }
+        var before = _parameters[index];
+        _sessionChange = true;
+        var status = _parameters.TrySet(s.Name, s.Value, out var refusal);
+        _sessionChange = false;
+        if (status == ParamStatus.Ok && !_sessionOverrides.ContainsKey(index))
+        {
+            _sessionOverrides[index] = before;
+        }
+        if (status == ParamStatus.NotAllowedNow)
+        {
+            SendLog(LogLevel.Warning, $"refused while armed: {refusal}");
+        }
+        AnswerParam(index, status, s.Name);
+    }
+
+    /// <summary>Ends a controller's session (under <c>_rx</c>): its settings give way to the saved ones again.</summary>
+    private void EndSession(string reason)
+    {
+        if (_sessionOverrides.Count == 0)
+        {
+            return;
+        }
+        var restored = new StringBuilder();
+        foreach (var (index, value) in _sessionOverrides)
+        {
+            var d = _parameters.Definitions[index];
+            restored.Append(CultureInfo.InvariantCulture, $" {d.Name} {d.Format(_parameters[index])} → {d.Format(value)}");
+            _parameters.Load(d.Name, value);
+        }
+        _sessionOverrides.Clear();
+        _log($"link: session ended ({reason}); the controller's settings are undone:{restored}");
     }
 
     private void OnHello(Hello hello)
@@ -213,9 +296,13 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             SendLog(LogLevel.Error, $"protocol {hello.ProtocolVersion} not supported; this firmware speaks {Frame.ProtocolVersion}");
             return;
         }
+        if (!_supervisor.HandshakeDone)
+        {
+            EndSession("a new Hello"); // a new session starts from the saved settings
+        }
         _supervisor.OnHandshake();
         _log($"link: handshake with '{hello.Name}'");
-        lock (_tx)
+        lock (_reply)
         {
             _helloAck.RigName = _info.Name.Length > 31 ? _info.Name[..31] : _info.Name;
             _helloAck.Joints = _info.Joints;
@@ -231,49 +318,38 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 _helloAck.PositionMax[j] = (float)_parameters[_index.PositionMax[j]];
                 _helloAck.VelocityLimit[j] = (float)_parameters[_index.VelocityLimit[j]];
             }
-            SendFrameLocked(_helloAck);
+            _sender.TryPost(_helloAck);
         }
     }
 
     private void AnswerParam(int index, ParamStatus status, string name)
     {
-        if (index < 0)
+        lock (_reply)
         {
-            SendParamValue(p => { p.Status = ParamStatus.UnknownName; p.Index = 0; p.Count = (ushort)_parameters.Count; p.Name = name.Length > 31 ? name[..31] : name; p.Value = p.Min = p.Max = 0; });
-            return;
-        }
-        SendParamValue(p => _parameters.Describe(index, status, p));
-    }
-
-    private void SendParamValue(Action<ParamValue> fill)
-    {
-        lock (_tx)
-        {
-            fill(_paramValue);
-            SendFrameLocked(_paramValue);
+            if (index < 0)
+            {
+                _paramValue.Status = ParamStatus.UnknownName;
+                _paramValue.Kind = ParamKind.Real;
+                _paramValue.Index = 0;
+                _paramValue.Count = (ushort)_parameters.Count;
+                _paramValue.Name = name.Length > 31 ? name[..31] : name;
+                _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
+            }
+            else
+            {
+                _parameters.Describe(index, status, _paramValue);
+            }
+            _sender.TryPost(_paramValue);
         }
     }
 
     private void SendLog(LogLevel level, string text)
     {
-        lock (_tx)
+        lock (_reply)
         {
             _logMessage.Level = level;
-            _logMessage.Text = text;
-            SendFrameLocked(_logMessage);
-        }
-    }
-
-    private void SendFrameLocked(Message message)
-    {
-        try
-        {
-            var n = _writer.Write(message, _txBuffer);
-            _transport.Write(_txBuffer.AsSpan(0, n));
-        }
-        catch (IOException e)
-        {
-            _log($"link: send failed: {e.Message}");
+            _logMessage.Text = text.Length > 200 ? text[..200] : text;
+            _sender.TryPost(_logMessage);
         }
     }
 
@@ -295,52 +371,105 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         if (mode == PortMode.Console)
         {
             _supervisor.OnLinkLost($"port returned to console mode ({reason})");
+            EndSession(reason);
             WriteText($"\r\nconsole ({reason}); type 'help'\r\n{ConsoleInterpreter.Prompt}");
         }
     }
 
-    private void WriteText(string text)
+    private void WriteText(string text) => _sender.TryPostText(text);
+
+    private void OnParameterChanged(ParameterDefinition definition, double value)
     {
-        lock (_tx)
+        _log(string.Create(CultureInfo.InvariantCulture, $"parameter {definition.Name} = {definition.Format(value)}{(_sessionChange ? " (this session only)" : "")}"));
+        if (_store is not null && !_sessionChange)
         {
-            try
+            Interlocked.CompareExchange(ref _dirtySince, Stopwatch.GetTimestamp(), 0);
+        }
+    }
+
+    /// <summary>Link silence, Fault messages, debounced saving and text telemetry: every 10 ms, never on the loop or reader thread.</summary>
+    private void Housekeeping()
+    {
+        var lastTelemetry = Stopwatch.GetTimestamp();
+        while (!_stopping)
+        {
+            Thread.Sleep(10);
+            if (LinkSilent())
             {
-                _transport.Write(Encoding.UTF8.GetBytes(text));
+                lock (_rx)
+                {
+                    // Decide again under the reader's lock: the reader turns the port binary before it refreshes the
+                    // link's clock, so a check outside the lock can see a new session timed by the old console's silence.
+                    if (LinkSilent())
+                    {
+                        _demux.SwitchTo(PortMode.Console, "link silent", this);
+                    }
+                }
             }
-            catch (IOException e)
+            SendFaults();
+            var dirty = Volatile.Read(ref _dirtySince);
+            if (dirty != 0 && Stopwatch.GetElapsedTime(dirty) >= SaveDebounce)
             {
-                _log($"link: console write failed: {e.Message}");
+                Save();
+            }
+            if (Stopwatch.GetElapsedTime(lastTelemetry).TotalMilliseconds >= 100)
+            {
+                lastTelemetry = Stopwatch.GetTimestamp();
+                if (_demux.Mode == PortMode.Console && _parameters[_index.TextStream] != 0 && JointStatus is { } joints)
+                {
+                    WriteText($"{joints()}\r\n");
+                }
             }
         }
     }
 
-    private void OnParameterChanged(ParameterDefinition definition, double value)
+    /// <summary>One Fault message per trip the supervisor numbered (the latest one, with how many came between).</summary>
+    private void SendFaults()
     {
-        _log(string.Create(CultureInfo.InvariantCulture, $"parameter {definition.Name} = {definition.Format(value)}"));
+        if (!_supervisor.TryTakeTrip(ref _tripsSeen, out var fault, out var reason, out var missed))
+        {
+            return;
+        }
+        _log($"fault: {fault}: {reason}{(missed > 0 ? $" ({missed} earlier trip(s) since the last report)" : "")}");
+        if (_demux.Mode != PortMode.Binary)
+        {
+            WriteText($"\r\nfault: {reason}\r\n{ConsoleInterpreter.Prompt}");
+            return;
+        }
+        lock (_reply)
+        {
+            _fault.Faults = _supervisor.Faults;
+            _fault.Code = (ushort)(BitOperations.TrailingZeroCount((uint)fault) + 1);
+            _fault.Text = reason.Length > 200 ? reason[..200] : reason;
+            _sender.TryPost(_fault);
+        }
+    }
+
+    /// <summary>Writes the saved view of the parameters (a session's overrides excluded).</summary>
+    private void Save()
+    {
         if (_store is null)
         {
             return;
         }
+        Volatile.Write(ref _dirtySince, 0);
         try
         {
-            _store.Save(_parameters);
+            double[] values;
+            lock (_rx)
+            {
+                values = new double[_parameters.Count];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = _sessionOverrides.TryGetValue(i, out var saved) ? saved : _parameters[i];
+                }
+            }
+            _store.Save(_parameters, values);
+            Saves++;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log($"error: could not save parameters to {_store.Path}: {e.Message}");
-        }
-    }
-
-    /// <summary>Text telemetry at 10 Hz when 'stream on' and the port is in console mode (never on the loop thread).</summary>
-    private void TelemetryLoop()
-    {
-        while (!_stopping)
-        {
-            Thread.Sleep(100);
-            if (_demux.Mode == PortMode.Console && _parameters[_index.TextStream] != 0 && JointStatus is { } joints)
-            {
-                WriteText($"{joints()}\r\n");
-            }
         }
     }
 
@@ -352,7 +481,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         b.Append(CultureInfo.InvariantCulture, $"state: {s.State.ToString().ToLowerInvariant()}  faults: {s.Faults}  handshake: {(s.HandshakeDone ? "yes" : "no")}  last stop: {s.LastStopReason}\n");
         b.Append(CultureInfo.InvariantCulture, $"link: {Mode.ToString().ToLowerInvariant()} mode; frames accepted {d.FramesAccepted}, lost {d.FramesLost}, rejected {d.DroppedTotal} ");
         b.Append(CultureInfo.InvariantCulture, $"(crc {d.Dropped(DropReason.BadCrc)}, cobs {d.Dropped(DropReason.BadCobs)}, type {d.Dropped(DropReason.UnknownType)}, length {d.Dropped(DropReason.WrongLength)}, payload {d.Dropped(DropReason.BadPayload)}, version {d.Dropped(DropReason.WrongVersion)}, oversize {d.Dropped(DropReason.Oversize)}); ");
-        b.Append(CultureInfo.InvariantCulture, $"ignored frames {_demux.IgnoredFrames}, ignored lines {_demux.IgnoredLines}; states sent {StatesSent}, skipped {StatesSkippedBusy + StatesSkippedFailed}\n");
+        b.Append(CultureInfo.InvariantCulture, $"ignored frames {_demux.IgnoredFrames}, ignored lines {_demux.IgnoredLines}; states sent {StatesSent}, dropped (line backed up) {StatesSkippedBusy}; output dropped {_sender.QueueDropped}, write failures {_sender.WriteFailures}\n");
         b.Append(CultureInfo.InvariantCulture, $"commands: accepted {s.CommandsAccepted}, rejected invalid {s.CommandsRejectedInvalid}, stale {s.CommandsRejectedStale}, ignored (not armed) {s.CommandsIgnoredNotArmed}, expired {s.CommandsExpired}; watchdog trips {s.WatchdogTrips}, limit trips {s.LimitTrips}");
         if (LoopStatus is { } loop)
         {
@@ -380,10 +509,14 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     string IConsoleTarget.EStop()
     {
         _supervisor.EStop("estop typed at the console");
-        return "ok estop latched: torque zero; 'clear' to release";
+        return "ok estop latched: torque zero; 'clear estop' to release";
     }
 
-    string IConsoleTarget.ClearFaults() => $"ok {_supervisor.ClearFaults()}";
+    string IConsoleTarget.ClearFaults(bool releaseEStop)
+    {
+        var result = _supervisor.ClearFaults(releaseEStop);
+        return result.StartsWith("refused: ", StringComparison.Ordinal) ? $"error: {result["refused: ".Length..]}" : $"ok {result}";
+    }
 
     string IConsoleTarget.SetStreaming(bool on) =>
         _parameters.TrySet(FirmwareParameters.TextStream, on ? 1 : 0) == ParamStatus.Ok ? (on ? "ok text telemetry on (10 Hz)" : "ok text telemetry off") : "error: could not change text_stream";
@@ -392,11 +525,16 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     {
     }
 
+    /// <summary>Stops housekeeping (saving what is unsaved) and the line's writer, each within a bounded time.</summary>
     public void Dispose()
     {
         _stopping = true;
         _parameters.Changed -= OnParameterChanged;
-        _telemetry?.Join(500);
-        _commandArrived.Dispose();
+        _housekeeping?.Join(500);
+        if (Volatile.Read(ref _dirtySince) != 0)
+        {
+            Save();
+        }
+        _sender.Dispose();
     }
 }

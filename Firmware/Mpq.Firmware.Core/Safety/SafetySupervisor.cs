@@ -15,11 +15,17 @@ namespace Mpq.Firmware.Safety;
 /// fresh Command for longer than <see cref="SafetyLimits.WatchdogSeconds"/>: zero torque and disarm; torque
 /// again only after an explicit arm.</item>
 /// <item>A Command's torques apply only within its validity window after arrival.</item>
-/// <item>NaN, infinite, over-maximum or wrong-sized Commands are rejected and counted; torques are clamped
-/// to the torque limit and slew-limited.</item>
+/// <item>NaN, infinite, over-maximum or wrong-sized Commands are rejected, counted and flagged
+/// (<see cref="StatusFlags.CommandRejected"/> on the next tick); one that arrives while armed also latches
+/// <see cref="FaultBits.InvalidCommand"/> (zero torque until ClearFault). Torques are clamped to the torque
+/// limit and slew-limited.</item>
+/// <item>A driver that throws latches <see cref="FaultBits.DriverFault"/>; any other exception in a tick latches
+/// <see cref="FaultBits.Exception"/>.</item>
 /// <item>A joint outside its position or velocity limits, or a non-finite sensor reading, latches a fault
 /// (<see cref="RigArmState.Faulted"/>) until ClearFault.</item>
-/// <item>EStop latches <see cref="RigArmState.EStopped"/> until ClearFault; zero torque on the next tick.</item>
+/// <item>EStop latches <see cref="RigArmState.EStopped"/>; zero torque on the next tick. Only a ClearFault that
+/// explicitly releases the estop ends it (the console's <c>clear estop</c>), and the rig is then disarmed.</item>
+/// <item>Every trip (a stop that latches a fault bit) is numbered, so the link can send one Fault message each.</item>
 /// </list>
 /// Thread-safe: the link thread reports events, the loop thread ticks; each call holds a short lock.
 /// </remarks>
@@ -39,6 +45,12 @@ public sealed class SafetySupervisor
     private uint _lastAnswered;
     private double _lastFreshCommand;
     private bool _expiredCounted;
+    private bool _haveFreshTime;
+    private double _now;
+    private bool _rejectedSinceTick;
+    private long _trips;
+    private FaultBits _lastTripFault;
+    private string _lastTripReason = "";
 
     public SafetySupervisor(int joints, int actuators)
     {
@@ -73,6 +85,21 @@ public sealed class SafetySupervisor
     public long CommandsIgnoredNotArmed { get; private set; }
     public long CommandsExpired { get; private set; }
     public long WatchdogTrips { get; private set; }
+
+    /// <summary>When the last fresh Command was accepted (the clock passed in), or NaN before any.</summary>
+    public double LastFreshCommandTime
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _haveFreshTime ? _lastFreshCommand : double.NaN;
+            }
+        }
+    }
+
+    /// <summary>The tick (the clock passed in) at which torque last went to zero because the rig stopped, or NaN.</summary>
+    public double LastStopTime { get; private set; } = double.NaN;
     public long LimitTrips { get; private set; }
 
     /// <summary>The State sequence the last fresh Command answered (lockstep waits for it).</summary>
@@ -87,16 +114,69 @@ public sealed class SafetySupervisor
         }
     }
 
+    /// <summary>Copies the limits to enforce from <paramref name="source"/>, under the supervisor's lock (the link thread reads them too).</summary>
+    public void UpdateLimits(SafetyLimits source)
+    {
+        lock (_gate)
+        {
+            Limits.TorqueLimit = source.TorqueLimit;
+            Limits.TorqueMax = source.TorqueMax;
+            Limits.SlewRate = source.SlewRate;
+            Limits.WatchdogSeconds = source.WatchdogSeconds;
+            Limits.CommandMaxAgeSeconds = source.CommandMaxAgeSeconds;
+            source.PositionMin.CopyTo(Limits.PositionMin, 0);
+            source.PositionMax.CopyTo(Limits.PositionMax, 0);
+            source.VelocityLimit.CopyTo(Limits.VelocityLimit, 0);
+        }
+    }
+
+    /// <summary>Trips so far (stops that latched a fault bit); see <see cref="TryTakeTrip"/>.</summary>
+    public long Trips
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _trips;
+            }
+        }
+    }
+
+    /// <summary>
+    /// If a trip happened after the one numbered <paramref name="seen"/>, returns the latest one's fault bit and reason
+    /// and advances <paramref name="seen"/> (trips in between are counted in <paramref name="missed"/>).
+    /// </summary>
+    public bool TryTakeTrip(ref long seen, out FaultBits fault, out string reason, out long missed)
+    {
+        lock (_gate)
+        {
+            fault = _lastTripFault;
+            reason = _lastTripReason;
+            missed = Math.Max(0, _trips - seen - 1);
+            if (_trips == seen)
+            {
+                return false;
+            }
+            seen = _trips;
+            return true;
+        }
+    }
+
+    /// <summary>The driver threw in a tick: latch a driver fault (zero torque until cleared).</summary>
+    public void OnDriverFault(string reason)
+    {
+        lock (_gate)
+        {
+            LatchTrip(FaultBits.DriverFault, RigArmState.Faulted, "driver fault (see the firmware log)");
+        }
+    }
+
     /// <summary>A tick failed: latch an exception fault (zero torque until cleared).</summary>
     public void OnException(string reason)
     {
         lock (_gate)
         {
-            Faults |= FaultBits.Exception;
-            if (State != RigArmState.EStopped)
-            {
-                Stop(RigArmState.Faulted, $"exception: {reason}");
-            }
+            LatchTrip(FaultBits.Exception, RigArmState.Faulted, $"exception: {reason}");
         }
     }
 
@@ -120,8 +200,7 @@ public sealed class SafetySupervisor
             HandshakeDone = false;
             if (State == RigArmState.Armed)
             {
-                Faults |= FaultBits.LinkLost;
-                Stop(RigArmState.Disarmed, $"link lost: {reason}");
+                LatchTrip(FaultBits.LinkLost, RigArmState.Disarmed, $"link lost: {reason}");
             }
         }
     }
@@ -180,16 +259,25 @@ public sealed class SafetySupervisor
     {
         lock (_gate)
         {
-            Faults |= FaultBits.EStop;
-            Stop(RigArmState.EStopped, $"estop: {reason}");
+            if (State != RigArmState.EStopped)
+            {
+                LatchTrip(FaultBits.EStop, RigArmState.EStopped, $"estop: {reason}");
+            }
         }
     }
 
-    /// <summary>Clears latched faults and estop; the rig stays disarmed. Returns what it cleared.</summary>
-    public string ClearFaults()
+    /// <summary>
+    /// Clears latched faults; the rig stays disarmed. A latched estop is released only with <paramref name="releaseEStop"/>
+    /// (an explicit confirmation); without it nothing is cleared. Returns what it did, or why not (starting "refused:").
+    /// </summary>
+    public string ClearFaults(bool releaseEStop = false)
     {
         lock (_gate)
         {
+            if (State == RigArmState.EStopped && !releaseEStop)
+            {
+                return "refused: estop is latched: confirm with 'clear estop' (the rig stays disarmed)";
+            }
             var was = (State, Faults);
             Faults = FaultBits.None;
             if (State is RigArmState.Faulted or RigArmState.EStopped)
@@ -209,15 +297,13 @@ public sealed class SafetySupervisor
         {
             if (torque.Length != Actuators || !double.IsFinite(validitySeconds) || validitySeconds <= 0)
             {
-                CommandsRejectedInvalid++;
-                return CommandResult.RejectedInvalid;
+                return RejectInvalid();
             }
             foreach (var t in torque)
             {
                 if (!float.IsFinite(t) || Math.Abs(t) > Limits.TorqueMax)
                 {
-                    CommandsRejectedInvalid++;
-                    return CommandResult.RejectedInvalid;
+                    return RejectInvalid();
                 }
             }
             var slot = (int)(answersState % StateHistory);
@@ -240,10 +326,22 @@ public sealed class SafetySupervisor
             _commandArrival = now;
             _commandValidity = validitySeconds;
             _lastFreshCommand = now;
+            _haveFreshTime = true;
             _expiredCounted = false;
             CommandsAccepted++;
             return CommandResult.Accepted;
         }
+    }
+
+    private CommandResult RejectInvalid()
+    {
+        CommandsRejectedInvalid++;
+        _rejectedSinceTick = true;
+        if (State == RigArmState.Armed)
+        {
+            LatchTrip(FaultBits.InvalidCommand, RigArmState.Faulted, "an invalid command (NaN, infinite, above the hardware maximum or the wrong size) arrived while armed");
+        }
+        return CommandResult.RejectedInvalid;
     }
 
     /// <summary>
@@ -254,7 +352,13 @@ public sealed class SafetySupervisor
     {
         lock (_gate)
         {
+            _now = now;
             var status = HandshakeDone ? StatusFlags.HandshakeDone : StatusFlags.None;
+            if (_rejectedSinceTick)
+            {
+                status |= StatusFlags.CommandRejected;
+                _rejectedSinceTick = false;
+            }
             if (Faults.HasFlag(FaultBits.WatchdogTimeout))
             {
                 status |= StatusFlags.WatchdogTripped;
@@ -263,9 +367,8 @@ public sealed class SafetySupervisor
             if (State == RigArmState.Armed && now - _lastFreshCommand > Limits.WatchdogSeconds)
             {
                 WatchdogTrips++;
-                Faults |= FaultBits.WatchdogTimeout;
                 status |= StatusFlags.WatchdogTripped;
-                Stop(RigArmState.Disarmed, "watchdog: no fresh command within watchdog_ms");
+                LatchTrip(FaultBits.WatchdogTimeout, RigArmState.Disarmed, "watchdog: no fresh command within watchdog_ms");
             }
             if (State != RigArmState.Armed)
             {
@@ -334,16 +437,38 @@ public sealed class SafetySupervisor
 
     private void Trip(FaultBits fault, string reason)
     {
-        Faults |= fault;
         if (State != RigArmState.EStopped)
         {
             LimitTrips++;
-            Stop(RigArmState.Faulted, reason);
+        }
+        LatchTrip(fault, RigArmState.Faulted, reason);
+    }
+
+    /// <summary>Latches <paramref name="fault"/>, stops into <paramref name="next"/> (an estop stays an estop) and numbers the trip.</summary>
+    private void LatchTrip(FaultBits fault, RigArmState next, string reason)
+    {
+        var newBit = (Faults & fault) == 0;
+        Faults |= fault;
+        if (State == RigArmState.EStopped && next != RigArmState.EStopped)
+        {
+            return; // already stopped harder; the bit is kept for the record
+        }
+        var changed = State != next;
+        Stop(next, reason);
+        if (newBit || changed)
+        {
+            _trips++; // a sensor fault repeated every tick is one trip, not one per tick
+            _lastTripFault = fault;
+            _lastTripReason = reason;
         }
     }
 
     private void Stop(RigArmState next, string reason)
     {
+        if (State == RigArmState.Armed)
+        {
+            LastStopTime = _now; // the tick that applies the zero (events between ticks take effect at the next)
+        }
         State = next;
         LastStopReason = reason;
         _haveCommand = false;

@@ -74,14 +74,18 @@ public sealed class ParameterStore(string path, Action<string> log)
 
     /// <summary>Writes every writable value atomically.</summary>
     /// <exception cref="IOException">The file could not be written (the old file stays intact).</exception>
-    public void Save(ParameterTable table)
+    public void Save(ParameterTable table) => Save(table, null);
+
+    /// <summary>Writes every writable parameter atomically, with <paramref name="savedValues"/> (by index) instead of the table's when given.</summary>
+    /// <exception cref="IOException">The file could not be written (the old file stays intact).</exception>
+    public void Save(ParameterTable table, IReadOnlyList<double>? savedValues)
     {
         var pairs = new List<(string, double)>();
         for (var i = 0; i < table.Count; i++)
         {
             if (!table.Definitions[i].ReadOnly)
             {
-                pairs.Add((table.Definitions[i].Name, table[i]));
+                pairs.Add((table.Definitions[i].Name, savedValues?[i] ?? table[i]));
             }
         }
         var values = new JsonObject();

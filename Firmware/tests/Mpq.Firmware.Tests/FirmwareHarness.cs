@@ -27,6 +27,8 @@ internal sealed class FirmwareHarness : IDisposable
     private readonly byte[] _buffer = new byte[Frame.MaxWireFrame];
     private readonly StringBuilder _text = new();
     private readonly Lock _gate = new();
+    private readonly Lock _sendGate = new();
+    private byte[] _burst = [];
 
     /// <param name="log">Where the firmware's log lines go besides <see cref="Log"/> (e.g. a slow sink).</param>
     public FirmwareHarness(int rateHz = 500, bool lockstep = false, Action<string>? log = null)
@@ -57,16 +59,32 @@ internal sealed class FirmwareHarness : IDisposable
     public BlockingCollection<(long At, uint Sequence, RigArmState Arm, float Torque, FaultBits Faults)> States { get; } = new();
 
     public ConcurrentQueue<Message> Others { get; } = new();
+
+    /// <summary>Whether frames other than State are kept in <see cref="Others"/> (off for floods: the copies are garbage the
+    /// firmware's loop, in this same process, would pay for in GC pauses).</summary>
+    public bool RecordOthers { get; set; } = true;
     public ManualResetEventSlim OtherArrived { get; } = new();
+
+    /// <summary>While reset, the peer stops reading its end of the line (a stuck controller): the firmware's output backs up.</summary>
+    public ManualResetEventSlim Reading { get; } = new(true);
+
+    /// <summary>Sequence of the newest State received.</summary>
+    public uint LatestSequence => Volatile.Read(ref _latestSequence);
+
+    private uint _latestSequence;
+
+    /// <summary>Writes raw bytes from the peer's side (garbage, floods).</summary>
+    public void SendRaw(ReadOnlySpan<byte> bytes) => _peer.Write(bytes);
 
     private void OnBytes(ReadOnlySpan<byte> data)
     {
+        Reading.Wait();
         var at = Stopwatch.GetTimestamp();
         lock (_gate)
         {
             foreach (var b in data)
             {
-                if (b is >= 0x20 and < 0x7F or (byte)'\r' or (byte)'\n')
+                if (RecordOthers && b is >= 0x20 and < 0x7F or (byte)'\r' or (byte)'\n')
                 {
                     _text.Append((char)b);
                 }
@@ -76,9 +94,10 @@ internal sealed class FirmwareHarness : IDisposable
             {
                 if (m is State s)
                 {
+                    Volatile.Write(ref _latestSequence, s.Sequence);
                     States.Add((at, s.Sequence, s.ArmState, s.Torque[0], s.Faults));
                 }
-                else
+                else if (RecordOthers || m is HelloAck)
                 {
                     Others.Enqueue(Copy(m));
                     OtherArrived.Set();
@@ -97,12 +116,31 @@ internal sealed class FirmwareHarness : IDisposable
         return copy!;
     }
 
+    /// <summary>Sends one frame (thread-safe: a flood and the commanding thread may share the peer).</summary>
     public long Send(Message message)
     {
-        var n = _writer.Write(message, _buffer);
-        var at = Stopwatch.GetTimestamp();
-        _peer.Write(_buffer.AsSpan(0, n));
-        return at;
+        lock (_sendGate)
+        {
+            var n = _writer.Write(message, _buffer);
+            var at = Stopwatch.GetTimestamp();
+            _peer.Write(_buffer.AsSpan(0, n));
+            return at;
+        }
+    }
+
+    /// <summary>Sends <paramref name="count"/> copies of one frame in a single write (a flood).</summary>
+    public void SendBurst(Message message, int count)
+    {
+        lock (_sendGate)
+        {
+            var burst = _burst.Length >= count * Frame.MaxWireFrame ? _burst : _burst = new byte[count * Frame.MaxWireFrame];
+            var n = 0;
+            for (var i = 0; i < count; i++)
+            {
+                n += _writer.Write(message, burst.AsSpan(n));
+            }
+            _peer.Write(burst.AsSpan(0, n));
+        }
     }
 
     public void Type(string line) => _peer.Write(Encoding.ASCII.GetBytes(line + "\r"));
@@ -180,6 +218,7 @@ internal sealed class FirmwareHarness : IDisposable
 
     public void Dispose()
     {
+        Reading.Set();
         Loop.Dispose();
         Link.Dispose();
         _peer.Dispose();
@@ -188,5 +227,6 @@ internal sealed class FirmwareHarness : IDisposable
         Driver.Dispose();
         States.Dispose();
         OtherArrived.Dispose();
+        Reading.Dispose();
     }
 }

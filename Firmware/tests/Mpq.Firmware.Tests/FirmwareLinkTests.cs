@@ -186,7 +186,7 @@ public class LockstepTests
                 unanswered++;
             }
         }
-        TestContext.Out.WriteLine($"unanswered {unanswered}; {h.Loop.Describe()}; mode {h.Link.Mode}; sent {h.Link.StatesSent} busy {h.Link.StatesSkippedBusy} failed {h.Link.StatesSkippedFailed}; t {h.Loop.Now():F3}; log: {string.Join(" | ", h.Log)}");
+        TestContext.Out.WriteLine($"unanswered {unanswered}; {h.Loop.Describe()}; mode {h.Link.Mode}; sent {h.Link.StatesSent} dropped {h.Link.StatesSkippedBusy} write failures {h.Link.WriteTimeouts}; t {h.Loop.Now():F3}; log: {string.Join(" | ", h.Log)}");
         // Without answers each State waits out the 100 ms timeout: about 5 in 500 ms.
         Assert.That(unanswered, Is.InRange(2, 8));
 

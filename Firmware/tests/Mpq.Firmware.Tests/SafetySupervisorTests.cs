@@ -26,6 +26,8 @@ public class SafetySupervisorTests
         _s.Limits.PositionMax[0] = 10;
         _now = 1;
         _stateSeq = 0;
+        _pos[0] = 0;
+        _vel[0] = 0;
     }
 
     /// <summary>Sends a State now and returns its sequence.</summary>
@@ -98,14 +100,15 @@ public class SafetySupervisorTests
     [TestCase(float.NaN)]
     [TestCase(float.PositiveInfinity)]
     [TestCase(-5.5f)]
-    public void Armed_InvalidCommand_RejectedCountedAndNotApplied(float torque)
+    public void Armed_InvalidCommand_RejectedCountedNotAppliedAndStops(float torque)
     {
         Arm();
         Command(1f);
         Tick();
         Assert.That(Command(torque), Is.EqualTo(CommandResult.RejectedInvalid));
         Assert.That(_s.CommandsRejectedInvalid, Is.EqualTo(1));
-        Assert.That(Tick(), Is.EqualTo(1f), "the previous valid command stays in force, the bad one is never applied");
+        Assert.That(Tick(), Is.Zero, "a controller that sends a bad command is in doubt: zero torque, not the previous command");
+        Assert.That(_s.Faults.HasFlag(FaultBits.InvalidCommand), Is.True);
     }
 
     [Test]
@@ -209,7 +212,7 @@ public class SafetySupervisorTests
     }
 
     [Test]
-    public void EStop_ZeroOnNextTick_LatchedUntilClear()
+    public void EStop_ZeroOnNextTick_LatchedUntilConfirmedClear()
     {
         Arm();
         Command(1f);
@@ -218,7 +221,9 @@ public class SafetySupervisorTests
         Assert.That(Tick(), Is.Zero);
         Assert.That(_s.State, Is.EqualTo(RigArmState.EStopped));
         Assert.That(_s.RequestArm(_now), Does.Contain("estop"));
-        Assert.That(_s.ClearFaults(), Does.Contain("EStop"));
+        Assert.That(_s.ClearFaults(), Does.StartWith("refused:").And.Contain("clear estop"), "a plain clear does not release an estop");
+        Assert.That(_s.State, Is.EqualTo(RigArmState.EStopped));
+        Assert.That(_s.ClearFaults(releaseEStop: true), Does.Contain("EStop"));
         Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
         Assert.That(_s.RequestArm(_now), Is.Null);
     }
@@ -251,5 +256,77 @@ public class SafetySupervisorTests
         Assert.That(Tick(), Is.Zero);
         Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
         Assert.That(_s.RequestArm(_now), Does.Contain("handshake"));
+    }
+
+    [Test]
+    public void InvalidCommand_WhileArmed_LatchesFaultZeroTorqueAndFlags()
+    {
+        Arm();
+        Command(1f);
+        Assert.That(Tick(), Is.EqualTo(1f));
+        Assert.That(_s.OnCommand(_now, SendState(), 0.1, [float.NaN]), Is.EqualTo(CommandResult.RejectedInvalid));
+        Assert.That(Tick(), Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Faulted));
+        Assert.That(_s.Faults.HasFlag(FaultBits.InvalidCommand), Is.True);
+        Assert.That(_s.Status.HasFlag(StatusFlags.CommandRejected), Is.True, "flag 64 on the tick after the rejection");
+        Tick();
+        Assert.That(_s.Status.HasFlag(StatusFlags.CommandRejected), Is.False, "the flag says 'since the last tick'");
+    }
+
+    [Test]
+    public void InvalidCommand_WhileDisarmed_FlaggedNotLatched()
+    {
+        _s.OnHandshake();
+        Assert.That(_s.OnCommand(_now, SendState(), 0.1, [float.PositiveInfinity]), Is.EqualTo(CommandResult.RejectedInvalid));
+        Tick();
+        Assert.That(_s.Status.HasFlag(StatusFlags.CommandRejected), Is.True);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+        Assert.That(_s.Faults, Is.EqualTo(FaultBits.None));
+    }
+
+    [Test]
+    public void Trips_EachStopWithAFaultIsNumberedOnce()
+    {
+        long seen = 0;
+        Arm();
+        Command(1f);
+        Tick();
+        Assert.That(_s.TryTakeTrip(ref seen, out _, out _, out _), Is.False);
+        _now += 1; // past the watchdog
+        Tick();
+        Assert.That(_s.TryTakeTrip(ref seen, out var fault, out var reason, out var missed), Is.True);
+        Assert.That((fault, missed), Is.EqualTo((FaultBits.WatchdogTimeout, 0L)));
+        Assert.That(reason, Does.Contain("watchdog"));
+        _pos[0] = float.NaN;
+        Tick();
+        Tick();
+        Tick();
+        Assert.That(_s.TryTakeTrip(ref seen, out fault, out _, out missed), Is.True);
+        Assert.That((fault, missed), Is.EqualTo((FaultBits.SensorFault, 0L)), "a sensor fault repeated every tick is one trip");
+        Assert.That(_s.TryTakeTrip(ref seen, out _, out _, out _), Is.False);
+    }
+
+    [Test]
+    public void DriverFault_LatchesItsOwnBit()
+    {
+        Arm();
+        Command(1f);
+        _s.OnDriverFault("pwm write failed");
+        Assert.That(Tick(), Is.Zero);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Faulted));
+        Assert.That(_s.Faults, Is.EqualTo(FaultBits.DriverFault));
+    }
+
+    [Test]
+    public void UpdateLimits_CopiesEveryLimit()
+    {
+        var source = new SafetyLimits(1) { TorqueLimit = 0.25, TorqueMax = 3, SlewRate = 7, WatchdogSeconds = 0.2, CommandMaxAgeSeconds = 0.3 };
+        source.PositionMin[0] = -1;
+        source.PositionMax[0] = 2;
+        source.VelocityLimit[0] = 4;
+        _s.UpdateLimits(source);
+        var l = _s.Limits;
+        Assert.That((l.TorqueLimit, l.TorqueMax, l.SlewRate, l.WatchdogSeconds, l.CommandMaxAgeSeconds, l.PositionMin[0], l.PositionMax[0], l.VelocityLimit[0]),
+            Is.EqualTo((0.25, 3.0, 7.0, 0.2, 0.3, -1.0, 2.0, 4.0)));
     }
 }

@@ -26,8 +26,9 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
           set NAME VALUE       change a parameter (range-checked)
           arm                  allow torque (needs a connected controller)
           disarm               torque to zero, disarmed
-          estop                emergency stop: torque zero, latched until 'clear'
-          clear                clear latched faults and estop (stays disarmed)
+          estop                emergency stop: torque zero, latched until 'clear estop'
+          clear                clear latched faults (stays disarmed)
+          clear estop          release a latched estop too (stays disarmed)
           stream on|off        text telemetry on this console
           binary               hand the port to a controller program (frames)
           console              (typed in binary mode) take the port back
@@ -48,7 +49,7 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
             "arm" => Expect(words, 1, "arm") ?? target.Arm(),
             "disarm" => Expect(words, 1, "disarm") ?? target.Disarm(),
             "estop" => Expect(words, 1, "estop") ?? target.EStop(),
-            "clear" => Expect(words, 1, "clear") ?? target.ClearFaults(),
+            "clear" => Clear(words),
             "stream" => Stream(words),
             "binary" => Expect(words, 1, "binary") ?? "ok binary mode: the port now speaks frames; type 'console' to come back",
             "console" => "ok already in console mode",
@@ -58,6 +59,13 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
 
     /// <summary>Whether a line is the <c>binary</c> command (the owner switches the port after replying).</summary>
     public static bool IsBinaryCommand(string line) => line.Trim().Equals("binary", StringComparison.OrdinalIgnoreCase);
+
+    private string Clear(string[] words) => words.Length switch
+    {
+        1 => target.ClearFaults(releaseEStop: false),
+        2 when words[1].Equals("estop", StringComparison.OrdinalIgnoreCase) => target.ClearFaults(releaseEStop: true),
+        _ => "error: usage: clear [estop]",
+    };
 
     private string Stream(string[] words)
     {

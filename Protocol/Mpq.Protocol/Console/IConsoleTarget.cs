@@ -12,7 +12,8 @@ public interface IConsoleTarget
 
     string EStop();
 
-    string ClearFaults();
+    /// <summary>Clears latched faults; a latched estop only with <paramref name="releaseEStop"/> (typed <c>clear estop</c>).</summary>
+    string ClearFaults(bool releaseEStop);
 
     string SetStreaming(bool on);
 

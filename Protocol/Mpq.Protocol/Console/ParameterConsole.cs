@@ -84,10 +84,11 @@ public sealed class ParameterConsole(ParameterTable parameters)
             var expected = d.Kind switch { ParamKind.Boolean => "on or off", ParamKind.Integer => "a whole number", _ => "a number" };
             return $"error: {d.Name} expects {expected}, got '{Truncate(text)}'";
         }
-        return parameters.TrySet(name, value) switch
+        return parameters.TrySet(name, value, out var refusal) switch
         {
             ParamStatus.Ok => $"ok {d.Name} = {d.Format(parameters[i])} {d.Unit}".TrimEnd(),
             ParamStatus.ReadOnly => $"error: {d.Name} is read-only",
+            ParamStatus.NotAllowedNow => $"error: {refusal}",
             ParamStatus.OutOfRange when d.Kind == ParamKind.Integer && Math.Floor(value) != value => $"error: {d.Name} expects a whole number, got '{Truncate(text)}'",
             ParamStatus.OutOfRange => $"error: {d.Name} must be between {d.Format(d.Min)} and {d.Format(d.Max)} (got {Truncate(text)})",
             var other => $"error: {d.Name}: {other}",

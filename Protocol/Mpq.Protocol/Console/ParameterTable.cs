@@ -51,7 +51,13 @@ public sealed class ParameterTable
         }
     }
 
-    /// <summary>Raised after a value changed (on the thread that changed it).</summary>
+    /// <summary>
+    /// Consulted by <see cref="TrySet(string, double, out string?)"/> after the range check: returns null to allow a change, or
+    /// why it is not allowed now (e.g. the Firmware refuses to loosen a safety limit while armed). Not consulted by <see cref="Load"/>.
+    /// </summary>
+    public Func<ParameterDefinition, double, double, string?>? Guard { get; set; }
+
+    /// <summary>Raised after a value changed (on the thread that changed it); not for a set to the value already in force.</summary>
     public event Action<ParameterDefinition, double>? Changed;
 
     public IReadOnlyList<ParameterDefinition> Definitions => _definitions;
@@ -68,9 +74,13 @@ public sealed class ParameterTable
     /// <exception cref="KeyNotFoundException">No such parameter.</exception>
     public double Get(string name) => _index.TryGetValue(name, out var i) ? this[i] : throw new KeyNotFoundException($"unknown parameter '{name}'");
 
-    /// <summary>Sets a value if the name exists, is writable and the value is in range.</summary>
-    public ParamStatus TrySet(string name, double value)
+    /// <summary>Sets a value if the name exists, is writable, the value is in range and the <see cref="Guard"/> allows it.</summary>
+    public ParamStatus TrySet(string name, double value) => TrySet(name, value, out _);
+
+    /// <summary>As <see cref="TrySet(string, double)"/>; <paramref name="refusal"/> says why when the guard refused (<see cref="ParamStatus.NotAllowedNow"/>).</summary>
+    public ParamStatus TrySet(string name, double value, out string? refusal)
     {
+        refusal = null;
         if (!_index.TryGetValue(name, out var i))
         {
             return ParamStatus.UnknownName;
@@ -83,6 +93,15 @@ public sealed class ParameterTable
         if (!d.Accepts(value))
         {
             return ParamStatus.OutOfRange;
+        }
+        if (Guard?.Invoke(d, this[i], value) is { } reason)
+        {
+            refusal = reason;
+            return ParamStatus.NotAllowedNow;
+        }
+        if (this[i] == value)
+        {
+            return ParamStatus.Ok; // nothing changed: nothing to announce or save
         }
         Volatile.Write(ref _values[i], value);
         Changed?.Invoke(d, value);

@@ -17,7 +17,8 @@ namespace Mpq.Protocol.Framing;
 public sealed class FrameDecoder
 {
     private readonly byte[] _chunk = new byte[Frame.MaxWireFrame];
-    private readonly byte[] _raw = new byte[Frame.MaxRawFrame];
+    // Room for more than the largest frame, so an over-long one is told apart (Oversize) from bad stuffing (BadCobs).
+    private readonly byte[] _raw = new byte[Frame.MaxWireFrame];
     private int _chunkLength;
     private bool _overflow;
     private bool _chunkIsText = true;
@@ -30,6 +31,12 @@ public sealed class FrameDecoder
     public MessageSet Messages { get; }
 
     public DecoderStats Stats { get; } = new();
+
+    /// <summary>
+    /// Called for a frame that arrived intact (CRC and version good) but was refused (unknown type, wrong length, bad
+    /// payload), with its type byte and sequence: a receiver can answer a malformed request instead of staying silent.
+    /// </summary>
+    public Action<byte, DropReason, ushort>? RejectedIntact { get; set; }
 
     /// <summary>Sequence number of the last accepted frame.</summary>
     public ushort LastSequence => _lastSequence;
@@ -104,6 +111,11 @@ public sealed class FrameDecoder
             Stats.Drop(DropReason.BadCobs);
             return false;
         }
+        if (n > Frame.MaxRawFrame)
+        {
+            Stats.Drop(DropReason.Oversize);
+            return false;
+        }
         if (n < Frame.HeaderSize + Frame.CrcSize)
         {
             Stats.Drop(DropReason.WrongLength);
@@ -122,26 +134,31 @@ public sealed class FrameDecoder
             return false;
         }
         var length = BinaryPrimitives.ReadUInt16LittleEndian(raw[4..]);
+        var sequence = BinaryPrimitives.ReadUInt16LittleEndian(raw[2..]);
         if (length != body.Length - Frame.HeaderSize)
         {
-            Stats.Drop(length > Frame.MaxPayload ? DropReason.Oversize : DropReason.WrongLength);
-            return false;
+            return RefuseIntact(raw[1], length > Frame.MaxPayload ? DropReason.Oversize : DropReason.WrongLength, sequence);
         }
         var candidate = Messages.For(raw[1]);
         if (candidate is null)
         {
-            Stats.Drop(DropReason.UnknownType);
-            return false;
+            return RefuseIntact(raw[1], DropReason.UnknownType, sequence);
         }
         if (!candidate.TryRead(body[Frame.HeaderSize..]))
         {
-            Stats.Drop(PayloadFault(candidate, length));
-            return false;
+            return RefuseIntact(raw[1], PayloadFault(candidate, length), sequence);
         }
         Track(BinaryPrimitives.ReadUInt16LittleEndian(raw[2..]));
         Stats.FramesAccepted++;
         message = candidate;
         return true;
+    }
+
+    private bool RefuseIntact(byte type, DropReason reason, ushort sequence)
+    {
+        Stats.Drop(reason);
+        RejectedIntact?.Invoke(type, reason, sequence);
+        return false;
     }
 
     private static DropReason PayloadFault(Message candidate, int length) =>

@@ -28,19 +28,38 @@ public sealed class FrameWriter
     /// <exception cref="ArgumentException">The payload exceeds <see cref="Frame.MaxPayload"/> or a buffer is too small.</exception>
     public static int Encode(Message message, ushort sequence, Span<byte> destination, Span<byte> scratch)
     {
+        var rawLength = EncodeRaw(message, scratch);
+        return Finish(scratch[..rawLength], sequence, destination);
+    }
+
+    /// <summary>
+    /// Writes the raw frame of <paramref name="message"/> (header, payload, room for the CRC) into <paramref name="raw"/>
+    /// without its sequence number or CRC; returns its length. <see cref="Finish"/> completes it: a sender that numbers
+    /// frames when they go out (not when they are queued) keeps the wire's sequence free of gaps for frames it dropped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The payload exceeds <see cref="Frame.MaxPayload"/> or the buffer is too small.</exception>
+    public static int EncodeRaw(Message message, Span<byte> raw)
+    {
         var length = message.PayloadLength;
         if (length > Frame.MaxPayload)
         {
             throw new ArgumentException($"{message.Type} payload of {length} bytes exceeds the {Frame.MaxPayload}-byte limit");
         }
         var rawLength = Frame.HeaderSize + length + Frame.CrcSize;
-        var raw = scratch[..rawLength];
         raw[0] = Frame.ProtocolVersion;
         raw[1] = (byte)message.Type;
-        BinaryPrimitives.WriteUInt16LittleEndian(raw[2..], sequence);
+        BinaryPrimitives.WriteUInt16LittleEndian(raw[2..], 0);
         BinaryPrimitives.WriteUInt16LittleEndian(raw[4..], (ushort)length);
         message.Write(raw.Slice(Frame.HeaderSize, length));
-        BinaryPrimitives.WriteUInt32LittleEndian(raw[(Frame.HeaderSize + length)..], Crc32C.Compute(raw[..(Frame.HeaderSize + length)]));
+        return rawLength;
+    }
+
+    /// <summary>Numbers a raw frame from <see cref="EncodeRaw"/>, adds its CRC and writes it to the wire form (0x00, COBS, 0x00); returns the bytes written.</summary>
+    public static int Finish(Span<byte> raw, ushort sequence, Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(raw[2..], sequence);
+        var body = raw.Length - Frame.CrcSize;
+        BinaryPrimitives.WriteUInt32LittleEndian(raw[body..], Crc32C.Compute(raw[..body]));
         destination[0] = Frame.Delimiter;
         var encoded = Cobs.Encode(raw, destination[1..]);
         destination[1 + encoded] = Frame.Delimiter;

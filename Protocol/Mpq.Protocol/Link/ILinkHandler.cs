@@ -1,3 +1,4 @@
+using Mpq.Protocol.Framing;
 using Mpq.Protocol.Messages;
 
 namespace Mpq.Protocol.Link;
@@ -13,4 +14,9 @@ public interface ILinkHandler
 
     /// <summary>The port changed mode; <paramref name="reason"/> says why (for logs and the console).</summary>
     void OnModeChanged(PortMode mode, string reason);
+
+    /// <summary>Binary mode: a frame arrived intact (good CRC) but malformed; <paramref name="type"/> is its type byte (e.g. to answer a malformed request).</summary>
+    void OnMalformedFrame(byte type, DropReason reason)
+    {
+    }
 }

@@ -9,9 +9,16 @@ namespace Mpq.Protocol.Link;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item>Frames are <c>0x00 COBS 0x00</c>; text never contains 0x00. Every byte goes to both the
-/// frame decoder and a line scanner; a line is text only if every byte since the last 0x00, CR or
-/// LF is printable ASCII or tab.</item>
+/// <item>Frames are <c>0x00 COBS 0x00</c>; text never contains 0x00. Every byte goes to the frame
+/// decoder; the line scanner sees only bytes outside frame candidates. A <em>frame candidate</em> is
+/// the run of bytes after a 0x00 (or the start of the stream) whose second byte is a protocol
+/// version (0x01–0x07: the byte every frame has there, since COBS keeps raw byte 0, the version,
+/// as wire byte 1); it lasts until the next 0x00, or until it is longer than any frame can be
+/// (<see cref="Frame.MaxWireFrame"/>). So no byte of anything the decoder could accept ever reaches
+/// the text handler, whatever its payload says (a Log frame whose text is "\rset torque_limit 0\r"
+/// is a frame, not a line).</item>
+/// <item>Outside candidates, a line is text only if every byte since the last 0x00, CR or LF is
+/// printable ASCII or tab; a line interrupted by a 0x00 is dropped.</item>
 /// <item>Console mode (the start state): lines go to <see cref="ILinkHandler.OnTextLine"/>; a valid
 /// Hello frame switches to binary mode and is delivered; any other frame is ignored and counted.</item>
 /// <item>Binary mode: frames go to <see cref="ILinkHandler.OnMessage"/>; the text line
@@ -30,14 +37,34 @@ public sealed class LinkDemultiplexer
     private int _lineLength;
     private bool _lineIsText = true;
     private bool _lastWasCr;
+    private int _sinceDelimiter;
+    private bool _inCandidate;
+    private byte _held;
+    private bool _holding;
 
     public LinkDemultiplexer(PortMode initial = PortMode.Console, FrameDecoder? decoder = null)
     {
         Mode = initial;
         Decoder = decoder ?? new FrameDecoder();
+        Decoder.RejectedIntact = (type, reason, _) =>
+        {
+            if (Mode == PortMode.Binary)
+            {
+                _handler?.OnMalformedFrame(type, reason);
+            }
+        };
     }
 
-    public PortMode Mode { get; private set; }
+    private ILinkHandler? _handler;
+
+    /// <summary>The current mode; safe to read from any thread (changed by <see cref="Feed"/> and <see cref="SwitchTo"/>, which the owner serialises).</summary>
+    public PortMode Mode
+    {
+        get => (PortMode)Volatile.Read(ref _mode);
+        private set => Volatile.Write(ref _mode, (int)value);
+    }
+
+    private int _mode;
     public FrameDecoder Decoder { get; }
 
     /// <summary>Frames other than Hello that arrived in console mode.</summary>
@@ -49,10 +76,11 @@ public sealed class LinkDemultiplexer
     /// <summary>Routes received bytes.</summary>
     public void Feed(ReadOnlySpan<byte> bytes, ILinkHandler handler)
     {
+        _handler = handler;
         for (var i = 0; i < bytes.Length; i++)
         {
             var b = bytes[i];
-            ScanText(b, handler);
+            Classify(b, handler);
             var one = bytes.Slice(i, 1);
             if (Decoder.TryDecode(ref one, out var message))
             {
@@ -89,6 +117,50 @@ public sealed class LinkDemultiplexer
             handler.OnModeChanged(PortMode.Binary, "Hello received");
         }
         handler.OnMessage(message, Decoder.LastSequence);
+    }
+
+    /// <summary>Feeds the line scanner every byte that is not part of a frame candidate.</summary>
+    private void Classify(byte b, ILinkHandler handler)
+    {
+        if (b == Frame.Delimiter)
+        {
+            if (_holding)
+            {
+                ScanText(_held, handler); // a lone byte between delimiters: never a frame
+                _holding = false;
+            }
+            _sinceDelimiter = 0;
+            _inCandidate = false;
+            ScanText(b, handler);
+            return;
+        }
+        _sinceDelimiter = Math.Min(_sinceDelimiter + 1, int.MaxValue - 1);
+        switch (_sinceDelimiter)
+        {
+            case 1 when b is not ((byte)'\r' or (byte)'\n'):
+                // A frame's COBS code byte, or text: the next byte decides. (A line end is scanned at once, so Enter
+                // is answered at once: it can only end an empty line here, as the delimiter reset the line.)
+                _held = b;
+                _holding = true;
+                return;
+            case 2:
+                _inCandidate = b is >= 0x01 and <= 0x07;
+                if (_holding && !_inCandidate)
+                {
+                    ScanText(_held, handler);
+                }
+                _holding = false;
+                break;
+        }
+        if (_inCandidate && _sinceDelimiter > Frame.MaxWireFrame)
+        {
+            _inCandidate = false; // longer than any frame: garbage, and the line it sits in is no line either
+            _lineIsText = false;
+        }
+        if (!_inCandidate)
+        {
+            ScanText(b, handler);
+        }
     }
 
     private void ScanText(byte b, ILinkHandler handler)

@@ -41,6 +41,22 @@ public abstract class Message
         return Utf8.IsValid(storage.AsSpan(0, length));
     }
 
+    /// <summary>
+    /// The string for a name just read into <paramref name="storage"/>: <paramref name="current"/> again when its bytes are
+    /// the ones last decoded (<paramref name="last"/>, <paramref name="lastLength"/>; -1 after a set from code), else a new one.
+    /// A flood of requests for one name then decodes without allocating (garbage would pause the device loop's thread).
+    /// </summary>
+    protected static string ReuseOrDecode(byte[] storage, int length, byte[] last, ref int lastLength, string current)
+    {
+        if (lastLength == length && storage.AsSpan(0, length).SequenceEqual(last.AsSpan(0, length)))
+        {
+            return current;
+        }
+        storage.AsSpan(0, length).CopyTo(last);
+        lastLength = length;
+        return Encoding.UTF8.GetString(storage, 0, length);
+    }
+
     /// <summary>Size of a fixed name field.</summary>
     public const int NameField = 32;
 

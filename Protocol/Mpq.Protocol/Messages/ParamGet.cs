@@ -7,11 +7,21 @@ namespace Mpq.Protocol.Messages;
 public sealed class ParamGet : Message
 {
     private readonly byte[] _storage = new byte[NameField];
+    private readonly byte[] _lastBytes = new byte[NameField];
+    private int _lastLength = -1;
     private string _name = "";
 
     public override MessageType Type => MessageType.ParamGet;
     public override int PayloadLength => NameField;
-    public string Name { get => _name; set => _name = CheckName(value, "parameter name"); }
+    public string Name
+    {
+        get => _name;
+        set
+        {
+            _name = CheckName(value, "parameter name");
+            _lastLength = -1;
+        }
+    }
 
     public override void Write(Span<byte> payload) => WriteName(payload, _name);
 
@@ -21,7 +31,7 @@ public sealed class ParamGet : Message
         {
             return false;
         }
-        _name = Encoding.UTF8.GetString(_storage, 0, length);
+        _name = ReuseOrDecode(_storage, length, _lastBytes, ref _lastLength, _name);
         return true;
     }
 }

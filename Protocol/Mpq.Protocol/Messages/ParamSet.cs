@@ -8,11 +8,21 @@ namespace Mpq.Protocol.Messages;
 public sealed class ParamSet : Message
 {
     private readonly byte[] _storage = new byte[NameField];
+    private readonly byte[] _lastBytes = new byte[NameField];
+    private int _lastLength = -1;
     private string _name = "";
 
     public override MessageType Type => MessageType.ParamSet;
     public override int PayloadLength => NameField + 8;
-    public string Name { get => _name; set => _name = CheckName(value, "parameter name"); }
+    public string Name
+    {
+        get => _name;
+        set
+        {
+            _name = CheckName(value, "parameter name");
+            _lastLength = -1;
+        }
+    }
     public double Value { get; set; }
 
     public override void Write(Span<byte> payload)
@@ -27,7 +37,7 @@ public sealed class ParamSet : Message
         {
             return false;
         }
-        _name = Encoding.UTF8.GetString(_storage, 0, length);
+        _name = ReuseOrDecode(_storage, length, _lastBytes, ref _lastLength, _name);
         Value = BinaryPrimitives.ReadDoubleLittleEndian(payload[NameField..]);
         return true;
     }

@@ -13,6 +13,9 @@ public enum ParamStatus : byte
     ReadOnly = 4,
     IndexOutOfRange = 5,
     NotAllowedNow = 6,
+
+    /// <summary>The request arrived intact but could not be read (bad name field, wrong length).</summary>
+    Malformed = 7,
 }
 
 /// <summary>How a parameter's value is to be read.</summary>
@@ -56,7 +59,7 @@ public sealed class ParamValue : Message
 
     public override bool TryRead(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length != PayloadLength || payload[0] > (byte)ParamStatus.NotAllowedNow || payload[1] > (byte)ParamKind.Boolean
+        if (payload.Length != PayloadLength || payload[0] > (byte)ParamStatus.Malformed || payload[1] > (byte)ParamKind.Boolean
             || !TryReadName(payload[32..], _storage, out var length))
         {
             return false;

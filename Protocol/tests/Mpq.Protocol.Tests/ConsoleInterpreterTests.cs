@@ -13,7 +13,7 @@ public class ConsoleInterpreterTests
         public string Arm() { Calls.Add("arm"); return "ok armed"; }
         public string Disarm() { Calls.Add("disarm"); return "ok disarmed"; }
         public string EStop() { Calls.Add("estop"); return "ok estop latched"; }
-        public string ClearFaults() { Calls.Add("clear"); return "ok cleared"; }
+        public string ClearFaults(bool releaseEStop) { Calls.Add(releaseEStop ? "clear estop" : "clear"); return "ok cleared"; }
         public string SetStreaming(bool on) { Calls.Add($"stream {on}"); return on ? "ok streaming" : "ok quiet"; }
         public void EnterBinary() => Calls.Add("binary");
     }
