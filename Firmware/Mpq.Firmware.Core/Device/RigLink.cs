@@ -433,8 +433,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _log($"fault: {fault}: {reason}{(missed > 0 ? $" ({missed} earlier trip(s) since the last report)" : "")}");
         if (_demux.Mode != PortMode.Binary)
         {
-            WriteText($"\r\nfault: {reason}\r\n{ConsoleInterpreter.Prompt}");
-            return;
+            return; // a person at the console sees it in 'status' (and typed the estop themselves)
         }
         lock (_reply)
         {

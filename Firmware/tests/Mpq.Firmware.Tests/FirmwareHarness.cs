@@ -31,7 +31,8 @@ internal sealed class FirmwareHarness : IDisposable
     private byte[] _burst = [];
 
     /// <param name="log">Where the firmware's log lines go besides <see cref="Log"/> (e.g. a slow sink).</param>
-    public FirmwareHarness(int rateHz = 500, bool lockstep = false, Action<string>? log = null)
+    /// <param name="paramsPath">Where parameters persist (none by default).</param>
+    public FirmwareHarness(int rateHz = 500, bool lockstep = false, Action<string>? log = null, string? paramsPath = null)
     {
         Action<string> sink = log is null ? Log.Enqueue : line => { Log.Enqueue(line); log(line); };
         _pair = SocatPair.Create();
@@ -40,7 +41,8 @@ internal sealed class FirmwareHarness : IDisposable
         Supervisor = new SafetySupervisor(Driver.Joints, Driver.Actuators);
         _firmwarePort = TtyTransport.Open(_pair.PathA);
         DeviceLoop? loop = null;
-        Link = new RigLink(_firmwarePort, Supervisor, Parameters, null, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, sink);
+        var store = paramsPath is null ? null : new ParameterStore(paramsPath, sink);
+        Link = new RigLink(_firmwarePort, Supervisor, Parameters, store, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, sink);
         Loop = loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, sink);
         _peer = TtyTransport.Open(_pair.PathB);
         _peer.Start(OnBytes);

@@ -34,6 +34,21 @@ public class CobsTests
         Assert.That(buffer[0], Is.EqualTo(0xFF));
     }
 
+    // The 254-byte run, specified (Protocol/README.md, "COBS at a full block"): encoders end with the full block and
+    // append no 0x01; decoders accept both forms. Golden: 254 × 0x01..0xFE → FF 01..FE; and with a trailing 0x00 → FF 01..FE 01 01.
+    [Test]
+    public void Golden_Exact254Run_BothEndings()
+    {
+        var run = Enumerable.Range(1, 254).Select(i => (byte)i).ToArray();
+        var hex = Convert.ToHexString(run);
+        Encode_ReferenceVectors(hex, "FF" + hex);
+        Encode_ReferenceVectors(hex + "00", "FF" + hex + "0101");
+        var withExtraBlock = Convert.FromHexString("FF" + hex + "01");
+        var back = new byte[300];
+        Assert.That(Cobs.Decode(withExtraBlock, back), Is.EqualTo(254), "a decoder also accepts an encoder that appends the empty block");
+        Assert.That(back.AsSpan(0, 254).ToArray(), Is.EqualTo(run));
+    }
+
     [Test]
     public void RoundTrip_RandomBlocks()
     {

@@ -146,6 +146,24 @@ public class FrameDecoderTests
         Assert.That(decoder.Stats.Dropped(DropReason.Oversize), Is.EqualTo(1));
     }
 
+    [Test]
+    public void TryDecode_513BytePayload_CountedAsOversizeNotBadCobs()
+    {
+        // One byte over the limit, otherwise a well-formed frame (good CRC): too big, not badly stuffed.
+        var raw = new byte[Frame.HeaderSize + 513 + Frame.CrcSize];
+        raw[0] = Frame.ProtocolVersion;
+        raw[1] = (byte)MessageType.Log;
+        raw[4] = 513 & 0xFF;
+        raw[5] = 513 >> 8;
+        raw.AsSpan(Frame.HeaderSize, 513).Fill(0x41);
+        var wire = new byte[Cobs.MaxEncodedLength(raw.Length) + 2];
+        var n = FrameWriter.Finish(raw, 1, wire);
+        var decoder = new FrameDecoder();
+        var messages = DecodeAll(decoder, wire[..n].Concat(Wire(new Disarm())).ToArray());
+        Assert.That(messages.Select(m => m.Type), Is.EqualTo(new[] { MessageType.Disarm }));
+        Assert.That((decoder.Stats.Dropped(DropReason.Oversize), decoder.Stats.Dropped(DropReason.BadCobs)), Is.EqualTo((1L, 0L)));
+    }
+
     [TestCase(new ushort[] { 10, 11, 15 }, 3, 0)]
     [TestCase(new ushort[] { 65533, 65535, 0, 1 }, 1, 0)]
     [TestCase(new ushort[] { 100, 90, 91 }, 0, 1)]

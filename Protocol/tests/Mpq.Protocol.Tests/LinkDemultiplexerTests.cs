@@ -16,6 +16,8 @@ public class LinkDemultiplexerTests
         public void OnMessage(Message message, ushort sequence) => Messages.Add(message.Type);
         public void OnTextLine(string line) => Lines.Add(line);
         public void OnModeChanged(PortMode mode, string reason) => Modes.Add(mode);
+        public List<(byte Type, DropReason Reason)> Malformed { get; } = [];
+        public void OnMalformedFrame(byte type, DropReason reason) => Malformed.Add((type, reason));
     }
 
     private static byte[] Wire(Message m, ushort seq = 1)
@@ -127,5 +129,83 @@ public class LinkDemultiplexerTests
         demux.SwitchTo(PortMode.Console, "link lost", r);
         demux.SwitchTo(PortMode.Console, "again", r);
         Assert.That(r.Modes, Is.EqualTo(new[] { PortMode.Console }));
+    }
+
+    // Issue 13, case 2: text inside a frame is never a console line, in either mode.
+    [Test]
+    public void ConsoleMode_LogFrameWhosTextIsACommand_IsNotALine()
+    {
+        var demux = new LinkDemultiplexer();
+        var r = new Recorder();
+        demux.Feed(Wire(new Log { Level = LogLevel.Info, Text = "\rset torque_limit 0.42\r" }), r);
+        demux.Feed(Text("status\r"), r);
+        Assert.That(r.Lines, Is.EqualTo(new[] { "status" }), "the frame's payload never reaches the console; typing after it still does");
+        Assert.That(demux.IgnoredFrames, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void BinaryMode_LogFrameWhoseTextIsTheEscape_StaysBinary()
+    {
+        var demux = new LinkDemultiplexer();
+        var r = new Recorder();
+        demux.Feed(Wire(new Hello { Name = "c" }), r);
+        demux.Feed(Wire(new Log { Level = LogLevel.Info, Text = "\rconsole\r" }), r);
+        Assert.That(demux.Mode, Is.EqualTo(PortMode.Binary));
+        Assert.That(r.Messages, Is.EqualTo(new[] { MessageType.Hello, MessageType.Log }));
+        demux.Feed(Text("console\r"), r);
+        Assert.That(demux.Mode, Is.EqualTo(PortMode.Console), "typed outside frames, the escape still works");
+    }
+
+    [Test]
+    public void ConsoleMode_CorruptFrameWithACommandInside_IsNotALine()
+    {
+        // Damaged on the line (bad CRC), it is still a frame candidate: no byte of it is text.
+        var wire = Wire(new Log { Level = LogLevel.Info, Text = "\rarm\r" });
+        wire[^2] ^= 0x40;
+        var demux = new LinkDemultiplexer();
+        var r = new Recorder();
+        demux.Feed(wire, r);
+        Assert.That(r.Lines, Is.Empty);
+    }
+
+    [Test]
+    public void ConsoleMode_StrayZeroThenTyping_LineStillWorks()
+    {
+        var demux = new LinkDemultiplexer();
+        var r = new Recorder();
+        demux.Feed([0x00, .. Text("status\r")], r);
+        Assert.That(r.Lines, Is.EqualTo(new[] { "status" }), "typed text after a stray 0x00 is not a frame candidate");
+    }
+
+    [Test]
+    public void ConsoleMode_LoneCrAtStart_AnsweredAtOnce()
+    {
+        var demux = new LinkDemultiplexer();
+        var r = new Recorder();
+        demux.Feed(Text("\r"), r);
+        Assert.That(r.Lines, Is.EqualTo(new[] { "" }), "Enter is answered without waiting for another byte");
+        demux.Feed(Text("h"), r);
+        demux.Feed(Text("e"), r);
+        demux.Feed(Text("lp"), r);
+        demux.Feed(Text("\r"), r);
+        Assert.That(r.Lines, Is.EqualTo(new[] { "", "help" }), "one byte at a time, as a terminal sends");
+    }
+
+    [Test]
+    public void BinaryMode_IntactButMalformedRequest_ReportedToTheHandler()
+    {
+        var demux = new LinkDemultiplexer();
+        var r = new Recorder();
+        demux.Feed(Wire(new Hello { Name = "c" }), r);
+        // A ParamGet whose name length byte says 200: intact CRC, unreadable payload.
+        var raw = new byte[Frame.HeaderSize + 32 + Frame.CrcSize];
+        raw[0] = Frame.ProtocolVersion;
+        raw[1] = (byte)MessageType.ParamGet;
+        raw[4] = 32;
+        raw[Frame.HeaderSize] = 200;
+        var wire = new byte[Frame.MaxWireFrame];
+        var n = FrameWriter.Finish(raw, 7, wire);
+        demux.Feed(wire.AsSpan(0, n), r);
+        Assert.That(r.Malformed, Is.EqualTo(new[] { ((byte)MessageType.ParamGet, DropReason.BadPayload) }));
     }
 }
