@@ -45,8 +45,23 @@ internal static class TrainCommand
         {
             task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr, set,
         };
+        var force = new Option<bool>("--force") { Description = "with --out: start over in a directory that already holds a run (its checkpoint and metrics are overwritten)" };
+        command.Options.Add(force);
         command.SetAction(r => CliErrors.Run(() =>
         {
+            if (r.GetValue(episodes) < 1)
+            {
+                throw new ArgumentException($"--episodes must be at least 1 (got {r.GetValue(episodes)})");
+            }
+            if (r.GetValue(threads) is < 1 or > 256)
+            {
+                throw new ArgumentException($"--threads must be between 1 and 256 (got {r.GetValue(threads)})");
+            }
+            if (r.GetValue(resume) is null && r.GetValue(output) is { } outDir && !r.GetValue(force)
+                && (File.Exists(Path.Combine(outDir, "run.json")) || File.Exists(Path.Combine(outDir, "checkpoint.bin"))))
+            {
+                throw new ArgumentException($"--out '{outDir}' already holds a run: continue it with --resume {outDir}, or start over with --force");
+            }
             if (r.GetValue(fromLog) is { Length: > 0 } logs)
             {
                 return FromLogs(logs, r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(updates) ?? 2000, r.GetValue(seed), r.GetValue(threads), r.GetValue(output));

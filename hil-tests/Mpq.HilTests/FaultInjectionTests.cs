@@ -191,11 +191,13 @@ public class FaultInjectionTests
         controller.Input.WriteLine("estop");
         controller.Input.Flush();
         Thread.Sleep(1500);
-        controller.Input.WriteLine("arm"); // refused by the latch: estop holds until clear
+        controller.Input.WriteLine("arm"); // refused by the latch: estop holds until 'clear estop'
+        controller.Input.WriteLine("clear"); // refused too: releasing an estop needs the explicit confirmation
         controller.Input.Flush();
         Thread.Sleep(1000);
+        Assert.That(controller.Log, Does.Contain("type 'clear estop'"), "a plain 'clear' says what releases the estop");
         var beforeClear = Stopwatch.GetTimestamp();
-        controller.Input.WriteLine("clear");
+        controller.Input.WriteLine("clear estop");
         controller.Input.Flush();
         Thread.Sleep(1000);
 

@@ -98,6 +98,15 @@ public class QFileTests
     }
 
     [Test]
+    public void Load_QGivingNaN_RefusedAtLoad()
+    {
+        var q = Q();
+        q.Network.Bias(q.Network.Layers - 1)[0] = float.NaN;
+        var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(Export(q), _task))!;
+        Assert.That(e.Message, Does.Contain("non-finite values").And.Contain("refusing it"));
+    }
+
+    [Test]
     public void Load_OtherTask_Refused()
     {
         var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(Export(Q(), task: "ballincup"), _task))!;

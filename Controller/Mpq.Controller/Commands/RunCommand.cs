@@ -37,6 +37,18 @@ internal static class RunCommand
             {
                 throw new ArgumentException($"--report must be 0 or more seconds (got {reportSeconds})");
             }
+            if (r.GetValue(duration) is var seconds && (!double.IsFinite(seconds) || seconds <= 0))
+            {
+                throw new ArgumentException($"--duration must be a positive number of seconds (got {seconds})");
+            }
+            if (r.GetValue(rate) is { } hz && (!double.IsFinite(hz) || hz < 1 || hz > 2000))
+            {
+                throw new ArgumentException($"--rate must be between 1 and 2000 Hz (got {hz})");
+            }
+            if (r.GetValue(baud) <= 0)
+            {
+                throw new ArgumentException($"--baud must be positive (got {r.GetValue(baud)})");
+            }
             if (r.GetValue(watchdog) is { } w && w is < 5 or > 1000)
             {
                 throw new ArgumentException($"--watchdog-ms must be between 5 and 1000 (got {w})");
@@ -93,6 +105,11 @@ internal static class RunCommand
             s = s with { FramesSent = client.FramesSent };
             Console.Error.WriteLine($"timing: {runner.DescribeTiming()}");
             Console.WriteLine(r.GetValue(json) ? System.Text.Json.JsonSerializer.Serialize(s, SummaryJson) : $"{s} (Disarm sent)");
+            if (s.NonFiniteActions > 0)
+            {
+                Console.Error.WriteLine($"error: {s.NonFiniteActions} step(s) had no finite action (is the Q giving NaN?); the hold action was sent instead");
+                return 3;
+            }
             return s.StopReason == "duration reached" || s.StopReason == "stopped by the user" ? 0 : 3;
         }));
         return command;

@@ -98,6 +98,7 @@ internal static class SimCommand
                 episodes = results.Select(x => new { cost = x.TotalCost, success = x.Success }),
                 success_rate = successRate,
                 mean_cost = meanCost,
+                non_finite_steps = runner.Planner.NonFiniteSteps,
                 wall_seconds = clock.Elapsed.TotalSeconds,
             };
             Console.WriteLine(JsonSerializer.Serialize(payload));
@@ -106,6 +107,12 @@ internal static class SimCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{task.Name}: H={settings.Horizon} N={settings.Samples} model={(biased ? "biased" : "true")}{(q is null ? "" : " Q=" + Path.GetFileName(q.Path))}  success {results.Count(x => x.Success)}/{results.Count}  mean cost {meanCost:F2}  ({clock.Elapsed.TotalSeconds:F1} s)"));
+        }
+        if (runner.Planner.NonFiniteSteps > 0)
+        {
+            // The hold action stood in for the plan: the figures above are not the controller's. Say so and fail.
+            Console.Error.WriteLine($"error: {runner.Planner.NonFiniteSteps} step(s) had no sample with a finite cost (is the Q giving NaN?); the hold action was applied instead");
+            return 3;
         }
         return 0;
     }

@@ -90,7 +90,17 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             {
                 throw new QModelException($"Q file '{path}': output 'q' must be float32 [N, 1] or [N], found {q.ElementDataType} [{string.Join(", ", q.Dimensions)}]");
             }
-            return new OnnxTerminalCost(session, path, task.ObservationSize, task.ActionSize, new Dictionary<string, string>(metadata));
+            var cost = new OnnxTerminalCost(session, path, task.ObservationSize, task.ActionSize, new Dictionary<string, string>(metadata));
+            try
+            {
+                cost.Probe(task);
+            }
+            catch
+            {
+                cost.Dispose();
+                throw;
+            }
+            return cost;
         }
         catch
         {
@@ -122,6 +132,38 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
         Bind(new float[rows * ObservationSize], new float[rows * ActionSize], new float[rows], rows);
         Evaluate(rows);
         DisposeBinding();
+    }
+
+    /// <summary>Number of probe rows evaluated at load.</summary>
+    public const int ProbeRows = 64;
+
+    /// <summary>
+    /// Evaluates the model on <see cref="ProbeRows"/> deterministic pseudo-random observations (within ±3) and actions (within
+    /// the task's limits); a NaN or infinite output refuses the file, before it can reach a planner or a rig.
+    /// </summary>
+    private void Probe(ITask task)
+    {
+        var observations = new float[ProbeRows * ObservationSize];
+        var actions = new float[ProbeRows * ActionSize];
+        var values = new float[ProbeRows];
+        var random = new Random(12345);
+        for (var i = 0; i < observations.Length; i++)
+        {
+            observations[i] = (float)(6 * random.NextDouble() - 3);
+        }
+        for (var i = 0; i < actions.Length; i++)
+        {
+            var a = i % ActionSize;
+            actions[i] = (float)(task.ActionLow[a] + random.NextDouble() * (task.ActionHigh[a] - task.ActionLow[a]));
+        }
+        Bind(observations, actions, values, ProbeRows);
+        Evaluate(ProbeRows);
+        DisposeBinding();
+        var bad = values.Count(v => !float.IsFinite(v));
+        if (bad > 0)
+        {
+            throw new QModelException($"Q file '{Path}' gives non-finite values (NaN or infinity) on {bad} of {ProbeRows} probe inputs: refusing it");
+        }
     }
 
     /// <summary>Evaluates all bound rows (the planner always fills all of them).</summary>

@@ -470,7 +470,7 @@ public sealed class RigRunner : IDisposable
         new(_steps, _misses, _plan.Percentile(0.5), _plan.Percentile(0.99), _stateAge.Percentile(0.5), upright, uprightAtEnd, _client.StatesReceived, stop)
         {
             Fallbacks = _fallbacks,
-            NonFiniteActions = _nonFinite,
+            NonFiniteActions = _nonFinite + _planner.NonFiniteSteps,
             QSwaps = _qSwaps,
             PlanMsMax = _plan.Count == 0 ? double.NaN : _plan.Max,
             RoundTripMsP50 = _client.RoundTrip.Percentile(0.5),

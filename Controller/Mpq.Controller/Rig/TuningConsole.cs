@@ -27,8 +27,9 @@ public sealed class TuningConsole
           set NAME VALUE       change a parameter; applied between two planning steps
           arm                  set the rig's watchdog for this controller and arm it
           disarm               torque to zero, disarmed (the loop keeps planning)
-          estop                emergency stop on the rig: torque zero, latched until 'clear'
-          clear                clear the rig's latched faults and estop (stays disarmed)
+          estop                emergency stop on the rig: torque zero, latched until 'clear estop'
+          clear                clear the rig's latched faults (stays disarmed)
+          clear estop          release the rig's latched estop too (stays disarmed)
           reload [FILE]        load a Q file (default: the one in use), check it, swap it in
         """;
 
@@ -79,7 +80,7 @@ public sealed class TuningConsole
             "arm" => ParameterConsole.Usage(words, 1, "arm") ?? Arm(),
             "disarm" => ParameterConsole.Usage(words, 1, "disarm") ?? SendToRig(new Disarm(), "ok disarm sent"),
             "estop" => ParameterConsole.Usage(words, 1, "estop") ?? SendToRig(new EStop(), "ok estop sent: the rig latches zero torque until 'clear'"),
-            "clear" => ParameterConsole.Usage(words, 1, "clear") ?? SendToRig(new ClearFault(), "ok clear sent"),
+            "clear" => Clear(words),
             "reload" when words.Length <= 2 => _reloader is null ? "error: no Q reloading in this run" : _reloader.Reload(words.Length == 2 ? words[1] : null),
             "reload" => "error: usage: reload [FILE]",
             _ => $"error: unknown command '{ParameterConsole.Truncate(words[0])}' (type 'help')",
@@ -93,6 +94,22 @@ public sealed class TuningConsole
         var link = _client.Failure is { } f ? $"link lost: {f}" : $"link: {_client.StatesReceived} States, {_client.Received.DroppedTotal} frames rejected";
         var q = _reloader?.CurrentPath is { } path ? $"Q: {path} ({_reloader.Reloads} reloads, {_reloader.Refusals} refused)" : "Q: none (running cost)";
         return $"{state}; {link}\n{q}\n{_runner.DescribeTiming()}";
+    }
+
+    /// <summary>A latched estop is released only when the person says so: <c>clear estop</c>.</summary>
+    private string Clear(string[] words)
+    {
+        var release = words.Length == 2 && words[1].Equals("estop", StringComparison.OrdinalIgnoreCase);
+        if (words.Length > 2 || (words.Length == 2 && !release))
+        {
+            return "error: usage: clear [estop]";
+        }
+        var rig = new RigSnapshot(_client.Rig?.Joints ?? 1);
+        if (!release && _client.TryGetLatest(rig) && rig.Arm == RigArmState.EStopped)
+        {
+            return "error: the rig's estop is latched: type 'clear estop' to release it (the rig stays disarmed)";
+        }
+        return SendToRig(new ClearFault(), release ? "ok clear estop sent" : "ok clear sent");
     }
 
     private string Arm()

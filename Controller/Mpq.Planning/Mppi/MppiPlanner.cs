@@ -160,13 +160,32 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     /// <paramref name="state"/>, writes the first action of the plan, shifts the plan.
     /// </summary>
     /// <returns>The free energy of the last iteration's samples.</returns>
+    /// <remarks>
+    /// When no sample scored a finite cost (a terminal cost that gives NaN, a diverged model), nothing is known about the
+    /// plan: the step writes the state's hold action instead (zero torque, or "stay" for a position servo), counts it in
+    /// <see cref="NonFiniteSteps"/>, and resets the plan.
+    /// </remarks>
     public double Step(ReadOnlySpan<double> state, Span<double> action)
     {
         var value = Optimize(state, _settings.Iterations);
-        _plan.AsSpan(0, _m).CopyTo(action);
-        Shift();
+        if (double.IsFinite(value))
+        {
+            _plan.AsSpan(0, _m).CopyTo(action);
+            Shift();
+            return value;
+        }
+        NonFiniteSteps++;
+        var context = _contexts[0];
+        context.SetState(_state);
+        context.HoldAction(_hold);
+        ClampSpan(_hold);
+        _hold.AsSpan(0, _m).CopyTo(action);
+        ResetPlan();
         return value;
     }
+
+    /// <summary>Steps in which no sample had a finite cost and the hold action was sent instead of the plan.</summary>
+    public long NonFiniteSteps { get; private set; }
 
     /// <summary>
     /// The action for a period there is no time to plan in: the warm-started plan's next action from

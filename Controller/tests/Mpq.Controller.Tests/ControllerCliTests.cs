@@ -82,6 +82,20 @@ public class ControllerCliTests
         Assert.That(stdout, Is.Empty);
     }
 
+    // Issue 13, case 6: these spun at 100 % CPU ignoring SIGINT (--rate), or exited 0 doing nothing (--duration).
+    [TestCase("--rate", "0", "--rate must be between 1 and 2000 Hz")]
+    [TestCase("--rate", "-5", "--rate must be between 1 and 2000 Hz")]
+    [TestCase("--rate", "NaN", "--rate must be between 1 and 2000 Hz")]
+    [TestCase("--duration", "0", "--duration must be a positive number of seconds")]
+    [TestCase("--duration", "-1", "--duration must be a positive number of seconds")]
+    [TestCase("--baud", "0", "--baud must be positive")]
+    public void Run_BadOption_ExitCode2BeforeThePortIsOpened(string option, string value, string message)
+    {
+        var (code, _, stderr) = Run(["run", "--port", "/nonexistent/tty", "--arm", option, value]);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain(message).And.Not.Contain("serial device"));
+    }
+
     [TestCase("-1")]
     [TestCase("NaN")]
     public void Run_BadReportInterval_RefusedBeforeThePortIsOpened(string seconds)

@@ -150,6 +150,21 @@ public class MppiPlannerTests
     }
 
     [Test]
+    public void Step_TerminalCostGivesNaN_SendsTheHoldActionAndCountsIt()
+    {
+        // Issue 13, case 5: a Q that outputs NaN used to leave every sample at +∞ and the plan's stale first action in force.
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 16, Horizon = 3, NoiseStd = [1], Lambda = 0.1 };
+        using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 0), settings, pool,
+            new QuadraticTerminal(0) { Offset = double.NaN });
+        var action = new double[1];
+        var value = planner.Step([1.25], action);
+        Assert.That(double.IsFinite(value), Is.False);
+        Assert.That(action, Is.EqualTo(new[] { 1.25 }), "the hold action of the state: a position servo stays where it is");
+        Assert.That(planner.NonFiniteSteps, Is.EqualTo(1));
+    }
+
+    [Test]
     public void Fallback_LongerPlan_SendsTheWarmStartedNextActionAndShifts()
     {
         using var pool = new WorkerPool(1);

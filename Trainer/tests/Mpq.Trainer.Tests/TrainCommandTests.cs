@@ -25,6 +25,9 @@ public class TrainCommandTests
     [TestCase(new[] { "train", "--rig", "/dev/mpq-no-such-port", "--out", "/tmp/mpq-rig-never", "--episode-seconds", "0" }, "--episode-seconds must be in (0, 3600]")]
     [TestCase(new[] { "train", "--rig", "/dev/mpq-no-such-port", "--out", "/tmp/mpq-rig-never", "--algo", "mppi" }, "plain MPPI learns nothing")]
     [TestCase(new[] { "train", "--rig", "/dev/mpq-no-such-port", "--out", "/tmp/mpq-rig-never" }, "/dev/mpq-no-such-port")]
+    [TestCase(new[] { "train", "--episodes", "0" }, "--episodes must be at least 1 (got 0)")]
+    [TestCase(new[] { "train", "--episodes", "-1" }, "--episodes must be at least 1 (got -1)")]
+    [TestCase(new[] { "train", "--threads", "0" }, "--threads must be between 1 and 256")]
     public void TrainRig_BadInput_ClearErrorBeforeAnyTorque(string[] args, string expected)
     {
         var (code, _, stderr) = Run(args);
@@ -64,6 +67,25 @@ public class TrainCommandTests
             var configs = File.ReadLines(Path.Combine(dir, "results.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct();
             Assert.That(configs, Is.EqualTo(new[] { "MPQ H=2", "MPPI H=2", "MPPI H=4", "SoftQ (H=1)" }));
             Assert.That(File.Exists(Path.Combine(dir, "figure.png")), Is.True);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Train_IntoAnExistingRun_RefusedWithoutResumeOrForce()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-existing-run-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "run.json"), "{}");
+            File.WriteAllText(Path.Combine(dir, "metrics.csv"), "keep me");
+            var (code, _, stderr) = Run("train", "--episodes", "1", "--out", dir);
+            Assert.That(code, Is.EqualTo(2), stderr);
+            Assert.That(stderr, Does.Contain("already holds a run").And.Contain("--resume").And.Contain("--force"));
+            Assert.That(File.ReadAllText(Path.Combine(dir, "metrics.csv")), Is.EqualTo("keep me"), "nothing overwritten");
         }
         finally
         {
