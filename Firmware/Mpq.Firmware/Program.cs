@@ -47,6 +47,26 @@ int Run(ParseResult r)
     {
         throw new ArgumentException($"--rate must be between 50 and 2000 Hz (got {r.GetValue(rate)})");
     }
+    if (r.GetValue(duration) is { } d && (!double.IsFinite(d) || d <= 0))
+    {
+        throw new ArgumentException($"--duration must be a positive number of seconds (got {d})");
+    }
+    if (r.GetValue(baud) <= 0)
+    {
+        throw new ArgumentException($"--baud must be positive (got {r.GetValue(baud)})");
+    }
+    if (!double.IsFinite(r.GetValue(noise)) || r.GetValue(noise) < 0)
+    {
+        throw new ArgumentException($"--sensor-noise must be 0 or a positive number (got {r.GetValue(noise)})");
+    }
+    if (r.GetValue(counts) < 0)
+    {
+        throw new ArgumentException($"--counts-per-rev must be 0 (off) or positive (got {r.GetValue(counts)})");
+    }
+    if (r.GetValue(delay) is < 0 or > 1000)
+    {
+        throw new ArgumentException($"--delay-ticks must be between 0 and 1000 (got {r.GetValue(delay)})");
+    }
     using var driver = CreateDriver(r);
     var log = (string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {line}");
     var table = FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate));
@@ -77,16 +97,12 @@ int Run(ParseResult r)
     link.Start();
     loop.Start();
     log($"firmware: {driver.Name} on {r.GetValue(port)} ({kind}), {r.GetValue(rate)} Hz{(r.GetValue(lockstep) ? ", lockstep" : "")}; Ctrl-C stops (torque zero)");
-    if (r.GetValue(duration) is { } seconds)
-    {
-        stop.Wait(TimeSpan.FromSeconds(seconds));
-    }
-    else
-    {
-        stop.Wait();
-    }
+    var interrupted = r.GetValue(duration) is { } seconds ? stop.Wait(TimeSpan.FromSeconds(seconds)) : stop.Wait(Timeout.Infinite);
+    // Torque first: the loop ends within a tick (it waits on nothing), then the motors are stopped; the link's threads
+    // (each bounded: one write, one poll) are ended after that by the usings.
     loop.Dispose();
     driver.Stop();
+    log($"firmware: stopped ({(interrupted ? "Ctrl-C" : "--duration reached")}); motors at zero torque");
     var summary = new
     {
         ticks = loop.Ticks,
@@ -103,6 +119,13 @@ int Run(ParseResult r)
         frames_rejected = link.Received.DroppedTotal,
         rejected = link.Received.DroppedByCause(),
         watchdog_trips = supervisor.WatchdogTrips,
+        trips = supervisor.Trips,
+        tick_gap_ms_max = loop.TickGap.Max / 1000,
+        missed_ticks = loop.MissedTicks,
+        states_dropped_line_busy = link.StatesSkippedBusy,
+        output_dropped = link.OutputDropped - link.WriteTimeouts,
+        write_timeouts = link.WriteTimeouts,
+        malformed_answered = link.MalformedAnswered,
     };
     if (r.GetValue(json))
     {
@@ -111,7 +134,7 @@ int Run(ParseResult r)
     else
     {
         Console.WriteLine(loop.Describe());
-        Console.WriteLine($"link: sent {link.FramesSent} frames ({link.StatesSent} States); received {link.Received}; watchdog trips {supervisor.WatchdogTrips}");
+        Console.WriteLine($"link: sent {link.FramesSent} frames ({link.StatesSent} States; {link.StatesSkippedBusy} States and {link.OutputDropped - link.WriteTimeouts} other items dropped, {link.WriteTimeouts} writes timed out: line backed up); received {link.Received}; watchdog trips {supervisor.WatchdogTrips}, trips {supervisor.Trips}; tick gap max {loop.TickGap.Max / 1000:F2} ms, missed ticks {loop.MissedTicks}");
     }
     return 0;
 }

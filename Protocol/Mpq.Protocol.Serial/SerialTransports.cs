@@ -60,4 +60,22 @@ public static class SerialTransports
             return $"could not set the USB latency timer of '{path}' ({e.Message}); see Protocol/README.md, 'USB serial adapters'";
         }
     }
+
+    /// <summary>
+    /// Discards what a terminal received but nobody read yet (bytes typed, or left in a pty, before a console was ready),
+    /// so that nothing typed before start-up runs as a command. Not a terminal (a pipe, a file): nothing to do, false.
+    /// </summary>
+    public static bool DiscardPendingInput(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsLinux() || handle.IsInvalid)
+        {
+            return false;
+        }
+        var fd = (int)handle.DangerousGetHandle();
+        return Interop.LibC.isatty(fd) == 1 && Interop.LibC.tcflush(fd, Interop.LibC.TCIFLUSH) == 0;
+    }
+
+    /// <summary>As <see cref="DiscardPendingInput(Microsoft.Win32.SafeHandles.SafeFileHandle)"/> for standard input.</summary>
+    public static bool DiscardPendingStandardInput() =>
+        OperatingSystem.IsLinux() && Interop.LibC.isatty(0) == 1 && Interop.LibC.tcflush(0, Interop.LibC.TCIFLUSH) == 0;
 }

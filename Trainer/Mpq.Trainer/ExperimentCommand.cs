@@ -51,9 +51,13 @@ internal static class ExperimentCommand
         {
             var hs = r.GetValue(horizons)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(h => int.TryParse(h, out var v) && v is >= 1 and <= 256 ? v : throw new ArgumentException($"--horizons: '{h}' is not a horizon in 1-256")).ToArray();
-            if (r.GetValue(tableEpisodes) < 1 || r.GetValue(tests) < 1 || r.GetValue(tableSeeds) < 1)
+            if (r.GetValue(width) is var wd && (!double.IsFinite(wd) || wd <= 0 || wd >= 1))
             {
-                throw new ArgumentException("--episodes, --test-episodes and --seeds must be at least 1");
+                throw new ArgumentException($"--dr-width must be a half-width in (0, 1) (got {wd})");
+            }
+            if (r.GetValue(tableEpisodes) < 1 || r.GetValue(tests) < 1 || r.GetValue(tableSeeds) < 1 || r.GetValue(threads) is < 1 or > 256)
+            {
+                throw new ArgumentException("--episodes, --test-episodes and --seeds must be at least 1, --threads 1-256");
             }
             var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
             var name = r.GetValue(tableTask)!;
@@ -91,6 +95,10 @@ internal static class ExperimentCommand
 
     private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior, Option<string?> set)
     {
+        if (r.GetValue(seeds) < 1 || r.GetValue(episodes) < 1 || r.GetValue(threads) is < 1 or > 256 || shortHorizon is < 1 or > 256 || longHorizon is < 1 or > 256)
+        {
+            throw new ArgumentException($"--seeds and --episodes must be at least 1, --threads 1-256, --short and --long 1-256 (got {r.GetValue(seeds)}, {r.GetValue(episodes)}, {r.GetValue(threads)}, {shortHorizon}, {longHorizon})");
+        }
         var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
         var overrides = r.GetValue(set);
         LearnerSettings.For(TaskCatalog.Create(taskName, priors)).WithOverrides(overrides); // unknown names, parameters and settings fail here, before any work

@@ -57,6 +57,18 @@ internal static class TrainCommand
             {
                 throw new ArgumentException($"--threads must be between 1 and 256 (got {r.GetValue(threads)})");
             }
+            if (r.GetValue(horizon) is { } h && h is < 1 or > 256)
+            {
+                throw new ArgumentException($"--horizon must be between 1 and 256 (got {h})");
+            }
+            if (r.GetValue(dr) is { } w && (!double.IsFinite(w) || w <= 0 || w >= 1))
+            {
+                throw new ArgumentException($"--dr must be a half-width in (0, 1) (got {w})");
+            }
+            if (r.GetValue(baud) <= 0)
+            {
+                throw new ArgumentException($"--baud must be positive (got {r.GetValue(baud)})");
+            }
             if (r.GetValue(resume) is null && r.GetValue(output) is { } outDir && !r.GetValue(force)
                 && (File.Exists(Path.Combine(outDir, "run.json")) || File.Exists(Path.Combine(outDir, "checkpoint.bin"))))
             {

@@ -91,6 +91,13 @@ internal sealed class DotnetProcess : IDisposable
         return false;
     }
 
+    /// <summary>SIGINT, as Ctrl-C in a terminal sends.</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>SIGKILL, as a crash or the OOM killer would: no handler runs, nothing is flushed or sent.</summary>
     public void KillHard() => _process.Kill(entireProcessTree: false);
 

@@ -41,6 +41,11 @@ internal sealed class FirmwareProcess : IDisposable
         return System.Text.Json.JsonDocument.Parse(line!).RootElement;
     }
 
+    /// <summary>Sends SIGINT (Ctrl-C).</summary>
+    public void Interrupt() => _process.Interrupt();
+
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Waits for the firmware's --duration to end.</summary>
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 

@@ -88,6 +88,13 @@ internal static class RunCommand
             }
             if (interactive)
             {
+                // Whatever reached the console's terminal before now (bytes left in a pty, keys pressed during start-up)
+                // is discarded: the first 'arm' of a session must be typed after the console is ready.
+                var discarded = consoleStream is null ? SerialTransports.DiscardPendingStandardInput() : SerialTransports.DiscardPendingInput(consoleStream.SafeFileHandle);
+                if (discarded)
+                {
+                    Console.Error.WriteLine("console: input typed before start-up discarded");
+                }
                 tuning = consoleStream is null
                     ? new TuningConsole(runner, client, reloader, Console.In, Console.Error)
                     : new TuningConsole(runner, client, reloader, new StreamReader(consoleStream), new StreamWriter(consoleStream) { AutoFlush = true });

@@ -34,12 +34,18 @@ public class FirmwareCliTests
     [TestCase("--port", "/dev/null", "--driver", "gpio", "--driver gpio needs --config")]
     [TestCase("--port", "/dev/null", "--driver", "gpio", "--config", "/nonexistent/rig.json", "does not exist")]
     [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--rate", "5", "--rate must be between 50 and 2000")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--duration", "0", "--duration must be a positive number of seconds")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--duration", "-1", "--duration must be a positive number of seconds")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--baud", "0", "--baud must be positive")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--sensor-noise", "NaN", "--sensor-noise must be 0 or a positive number")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--counts-per-rev", "-4", "--counts-per-rev must be 0 (off) or positive")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--delay-ticks", "-1", "--delay-ticks must be between 0 and 1000")]
     [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--initial", "nan,0", "NaN or infinity")]
     public void BadInput_OneLineErrorNonZeroExit(params string[] argsAndMessage)
     {
         var args = argsAndMessage[..^1];
         var (code, _, stderr) = Run(Dll, args);
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(2), "usage errors exit 2");
         Assert.That(stderr, Does.Contain(argsAndMessage[^1]));
         Assert.That(stderr.Trim().Split('\n').Where(l => l.StartsWith("error", StringComparison.Ordinal)).Count(), Is.EqualTo(1));
         Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");

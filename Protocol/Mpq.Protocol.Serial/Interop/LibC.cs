@@ -20,6 +20,7 @@ internal static unsafe partial class LibC
     public const int EIO = 5;
     public const int EAGAIN = 11;
     public const int TCSANOW = 0;
+    public const int TCIFLUSH = 0;
     public const int TCIOFLUSH = 2;
 
     // struct termios (glibc, Linux): c_iflag, c_oflag, c_cflag, c_lflag (u32), c_line (u8), c_cc[32], c_ispeed, c_ospeed.

@@ -27,7 +27,7 @@ public delegate void LineWriter(ReadOnlySpan<byte> data);
 /// </remarks>
 public sealed class FrameSender : IDisposable
 {
-    private const int RealtimeSlots = 8;
+    private const int RealtimeSlots = 32; // 64 ms of States at 500 Hz: a writer hiccup costs no State
 
     /// <summary>How often the writer looks at the realtime ring when nothing woke it.</summary>
     private const int PollMilliseconds = 1;

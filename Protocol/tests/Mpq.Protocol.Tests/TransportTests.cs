@@ -38,6 +38,38 @@ public class TransportTests
     }
 
     [Test]
+    public void DiscardPendingInput_BytesLeftInAPtyBeforeTheConsoleOpened_NeverRead()
+    {
+        // Issue 13, case 4: an 'arm' left in the controller's console pty before it started was executed at start-up.
+        using var pair = SocatPair.Create();
+        using var typist = TtyTransport.Open(pair.PathA);
+        typist.Write("arm\r"u8);
+        Thread.Sleep(300); // socat has carried it into the console's pty
+        using var console = new FileStream(pair.PathB, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+        Assert.That(SerialTransports.DiscardPendingInput(console.SafeFileHandle), Is.True, "a pty is a terminal: flushed");
+        typist.Write("status\r"u8);
+        var buffer = new byte[64];
+        var read = console.ReadAsync(buffer).AsTask();
+        Assert.That(read.Wait(TimeSpan.FromSeconds(5)), Is.True, "the line typed after start-up arrives");
+        Assert.That(System.Text.Encoding.ASCII.GetString(buffer, 0, read.Result), Is.EqualTo("status\r"), "only what was typed after the flush");
+    }
+
+    [Test]
+    public void DiscardPendingInput_NotATerminal_NothingToDo()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open);
+            Assert.That(SerialTransports.DiscardPendingInput(file.SafeFileHandle), Is.False);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void Tty_PeerGone_RaisesFailedOnce()
     {
         var pair = SocatPair.Create();

@@ -28,6 +28,10 @@ public class TrainCommandTests
     [TestCase(new[] { "train", "--episodes", "0" }, "--episodes must be at least 1 (got 0)")]
     [TestCase(new[] { "train", "--episodes", "-1" }, "--episodes must be at least 1 (got -1)")]
     [TestCase(new[] { "train", "--threads", "0" }, "--threads must be between 1 and 256")]
+    [TestCase(new[] { "train", "--horizon", "0" }, "--horizon must be between 1 and 256")]
+    [TestCase(new[] { "train", "--dr", "NaN" }, "--dr must be a half-width in (0, 1)")]
+    [TestCase(new[] { "experiment", "fig1a", "--seeds", "0" }, "--seeds and --episodes must be at least 1")]
+    [TestCase(new[] { "experiment", "table2", "--dr-width", "1.5" }, "--dr-width must be a half-width in (0, 1)")]
     public void TrainRig_BadInput_ClearErrorBeforeAnyTorque(string[] args, string expected)
     {
         var (code, _, stderr) = Run(args);
