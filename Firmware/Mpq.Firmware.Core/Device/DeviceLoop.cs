@@ -211,6 +211,7 @@ public sealed class DeviceLoop : IDisposable
             }
             FirmwareParameters.ApplyTo(_parameters, _limits, _index, _driver.TorqueMax);
             _supervisor.UpdateLimits(_limits);
+            _link?.Inbox.Drain(_supervisor); // what the link asked since the last tick: Commands, arm, estop, …
             _supervisor.Tick(now, dt, _position, _velocity, _torque);
             inDriver = true;
             _driver.Apply(_torque);
@@ -260,9 +261,14 @@ public sealed class DeviceLoop : IDisposable
     private void WaitForAnswer(uint sequence)
     {
         var clock = Stopwatch.StartNew();
-        while (!_stopping && clock.Elapsed < LockstepTimeout && _supervisor.LastAnsweredState != sequence)
+        while (!_stopping && clock.Elapsed < LockstepTimeout)
         {
-            _link!.CommandArrived.Wait(TimeSpan.FromMilliseconds(5));
+            _link!.Inbox.Drain(_supervisor);
+            if (_supervisor.LastAnsweredState == sequence)
+            {
+                return;
+            }
+            _link.CommandArrived.Wait(TimeSpan.FromMilliseconds(5));
             _link.CommandArrived.Reset();
         }
     }

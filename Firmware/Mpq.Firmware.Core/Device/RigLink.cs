@@ -22,7 +22,9 @@ namespace Mpq.Firmware.Device;
 /// <item>The device loop calls only <see cref="TrySendState"/>: a lock-free post into the <see cref="FrameSender"/>'s
 /// ring (dropped and counted when the line is backed up). It never waits on the line or on <c>_rx</c>.</item>
 /// <item>The transport's reader thread decodes under <c>_rx</c> and answers through the sender's queue (never
-/// waits for the line). Console lines are executed there too: none of them does I/O.</item>
+/// waits for the line). Console lines are executed there too: none of them does I/O. Everything it asks of the
+/// safety supervisor goes through the <see cref="SupervisorInbox"/>, which the loop drains: no link thread ever
+/// holds a lock the loop waits on.</item>
 /// <item>The sender's writer thread is the only one that writes to the line, each write bounded by the
 /// transport's write timeout.</item>
 /// <item>The housekeeping thread (every 10 ms) judges link silence, sends a Fault message per trip, saves
@@ -54,6 +56,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private readonly Fault _fault = new();
     private readonly ManualResetEventSlim _commandArrived = new(false);
     private readonly Dictionary<int, double> _sessionOverrides = [];
+    private bool _inSession; // under _rx: a Hello was accepted and the session has not ended
     private long _lastValidFrame; // Stopwatch timestamp: the cable is real even when the rig's time is virtual
     private long _dirtySince; // Stopwatch timestamp of the first unsaved change, 0 when saved
     private bool _sessionChange;
@@ -113,6 +116,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>Latest sensor snapshot for <c>status</c> and text telemetry (set by the loop).</summary>
     public Func<string>? JointStatus { get; set; }
 
+    /// <summary>The link's requests to the supervisor, applied by the device loop at its next tick.</summary>
+    public SupervisorInbox Inbox { get; } = new();
+
     /// <summary>Set whenever a Command arrives (lockstep waits on it).</summary>
     public ManualResetEventSlim CommandArrived => _commandArrived;
 
@@ -124,9 +130,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _transport.Failed += reason =>
         {
             _log($"link: {reason}");
-            _supervisor.OnLinkLost(reason);
             lock (_rx)
             {
+                Inbox.LinkLost(reason);
                 EndSession("the line failed");
             }
         };
@@ -168,7 +174,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         switch (message)
         {
             case Command c:
-                _supervisor.OnCommand(now, c.AnswersState, c.ValidityMilliseconds / 1000.0, c.Torque);
+                Inbox.Command(now, c.AnswersState, c.ValidityMilliseconds / 1000.0, c.Torque);
                 _commandArrived.Set();
                 break;
             case Heartbeat:
@@ -178,20 +184,20 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 OnHello(h);
                 break;
             case Arm:
-                var refused = _supervisor.RequestArm(now);
+                var refused = Inbox.Arm(now);
                 SendLog(refused is null ? LogLevel.Info : LogLevel.Warning, refused is null ? "armed" : $"arm refused: {refused}");
                 break;
             case Disarm:
-                _supervisor.RequestDisarm("Disarm from controller");
+                Inbox.Disarm("Disarm from controller");
                 SendLog(LogLevel.Info, "disarmed");
                 break;
             case EStop:
-                _supervisor.EStop("EStop from controller");
+                Inbox.EStop("EStop from controller");
                 SendLog(LogLevel.Warning, "estop latched");
                 break;
             case ClearFault:
                 // The controller's own console asks for 'clear estop' before it sends this: the frame is the confirmation.
-                var cleared = _supervisor.ClearFaults(releaseEStop: true);
+                var cleared = Inbox.ClearFaults(releaseEStop: true);
                 SendLog(LogLevel.Info, cleared);
                 break;
             case ParamGet g:
@@ -273,6 +279,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>Ends a controller's session (under <c>_rx</c>): its settings give way to the saved ones again.</summary>
     private void EndSession(string reason)
     {
+        _inSession = false;
         if (_sessionOverrides.Count == 0)
         {
             return;
@@ -296,11 +303,12 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             SendLog(LogLevel.Error, $"protocol {hello.ProtocolVersion} not supported; this firmware speaks {Frame.ProtocolVersion}");
             return;
         }
-        if (!_supervisor.HandshakeDone)
+        if (!_inSession)
         {
             EndSession("a new Hello"); // a new session starts from the saved settings
         }
-        _supervisor.OnHandshake();
+        _inSession = true;
+        Inbox.Handshake();
         _log($"link: handshake with '{hello.Name}'");
         lock (_reply)
         {
@@ -370,7 +378,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _log($"link: port now in {mode.ToString().ToLowerInvariant()} mode ({reason})");
         if (mode == PortMode.Console)
         {
-            _supervisor.OnLinkLost($"port returned to console mode ({reason})");
+            Inbox.LinkLost($"port returned to console mode ({reason})");
             EndSession(reason);
             WriteText($"\r\nconsole ({reason}); type 'help'\r\n{ConsoleInterpreter.Prompt}");
         }
@@ -495,25 +503,25 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     string IConsoleTarget.Arm()
     {
-        var refused = _supervisor.RequestArm(_clock());
+        var refused = Inbox.Arm(_clock());
         return refused is null ? "ok armed" : $"error: {refused}";
     }
 
     string IConsoleTarget.Disarm()
     {
-        _supervisor.RequestDisarm("disarm typed at the console");
+        Inbox.Disarm("disarm typed at the console");
         return "ok disarmed";
     }
 
     string IConsoleTarget.EStop()
     {
-        _supervisor.EStop("estop typed at the console");
+        Inbox.EStop("estop typed at the console");
         return "ok estop latched: torque zero; 'clear estop' to release";
     }
 
     string IConsoleTarget.ClearFaults(bool releaseEStop)
     {
-        var result = _supervisor.ClearFaults(releaseEStop);
+        var result = Inbox.ClearFaults(releaseEStop);
         return result.StartsWith("refused: ", StringComparison.Ordinal) ? $"error: {result["refused: ".Length..]}" : $"ok {result}";
     }
 

@@ -27,7 +27,9 @@ namespace Mpq.Firmware.Safety;
 /// explicitly releases the estop ends it (the console's <c>clear estop</c>), and the rig is then disarmed.</item>
 /// <item>Every trip (a stop that latches a fault bit) is numbered, so the link can send one Fault message each.</item>
 /// </list>
-/// Thread-safe: the link thread reports events, the loop thread ticks; each call holds a short lock.
+/// Thread-safe (each call holds a short lock), but on the rig only the device loop calls it: the link hands its
+/// requests over through a <see cref="Device.SupervisorInbox"/>, so no other thread ever holds the lock the loop ticks
+/// under. Counters, <see cref="State"/>, <see cref="Faults"/> and trips are readable from any thread without the lock.
 /// </remarks>
 public sealed class SafetySupervisor
 {
@@ -49,8 +51,9 @@ public sealed class SafetySupervisor
     private double _now;
     private bool _rejectedSinceTick;
     private long _trips;
-    private FaultBits _lastTripFault;
-    private string _lastTripReason = "";
+    private TripRecord _lastTrip = new(FaultBits.None, "");
+
+    private sealed record TripRecord(FaultBits Fault, string Reason);
 
     public SafetySupervisor(int joints, int actuators)
     {
@@ -130,36 +133,27 @@ public sealed class SafetySupervisor
         }
     }
 
-    /// <summary>Trips so far (stops that latched a fault bit); see <see cref="TryTakeTrip"/>.</summary>
-    public long Trips
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _trips;
-            }
-        }
-    }
+    /// <summary>Trips so far (stops that latched a fault bit); see <see cref="TryTakeTrip"/>. Lock-free.</summary>
+    public long Trips => Volatile.Read(ref _trips);
 
     /// <summary>
     /// If a trip happened after the one numbered <paramref name="seen"/>, returns the latest one's fault bit and reason
     /// and advances <paramref name="seen"/> (trips in between are counted in <paramref name="missed"/>).
     /// </summary>
+    /// <remarks>Lock-free, for the link's housekeeping thread: it must never hold the lock the loop ticks under.</remarks>
     public bool TryTakeTrip(ref long seen, out FaultBits fault, out string reason, out long missed)
     {
-        lock (_gate)
+        var trips = Volatile.Read(ref _trips);
+        var last = Volatile.Read(ref _lastTrip);
+        fault = last.Fault;
+        reason = last.Reason;
+        missed = Math.Max(0, trips - seen - 1);
+        if (trips == seen)
         {
-            fault = _lastTripFault;
-            reason = _lastTripReason;
-            missed = Math.Max(0, _trips - seen - 1);
-            if (_trips == seen)
-            {
-                return false;
-            }
-            seen = _trips;
-            return true;
+            return false;
         }
+        seen = trips;
+        return true;
     }
 
     /// <summary>The driver threw in a tick: latch a driver fault (zero torque until cleared).</summary>
@@ -457,9 +451,9 @@ public sealed class SafetySupervisor
         Stop(next, reason);
         if (newBit || changed)
         {
-            _trips++; // a sensor fault repeated every tick is one trip, not one per tick
-            _lastTripFault = fault;
-            _lastTripReason = reason;
+            // A sensor fault repeated every tick is one trip, not one per tick. Published record first, then the count.
+            Volatile.Write(ref _lastTrip, new TripRecord(fault, reason));
+            Volatile.Write(ref _trips, _trips + 1);
         }
     }
 
