@@ -114,6 +114,9 @@ public class FirmwareLinkTests
         var stopped = h.NextState(s => s.Arm == RigArmState.EStopped);
         Assert.That(stopped.Torque, Is.Zero);
         Assert.That(stopped.Faults.HasFlag(FaultBits.EStop), Is.True);
+        // The EStop's own answer (sent once the loop applied it) comes after the Arm's: take both before the next request.
+        Assert.That(h.WaitFor<Log>().Text, Is.EqualTo("armed"));
+        Assert.That(h.WaitFor<Log>().Text, Is.EqualTo("estop latched"));
         while (h.Others.TryDequeue(out _))
         {
         }
