@@ -211,7 +211,14 @@ public sealed class DeviceLoop : IDisposable
             }
             FirmwareParameters.ApplyTo(_parameters, _limits, _index, _driver.TorqueMax);
             _supervisor.UpdateLimits(_limits);
-            _link?.Inbox.Drain(_supervisor); // what the link asked since the last tick: Commands, arm, estop, …
+            if (_link is not null)
+            {
+                if (_supervisor.HandshakeDone && _link.IsSilent())
+                {
+                    _supervisor.OnLinkLost("no valid frame within link_timeout_ms"); // before the inbox: a new Hello wins
+                }
+                _link.Inbox.Drain(_supervisor); // what the link asked since the last tick: Commands, arm, estop, …
+            }
             _supervisor.Tick(now, dt, _position, _velocity, _torque);
             inDriver = true;
             _driver.Apply(_torque);

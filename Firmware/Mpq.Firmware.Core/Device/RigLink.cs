@@ -76,11 +76,25 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _clock = clock;
         _log = log;
         _console = new ConsoleInterpreter(parameters, this);
-        _sender = new FrameSender(transport.Write, name: "firmware-line-writer");
+        _sender = new FrameSender(transport.Write, name: "firmware-line-writer",
+            onWriterStart: () => WriterPriorityReport = RealtimeScheduling.TryElevateCurrentThread(WriterRealtimePriority));
         _parameters.Changed += OnParameterChanged;
         _parameters.Guard = (d, current, proposed) =>
             _supervisor.State == RigArmState.Armed ? ArmedParameterRules.Refusal(d.Name, current, proposed) : null;
     }
+
+    /// <summary>SCHED_FIFO priority of the line's writer thread: below the device loop's (80), above everything else.</summary>
+    public const int WriterRealtimePriority = 70;
+
+    /// <summary>What the writer thread's request for real-time priority got.</summary>
+    public string? WriterPriorityReport { get; private set; }
+
+    /// <summary>
+    /// Whether a binary session has been silent (no valid frame) for longer than link_timeout_ms. Lock-free: the device
+    /// loop asks every tick and stops the rig at once; the port's switch back to console mode follows on the
+    /// housekeeping thread.
+    /// </summary>
+    public bool IsSilent() => LinkSilent();
 
     /// <summary>Port mode (console for a person, binary for a controller).</summary>
     public PortMode Mode => _demux.Mode;
@@ -213,15 +227,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 }
                 else
                 {
-                    lock (_reply)
-                    {
-                        _paramValue.Status = ParamStatus.IndexOutOfRange;
-                        _paramValue.Index = l.Index;
-                        _paramValue.Count = (ushort)_parameters.Count;
-                        _paramValue.Name = "";
-                        _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
-                        _sender.TryPost(_paramValue);
-                    }
+                    AnswerParamError(ParamStatus.IndexOutOfRange, l.Index, "");
                 }
                 break;
         }
@@ -234,16 +240,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         if (type is (byte)MessageType.ParamGet or (byte)MessageType.ParamSet or (byte)MessageType.ParamList)
         {
             MalformedAnswered++;
-            lock (_reply)
-            {
-                _paramValue.Status = ParamStatus.Malformed;
-                _paramValue.Kind = ParamKind.Real;
-                _paramValue.Index = 0;
-                _paramValue.Count = (ushort)_parameters.Count;
-                _paramValue.Name = "";
-                _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
-                _sender.TryPost(_paramValue);
-            }
+            AnswerParamError(ParamStatus.Malformed, 0, "");
         }
         else if (type is (byte)MessageType.Command)
         {
@@ -332,21 +329,29 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     private void AnswerParam(int index, ParamStatus status, string name)
     {
+        if (index < 0)
+        {
+            AnswerParamError(ParamStatus.UnknownName, 0, name);
+            return;
+        }
         lock (_reply)
         {
-            if (index < 0)
-            {
-                _paramValue.Status = ParamStatus.UnknownName;
-                _paramValue.Kind = ParamKind.Real;
-                _paramValue.Index = 0;
-                _paramValue.Count = (ushort)_parameters.Count;
-                _paramValue.Name = name.Length > 31 ? name[..31] : name;
-                _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
-            }
-            else
-            {
-                _parameters.Describe(index, status, _paramValue);
-            }
+            _parameters.Describe(index, status, _paramValue);
+            _sender.TryPost(_paramValue);
+        }
+    }
+
+    /// <summary>A ParamValue that names no parameter in force: unknown name, index out of range, malformed request.</summary>
+    private void AnswerParamError(ParamStatus status, ushort index, string name)
+    {
+        lock (_reply)
+        {
+            _paramValue.Status = status;
+            _paramValue.Kind = ParamKind.Real;
+            _paramValue.Index = index;
+            _paramValue.Count = (ushort)_parameters.Count;
+            _paramValue.Name = name.Length > 31 ? name[..31] : name;
+            _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
             _sender.TryPost(_paramValue);
         }
     }

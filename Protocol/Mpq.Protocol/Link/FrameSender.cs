@@ -33,6 +33,7 @@ public sealed class FrameSender : IDisposable
     private const int PollMilliseconds = 1;
 
     private readonly LineWriter _write;
+    private readonly Action? _onWriterStart;
     private readonly byte[][] _realtime = new byte[RealtimeSlots][];
     private readonly int[] _realtimeLength = new int[RealtimeSlots];
     private long _realtimeHead; // written by the writer thread only
@@ -58,8 +59,10 @@ public sealed class FrameSender : IDisposable
     /// <param name="write">Writes to the line; must return or throw within a bounded time.</param>
     /// <param name="queueSlots">Capacity of the queue for non-realtime items (frames and text chunks).</param>
     /// <param name="name">Name of the writer thread.</param>
-    public FrameSender(LineWriter write, int queueSlots = 64, string name = "frame-writer")
+    /// <param name="onWriterStart">Runs first on the writer thread (e.g. to ask for a real-time priority just below the loop's).</param>
+    public FrameSender(LineWriter write, int queueSlots = 64, string name = "frame-writer", Action? onWriterStart = null)
     {
+        _onWriterStart = onWriterStart;
         ArgumentOutOfRangeException.ThrowIfLessThan(queueSlots, 1);
         _write = write;
         for (var i = 0; i < RealtimeSlots; i++)
@@ -122,8 +125,10 @@ public sealed class FrameSender : IDisposable
         var slot = (int)(tail % RealtimeSlots);
         _realtimeLength[slot] = FrameWriter.EncodeRaw(message, _realtime[slot]);
         Volatile.Write(ref _realtimeTail, tail + 1);
-        // No wake-up call: signalling an event can block on the event's internal lock while the (lower-priority) writer
-        // holds it, so the writer polls the ring instead (see Run).
+        // Waking the writer touches the event's internal lock only while the writer is inside its wait's bookkeeping (a
+        // few instructions); the owner runs the writer at a real-time priority (OnWriterStart), so it cannot be preempted
+        // there by ordinary threads and the wake is bounded. Without it the writer still polls the ring every millisecond.
+        _pending.Set();
         return true;
     }
 
@@ -206,9 +211,10 @@ public sealed class FrameSender : IDisposable
 
     private void Run()
     {
+        _onWriterStart?.Invoke();
         while (!_stopping)
         {
-            // Other threads' posts wake the writer at once; realtime posts are picked up within one poll period.
+            // Every post wakes the writer at once; the short timeout is a backstop.
             _pending.Wait(PollMilliseconds);
             _pending.Reset();
             _writing = true;
