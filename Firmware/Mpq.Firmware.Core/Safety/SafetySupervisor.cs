@@ -48,8 +48,8 @@ public sealed class SafetySupervisor
     private double _lastFreshCommand;
     private bool _expiredCounted;
     private bool _haveFreshTime;
-    private double _now;
     private bool _rejectedSinceTick;
+    private bool _stopPending;
     private long _trips;
     private TripRecord _lastTrip = new(FaultBits.None, "");
 
@@ -101,7 +101,7 @@ public sealed class SafetySupervisor
         }
     }
 
-    /// <summary>The tick (the clock passed in) at which torque last went to zero because the rig stopped, or NaN.</summary>
+    /// <summary>The tick (the clock passed in) that first applied zero torque after the rig last stopped, or NaN.</summary>
     public double LastStopTime { get; private set; } = double.NaN;
     public long LimitTrips { get; private set; }
 
@@ -346,7 +346,6 @@ public sealed class SafetySupervisor
     {
         lock (_gate)
         {
-            _now = now;
             var status = HandshakeDone ? StatusFlags.HandshakeDone : StatusFlags.None;
             if (_rejectedSinceTick)
             {
@@ -369,6 +368,11 @@ public sealed class SafetySupervisor
                 Array.Clear(_applied);
                 _applied.CopyTo(torque);
                 Status = status;
+                if (_stopPending)
+                {
+                    LastStopTime = now;
+                    _stopPending = false;
+                }
                 return;
             }
             var live = _haveCommand && now - _commandArrival <= _commandValidity;
@@ -461,7 +465,7 @@ public sealed class SafetySupervisor
     {
         if (State == RigArmState.Armed)
         {
-            LastStopTime = _now; // the tick that applies the zero (events between ticks take effect at the next)
+            _stopPending = true; // LastStopTime is the tick that applies the zero (see the end of Tick)
         }
         State = next;
         LastStopReason = reason;
