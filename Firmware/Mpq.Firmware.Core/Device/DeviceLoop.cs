@@ -19,9 +19,10 @@ namespace Mpq.Firmware.Device;
 /// Torque is zero at start, on <see cref="Dispose"/>, and after any exception in a tick (which also
 /// latches a fault: a driver fault when the driver threw). Nothing on this thread does I/O or waits on a lock an
 /// I/O thread holds across a read or write: log lines go to a queue drained by another thread, State frames go
-/// into the link's lock-free ring (dropped and counted when the line is backed up), and the link's silence is
-/// judged by the link's own housekeeping thread. The only locks taken are the supervisor's and the parameter
-/// table's lock-free reads, neither of which is ever held across I/O.
+/// into the link's lock-free ring (dropped and counted when the line is backed up), the link's requests (Commands,
+/// arm, estop, …) are drained from its lock-free inbox at the start of each tick, and link silence is read lock-free
+/// every tick (the rig stops at once; the port's return to console mode follows on the link's housekeeping thread).
+/// The only lock taken is the supervisor's own, which no other thread holds on the rig.
 /// In lockstep (virtual rig only) the loop does not follow the wall clock: after each streamed State it
 /// waits for the controller's Command answering it (at most <see cref="LockstepTimeout"/>), so runs are
 /// deterministic; time is then virtual (ticks × period).
