@@ -16,6 +16,8 @@ namespace Mpq.HilTests;
 /// </summary>
 internal sealed class FaultRelay : IDisposable
 {
+    private static readonly TimeSpan CableWriteTimeout = TimeSpan.FromSeconds(10);
+
     private readonly SocatPair _rigPair;
     private SocatPair _controllerPair;
     private readonly TtyTransport _rigEnd;
@@ -26,8 +28,12 @@ internal sealed class FaultRelay : IDisposable
     {
         _rigPair = SocatPair.Create();
         _controllerPair = SocatPair.Create();
+        // A cable never drops bytes because the far end is slow: the relay waits for it (the programs' own transports
+        // give up after 100 ms, which is theirs to handle).
         _rigEnd = TtyTransport.Open(_rigPair.PathB);
+        _rigEnd.WriteTimeout = CableWriteTimeout;
         _controllerEnd = TtyTransport.Open(_controllerPair.PathA);
+        _controllerEnd.WriteTimeout = CableWriteTimeout;
         ToRig = new Direction(this, "controller→rig", () => _rigEnd, seed);
         ToController = new Direction(this, "rig→controller", () => _controllerEnd, seed + 1);
         _rigEnd.Start(ToController.OnBytes);
@@ -65,6 +71,7 @@ internal sealed class FaultRelay : IDisposable
     {
         var pair = SocatPair.Create();
         var end = TtyTransport.Open(pair.PathA);
+        end.WriteTimeout = CableWriteTimeout;
         Volatile.Write(ref _controllerPair, pair);
         Volatile.Write(ref _controllerEnd, end);
         end.Start(ToRig.OnBytes);

@@ -147,7 +147,28 @@ public sealed class RigClient : IDisposable
             var slot = answers & 255;
             _sentSequence[slot] = answers;
             Volatile.Write(ref _sentAt[slot], Stopwatch.GetTimestamp());
-            _transport.Write(_tx.AsSpan(0, n));
+            WriteOrCount(n);
+        }
+    }
+
+    /// <summary>Writes that timed out (the rig's end did not read for 100 ms): the frame was lost, the run went on.</summary>
+    public long WriteTimeouts => Interlocked.Read(ref _writeTimeouts);
+
+    private long _writeTimeouts;
+
+    /// <summary>
+    /// A stalled line loses this frame, not the run: a lost Command starves the rig's watchdog, which stops the rig by
+    /// itself; a lost Heartbeat or request is repeated. A failed line still throws.
+    /// </summary>
+    private void WriteOrCount(int length)
+    {
+        try
+        {
+            _transport.Write(_tx.AsSpan(0, length));
+        }
+        catch (WriteTimeoutException)
+        {
+            Interlocked.Increment(ref _writeTimeouts);
         }
     }
 
@@ -189,7 +210,7 @@ public sealed class RigClient : IDisposable
         lock (_txGate)
         {
             var n = _writer.Write(message, _tx);
-            _transport.Write(_tx.AsSpan(0, n));
+            WriteOrCount(n);
         }
     }
 
