@@ -167,9 +167,6 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         return true;
     }
 
-    /// <summary>Waits until queued output was written (or the timeout passed); for shutdown, never the loop.</summary>
-    public bool FlushOutput(TimeSpan timeout) => _sender.Flush(timeout);
-
     private bool LinkSilent() => _demux.Mode == PortMode.Binary
         && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastValidFrame)).TotalMilliseconds > _parameters[_index.LinkTimeoutMs];
 

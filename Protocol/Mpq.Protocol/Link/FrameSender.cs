@@ -98,18 +98,6 @@ public sealed class FrameSender : IDisposable
     /// <summary>The last write failure's message, or null.</summary>
     public string? LastFailure { get; private set; }
 
-    /// <summary>Whether nothing is waiting to be written.</summary>
-    public bool IsIdle
-    {
-        get
-        {
-            lock (_queueGate)
-            {
-                return _queueCount == 0 && Volatile.Read(ref _realtimeHead) == Volatile.Read(ref _realtimeTail);
-            }
-        }
-    }
-
     /// <summary>
     /// Queues a frame from the one time-keeping thread; never blocks, never takes a lock the writer holds.
     /// Returns false (and counts it) when the ring is full.
@@ -192,23 +180,6 @@ public sealed class FrameSender : IDisposable
         return true;
     }
 
-    /// <summary>Waits (not on a time-keeping thread) until everything queued was written or the timeout passed.</summary>
-    public bool Flush(TimeSpan timeout)
-    {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (!IsIdle || _writing)
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                return false;
-            }
-            Thread.Sleep(1);
-        }
-        return true;
-    }
-
-    private volatile bool _writing;
-
     private void Run()
     {
         _onWriterStart?.Invoke();
@@ -217,16 +188,8 @@ public sealed class FrameSender : IDisposable
             // Every post wakes the writer at once; the short timeout is a backstop.
             _pending.Wait(PollMilliseconds);
             _pending.Reset();
-            _writing = true;
-            try
+            while (!_stopping && (WriteRealtime() | WriteQueued()))
             {
-                while (!_stopping && (WriteRealtime() | WriteQueued()))
-                {
-                }
-            }
-            finally
-            {
-                _writing = false;
             }
         }
     }
