@@ -117,7 +117,7 @@ public sealed class SafetySupervisor
         }
     }
 
-    /// <summary>Copies the limits to enforce from <paramref name="source"/>, under the supervisor's lock (the link thread reads them too).</summary>
+    /// <summary>Copies the limits to enforce from <paramref name="source"/> (the device loop, once per tick, from the parameter table).</summary>
     public void UpdateLimits(SafetyLimits source)
     {
         lock (_gate)
