@@ -51,6 +51,7 @@ internal sealed class PlannerOptions
             Gamma = r.GetValue(Gamma) ?? q?.TrainedGamma ?? d.Gamma,
             Iterations = r.GetValue(Iterations),
             NoiseFilter = ParseList(r.GetValue(NoiseFilter), "--noise-filter"),
+            ControlCost = d.ControlCost,
             Seed = r.GetValue(Seed),
         };
         settings.Validate(task.ActionSize);

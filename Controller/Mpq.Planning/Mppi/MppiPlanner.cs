@@ -8,7 +8,8 @@ namespace Mpq.Planning.Mppi;
 
 /// <summary>
 /// Infinite-horizon MPPI (DESIGN.md): sample N noisy action sequences around the nominal plan, roll
-/// the model H − 1 steps, score with discounted running cost, control cost and a terminal cost,
+/// the model H − 1 steps, score with discounted running cost, control cost (optional, <see cref="MppiSettings.ControlCost"/>)
+/// and a terminal cost,
 /// weight by softmax(−S/λ) and move the plan by α · Σ w ε. Returns the free energy
 /// V = −λ (logsumexp(−S/λ) − log N).
 /// </summary>
@@ -218,10 +219,14 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     /// The H-step free energy used as a Q target: reset the plan, run <paramref name="iterations"/>
     /// iterations, then score one more batch around the improved plan.
     /// </summary>
+    /// <remarks>
+    /// The plan is reset before the state is loaded, so it starts at that state's hold action ("stay" for a position
+    /// servo), not at zero (for a servo, "drive to the origin").
+    /// </remarks>
     public double EstimateValue(ReadOnlySpan<double> state, int iterations)
     {
-        LoadState(state);
         ResetPlan();
+        LoadState(state);
         for (var k = 0; k < iterations; k++)
         {
             Iterate(update: true);
@@ -416,20 +421,25 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         context.SetState(_state);
         var total = 0.0;
         var discount = 1.0;
+        var controlWeight = s.ControlCost ? lambda : 0.0;
         for (var t = 0; t < h; t++)
         {
+            // λ (½ uᵀΣ⁻¹u + uᵀΣ⁻¹ε): the importance weight of a sample drawn around u rather than from the zero-mean
+            // prior. The ½ uᵀΣ⁻¹u half is the same for every sample (no effect on the weights) but belongs in the free
+            // energy: without it V is optimistic by λ/2 Σ uᵀΣ⁻¹u (mjmpc's MPPI has both halves, on every step).
             var controlCost = 0.0;
             for (var d = 0; d < m; d++)
             {
                 var e = noise[t * m + d];
                 var u = _plan[t * m + d];
                 action[d] = Math.Clamp(u + e, _low[d], _high[d]);
-                controlCost += u * _inverseVariance[d] * e;
+                controlCost += u * _inverseVariance[d] * (0.5 * u + e);
             }
+            total += discount * controlWeight * controlCost;
             context.Observe(observation);
             if (t < h - 1)
             {
-                total += discount * (_cost.Cost(observation, action) + lambda * controlCost);
+                total += discount * _cost.Cost(observation, action);
                 context.Step(action);
                 discount *= gamma;
             }

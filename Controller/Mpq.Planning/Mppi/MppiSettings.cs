@@ -42,6 +42,14 @@ public sealed record MppiSettings
     /// </summary>
     public double[]? NoiseFilter { get; init; }
 
+    /// <summary>
+    /// Whether each sample's cost carries the control cost λ (½ uᵀΣ⁻¹u + uᵀΣ⁻¹ε) of MPPI's zero-mean prior. On for torque
+    /// actuators, where the prior "no torque" is a sensible default; off for position servos, where it pulls every plan
+    /// towards the origin (the authors switch it off for their position-controlled tasks). Off, the free energy is that
+    /// of the sampling distribution around the plan.
+    /// </summary>
+    public bool ControlCost { get; init; } = true;
+
     /// <summary>Seed of the noise streams.</summary>
     public ulong Seed { get; init; } = 1;
 

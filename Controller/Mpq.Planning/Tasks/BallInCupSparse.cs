@@ -56,7 +56,7 @@ public sealed class BallInCupSparse : ITask
     public ReadOnlySpan<double> ActionHigh => High;
     public IReadOnlyList<TaskParameter> Parameters { get; }
     public int SuccessWindow => 0;
-    public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.1, NoiseStd: 0.3, StepSize: 1.0, Gamma: 1.0);
+    public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.1, NoiseStd: 0.3, StepSize: 1.0, Gamma: 1.0, ControlCost: false);
 
     public string ModelXml { get; } = """
         <mujoco model="ball_in_cup">

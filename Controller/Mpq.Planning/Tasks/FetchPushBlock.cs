@@ -49,7 +49,7 @@ public sealed class FetchPushBlock : ITask
     public ReadOnlySpan<double> ActionHigh => High;
     public IReadOnlyList<TaskParameter> Parameters { get; }
     public int SuccessWindow => 0;
-    public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.01, NoiseStd: 0.1, StepSize: 1.0, Gamma: 1.0);
+    public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.01, NoiseStd: 0.1, StepSize: 1.0, Gamma: 1.0, ControlCost: false);
 
     // Collision groups: the table (1) touches the block (3), the pusher (2) touches the block but never the table.
     // MuJoCo takes the larger friction of two geoms in contact: table and pusher are slippery (0.1), so the block's

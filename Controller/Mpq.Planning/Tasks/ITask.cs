@@ -64,4 +64,9 @@ public interface ITask : IRunningCost
 }
 
 /// <summary>Default MPPI settings a task suggests; the CLI overrides any of them.</summary>
-public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma);
+/// <param name="Lambda">MPPI's temperature λ.</param>
+/// <param name="NoiseStd">Exploration noise standard deviation.</param>
+/// <param name="StepSize">Plan update step α.</param>
+/// <param name="Gamma">Discount γ.</param>
+/// <param name="ControlCost">Whether MPPI's control cost applies (off for position servos: see <see cref="MppiSettings.ControlCost"/>).</param>
+public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma, bool ControlCost = true);

@@ -37,6 +37,20 @@ public class BallInCupSparseTests
         Assert.That(hold, Is.EqualTo(new[] { 0.1, -0.05 }));
     }
 
+    [Test]
+    public void EstimateValue_TargetPlanStartsWhereTheCupIs()
+    {
+        // Issue 14, bug 3, on the real model: a Q target from a state with the cup at (0.1, −0.05) is scored around
+        // "stay", never around "drive the cup to the origin".
+        using var dynamics = new MuJoCoDynamics(_task);
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 8, Horizon = 4, Lambda = 0.1, NoiseStd = [0.3], ControlCost = _task.PlannerDefaults.ControlCost };
+        using var planner = new MppiPlanner(dynamics, _task, _task.ActionLow, _task.ActionHigh, settings, pool);
+        planner.EstimateValue(State(0.1, -0.05, 0, -0.3), 0);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 0.1, -0.05, 0.1, -0.05, 0.1, -0.05, 0.1, -0.05 }).Within(1e-12));
+        Assert.That(_task.PlannerDefaults.ControlCost, Is.False, "a servo task's plans are not pulled towards u = 0");
+    }
+
     [TestCase(0.0, -0.03, 0.0)]
     [TestCase(0.03, 0.0, 0.0)]
     [TestCase(0.0, -0.3, 1.0)]

@@ -46,6 +46,12 @@ internal sealed class QuadraticCost(double target = 0, double preferred = 0, dou
     }
 }
 
+/// <summary>c(x, a) = k · a: with Gaussian actions its free energy has a closed form.</summary>
+internal sealed class LinearActionCost(double k) : IRunningCost
+{
+    public double Cost(ReadOnlySpan<double> observation, ReadOnlySpan<double> action) => k * action[0];
+}
+
 /// <summary>Q(s, a) = scale · (a − preferred)², evaluated from the bound buffers.</summary>
 internal sealed class QuadraticTerminal(double preferred, double scale = 1) : ITerminalCost
 {

@@ -132,6 +132,54 @@ public class MppiPlannerTests
     }
 
     [Test]
+    public void EstimateValue_PositionServo_TargetPlanStartsAtTheHoldAction()
+    {
+        // Issue 14, bug 3: EstimateValue loaded the state (hold plan) and then reset the plan (zero), so every
+        // target of a position-servo task began by driving to the origin.
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 16, Horizon = 4, NoiseStd = [1], Lambda = 0.1 };
+        using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 0), settings, pool);
+        planner.EstimateValue([1.5], 0);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 1.5, 1.5, 1.5, 1.5 }), "the value batch is scored around 'stay', not around 'go to 0'");
+        planner.Optimize([0.2], 3); // a used plan, then another target from elsewhere
+        planner.EstimateValue([-0.75], 0);
+        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { -0.75, -0.75, -0.75, -0.75 }));
+    }
+
+    // Free energy of c(a) = k·a per step with a ~ N(0, σ²) (MPPI's prior), H steps, γ = 1:
+    // F = −λ log E[exp(−Σ k a_t / λ)] = −H k² σ² / (2λ), whatever the plan u the samples are drawn around.
+    [TestCase(1, 0.0)]
+    [TestCase(1, 1.0)]
+    [TestCase(3, 1.0)]
+    [TestCase(2, -0.6)]
+    public void Optimize_GaussianLinearCost_FreeEnergyMatchesTheClosedForm(int horizon, double u)
+    {
+        // Issue 14, bug 4: without λ/2 uᵀΣ⁻¹u the estimate was optimistic by H λ u² / (2σ²) (−0.625 for H = 1, u = 1).
+        const double k = 0.5, sigma = 1.0, lambda = 1.0;
+        var wide = new[] { -100.0 };
+        var high = new[] { 100.0 };
+        using var pool = new WorkerPool(2);
+        var settings = new MppiSettings { Samples = 200_000, Horizon = horizon, NoiseStd = [sigma], Lambda = lambda, Seed = 11 };
+        // A new plan starts at a position servo's hold action, u (the state): the samples are drawn around u, not 0,
+        // and Optimize returns the free energy of that first batch, before its update.
+        using var planner = new MppiPlanner(new IntegratorDynamics(positionServo: true), new LinearActionCost(k), wide, high, settings, pool);
+        var value = planner.Optimize([u], 1);
+        var expected = -horizon * k * k * sigma * sigma / (2 * lambda);
+        Assert.That(value, Is.EqualTo(expected).Within(0.02), $"plan at {u}");
+    }
+
+    [Test]
+    public void Optimize_NoControlCost_IsTheFreeEnergyOfTheSamplingDistribution()
+    {
+        // Off (position servos): F = −λ log E_{a ~ N(u, σ²)}[exp(−k a / λ)] = k u − k² σ² / (2λ).
+        const double k = 0.5, sigma = 1.0, lambda = 1.0, u = 1.0;
+        using var pool = new WorkerPool(2);
+        var settings = new MppiSettings { Samples = 200_000, Horizon = 1, NoiseStd = [sigma], Lambda = lambda, Seed = 12, ControlCost = false };
+        using var planner = new MppiPlanner(new IntegratorDynamics(positionServo: true), new LinearActionCost(k), [-100.0], [100.0], settings, pool);
+        Assert.That(planner.Optimize([u], 1), Is.EqualTo(k * u - k * k * sigma * sigma / (2 * lambda)).Within(0.02));
+    }
+
+    [Test]
     public void Fallback_OneStepPlan_PositionServo_HoldsWhereTheSystemIs()
     {
         // An overrun answered with a one-step plan's "next action": that is the tail a shift left, which only the

@@ -66,6 +66,15 @@ public sealed record LearnerSettings
     public ulong Seed { get; init; } = 1;
 
     /// <summary>
+    /// Whether the planner's samples carry MPPI's control cost (the task's default: off for position servos;
+    /// <see cref="Planning.Mppi.MppiSettings.ControlCost"/>). Acting and targets use the same.
+    /// </summary>
+    public bool ControlCost { get; init; } = true;
+
+    /// <summary>Time-correlated exploration noise (c0, c1, c2) for acting and targets; null: white noise (<c>--set NoiseFilter=1/0.6/0.3</c>).</summary>
+    public double[]? NoiseFilter { get; init; }
+
+    /// <summary>
     /// Domain randomisation instead of the true system: the simulated plant's parameters are re-drawn before every
     /// step, uniform around the prior's mean with this half-width as a fraction of it (null: act on the true system).
     /// </summary>
@@ -86,6 +95,8 @@ public sealed record LearnerSettings
         StepSize = StepSize,
         Gamma = gamma,
         Iterations = 1,
+        NoiseFilter = NoiseFilter,
+        ControlCost = ControlCost,
         Seed = seed,
     };
 
@@ -155,6 +166,25 @@ public sealed record LearnerSettings
             ok = float.TryParse(text, style, c, out var v) && float.IsFinite(v);
             value = v;
         }
+        else if (type == typeof(bool))
+        {
+            ok = bool.TryParse(text, out var v);
+            value = v;
+        }
+        else if (type == typeof(double[]))
+        {
+            if (text is "" or "null")
+            {
+                return null;
+            }
+            var parts = text.Split('/');
+            var values = new double[parts.Length];
+            for (var i = 0; i < parts.Length && ok; i++)
+            {
+                ok = double.TryParse(parts[i], style, c, out values[i]) && double.IsFinite(values[i]);
+            }
+            value = values;
+        }
         else if (type == typeof(int[]))
         {
             var parts = text.Split('/');
@@ -172,8 +202,11 @@ public sealed record LearnerSettings
         return ok ? value : throw new ArgumentException($"--set: '{text}' is not a valid value for {name}");
     }
 
-    /// <summary>Defaults that suit a task.</summary>
-    public static LearnerSettings For(ITask task) => task switch
+    /// <summary>Defaults that suit a task (one SGD step per transition for every task: UpdateEvery = 4 cost ball-in-cup
+    /// two thirds of its catches, Trainer/results).</summary>
+    public static LearnerSettings For(ITask task) => ForTask(task) with { ControlCost = task.PlannerDefaults.ControlCost };
+
+    private static LearnerSettings ForTask(ITask task) => task switch
     {
         PendulumSwingup => new LearnerSettings
         {
@@ -181,16 +214,15 @@ public sealed record LearnerSettings
             NoiseStd = task.PlannerDefaults.NoiseStd,
             ObservationScale = [1f, 1f, 1f / 8],
         },
-        // Costs are steps (at most 200), and each target is 16 physics steps deep: fewer, cheaper updates.
+        // Costs are steps (at most 200), and each target is 16 physics steps deep: cheaper targets.
         BallInCupSparse => new LearnerSettings
         {
             Lambda = task.PlannerDefaults.Lambda,
             NoiseStd = task.PlannerDefaults.NoiseStd,
             ObservationScale = [3f, 3f, 3f, 3f, 1f, 1f, 1f, 1f],
-            UpdateEvery = 4,
             TargetSamples = 32,
         },
-        // Contact-rich and several physics steps per control step: fewer, cheaper targets, as for the ball.
+        // Contact-rich and several physics steps per control step: cheaper targets, as for the ball.
         FetchPushBlock => new LearnerSettings
         {
             Lambda = task.PlannerDefaults.Lambda,
@@ -198,7 +230,6 @@ public sealed record LearnerSettings
             ObservationScale = [3f, 3f, 3f, 3f, 3f, 3f, 1f, 1f, 1f, 1f],
             OutputScale = 20,
             InitialOutputGain = 0.05f,
-            UpdateEvery = 4,
             TargetSamples = 32,
         },
         FrankaDrawerOpen => new LearnerSettings
@@ -208,7 +239,6 @@ public sealed record LearnerSettings
             Samples = 128,
             OutputScale = 50,
             InitialOutputGain = 0.05f,
-            UpdateEvery = 4,
             TargetSamples = 32,
         },
         _ => new LearnerSettings { Lambda = task.PlannerDefaults.Lambda, NoiseStd = task.PlannerDefaults.NoiseStd },
@@ -232,6 +262,7 @@ public sealed record LearnerSettings
         Check(float.IsFinite(InitialOutputGain) && InitialOutputGain is >= 0 and <= 1, "initial output gain must be in [0, 1]");
         Check(Hidden.Length >= 1 && Hidden.All(h => h is >= 1 and <= 4096), "hidden layer sizes must be 1-4096");
         Check(Algorithm != Algorithm.SoftQ || Horizon == 1, "soft Q-learning plans with horizon 1");
+        Check(NoiseFilter is null || (NoiseFilter.Length == 3 && NoiseFilter.All(double.IsFinite)), "noise filter needs 3 finite coefficients c0/c1/c2");
         Check(DomainRandomization is null or (> 0 and < 1), $"domain randomisation half-width must be in (0, 1) of the prior's mean (got {DomainRandomization})");
     }
 }
