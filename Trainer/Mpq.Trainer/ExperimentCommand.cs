@@ -15,12 +15,16 @@ internal static class ExperimentCommand
         var threads = new Option<int>("--threads", "-T") { Description = "threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var prior = new Option<string?>("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (default: the task's)" };
         var set = TrainCommand.SetOption();
+        var only = new Option<string?>("--only")
+        {
+            Description = "run only these curves (comma-separated): mpq, mppi-short, mppi-long, mppi-long-true, mppi-long-budget, mpq-paper-n, mppi-long-paper-n, softq",
+        };
         var fig1aOut = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/fig1a" };
         var fig1a = new Command("fig1a", "MPQ H=8 vs MPPI H=8, MPPI H=32 and soft-Q on PendulumSwingup with a biased model: results.csv, figure.png, summary.txt.")
         {
-            seeds, episodes, fig1aOut, threads, prior, set,
+            seeds, episodes, fig1aOut, threads, prior, set, only,
         };
-        fig1a.SetAction(r => CliErrors.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, set)));
+        fig1a.SetAction(r => CliErrors.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, set, only)));
 
         var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", Required = true };
         var shortH = new Option<int>("--short") { Description = "MPQ's and the short MPPI's horizon", DefaultValueFactory = _ => 8 };
@@ -28,12 +32,12 @@ internal static class ExperimentCommand
         var fig1Out = new Option<string?>("--out") { Description = "output directory (default: runs/fig1-TASK)" };
         var fig1 = new Command("fig1", "The paper's Figure 1 for any task: MPQ (short H) vs MPPI (short and long H) and soft-Q, biased model: results.csv, figure.png, summary.txt.")
         {
-            task, shortH, longH, seeds, episodes, fig1Out, threads, prior, set,
+            task, shortH, longH, seeds, episodes, fig1Out, threads, prior, set, only,
         };
         fig1.SetAction(r => CliErrors.Run(() =>
         {
             var name = r.GetValue(task)!;
-            return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior, set);
+            return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior, set, only);
         }));
 
         var tableTask = new Option<string>("--task") { Description = "task", DefaultValueFactory = _ => "ballincup" };
@@ -71,7 +75,7 @@ internal static class ExperimentCommand
         }));
 
         var directory = new Argument<string>("dir") { Description = "an experiment's output directory (with results.csv)" };
-        var plot = new Command("plot", "Redraw figure.png and summary.txt from an experiment's results.csv.") { directory };
+        var plot = new Command("plot", "Redraw figure.png and summary.md from an experiment's results.csv.") { directory };
         plot.SetAction(r =>
         {
             var dir = r.GetValue(directory)!;
@@ -82,18 +86,28 @@ internal static class ExperimentCommand
                 return 2;
             }
             var rows = Figure1.ReadCsv(csv);
-            var configurations = rows.Select(x => x.Label).Distinct().Select(l => new Configuration(l, default, 0)).ToList();
-            var seeds = (int)rows.Max(x => x.Seed);
-            Figure1.Plot(rows, configurations, Path.Combine(dir, "figure.png"), "pendulum");
-            var summary = Figure1.Summary(rows, configurations, seeds, TimeSpan.FromSeconds(rows.Sum(x => x.WallSeconds)));
-            File.WriteAllText(Path.Combine(dir, "summary.txt"), summary);
+            if (rows.Count == 0)
+            {
+                Console.Error.WriteLine($"error: {csv} holds no results");
+                return 2;
+            }
+            var configurations = Figure1.ConfigurationsIn(rows);
+            var taskFile = Path.Combine(dir, "task.txt");
+            var taskName = File.Exists(taskFile) ? File.ReadAllText(taskFile).Trim() : Path.GetFileName(Path.GetFullPath(dir));
+            var figure = Path.Combine(dir, "figure.png");
+            var summaryFile = Path.Combine(dir, "summary.md");
+            Figure1.Plot(rows, configurations, figure, taskName);
+            var summary = Figure1.Summary(rows, configurations, TimeSpan.FromSeconds(rows.Sum(x => x.WallSeconds)), taskName);
+            File.WriteAllText(summaryFile, summary);
             Console.WriteLine(summary);
+            Console.WriteLine($"wrote {figure}, {summaryFile}");
             return 0;
         });
         return new Command("experiment", "The paper's experiments.") { fig1a, fig1, table2, plot };
     }
 
-    private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior, Option<string?> set)
+    private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior, Option<string?> set,
+        Option<string?> only)
     {
         if (r.GetValue(seeds) < 1 || r.GetValue(episodes) < 1 || r.GetValue(threads) is < 1 or > 256 || shortHorizon is < 1 or > 256 || longHorizon is < 1 or > 256)
         {
@@ -101,11 +115,13 @@ internal static class ExperimentCommand
         }
         var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
         var overrides = r.GetValue(set);
-        LearnerSettings.For(TaskCatalog.Create(taskName, priors)).WithOverrides(overrides); // unknown names, parameters and settings fail here, before any work
-        Figure1.Run(() => TaskCatalog.Create(taskName, priors), Figure1.Default(shortHorizon, longHorizon), r.GetValue(seeds), r.GetValue(episodes), r.GetValue(threads), dir, Console.WriteLine,
+        // Unknown names, parameters, settings and curves fail here, before any work.
+        var samples = LearnerSettings.For(TaskCatalog.Create(taskName, priors)).WithOverrides(overrides).Samples;
+        var configurations = Figure1.Select(Figure1.Default(shortHorizon, longHorizon, samples), r.GetValue(only));
+        Figure1.Run(() => TaskCatalog.Create(taskName, priors), configurations, r.GetValue(seeds), r.GetValue(episodes), r.GetValue(threads), dir, Console.WriteLine,
             s => s.WithOverrides(overrides));
-        Console.WriteLine(File.ReadAllText(Path.Combine(dir, "summary.txt")));
-        Console.WriteLine($"wrote {Path.Combine(dir, "results.csv")}, {Path.Combine(dir, "figure.png")}");
+        Console.WriteLine(File.ReadAllText(Path.Combine(dir, "summary.md")));
+        Console.WriteLine($"wrote {Path.Combine(dir, "results.csv")}, {Path.Combine(dir, "figure.png")}, {Path.Combine(dir, "summary.md")}");
         return 0;
     }
 }

@@ -11,5 +11,5 @@ tasks.SetAction(_ =>
     }
     return 0;
 });
-var root = new RootCommand("MPQ trainer: learns the terminal soft Q from the true system's data.") { tasks, TrainCommand.Create(), ExperimentCommand.Create(), PlotLogCommand.Create() };
+var root = new RootCommand("MPQ trainer: learns the terminal soft Q from the true system's data.") { tasks, TrainCommand.Create(), ExperimentCommand.Create(), BenchCommand.Create(), PlotLogCommand.Create() };
 return root.Parse(args).Invoke();

@@ -3,6 +3,7 @@ using Mpq.Planning.Mppi;
 using Mpq.Planning.Numerics;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Tasks;
+using Mpq.Protocol.Timing;
 
 namespace Mpq.Planning.Simulation;
 
@@ -74,6 +75,9 @@ public sealed class EpisodeRunner : IDisposable
     public MppiPlanner Planner { get; }
     public bool BiasedModel { get; }
 
+    /// <summary>Wall time of each planning step (<see cref="MppiPlanner.Step"/>) of the last episode, ms.</summary>
+    public LatencyRecorder StepTimes { get; } = new();
+
     /// <summary>
     /// Domain randomisation: when set, the plant is no longer the true system; its parameters are re-drawn from
     /// these distributions (one per task parameter, in the task's order) before every step.
@@ -124,6 +128,7 @@ public sealed class EpisodeRunner : IDisposable
         }
         _modelDynamics.SetParameters(_parameters);
         Planner.ResetPlan();
+        StepTimes.Clear();
 
         var total = 0.0;
         var steps = _task.EpisodeSteps;
@@ -132,7 +137,9 @@ public sealed class EpisodeRunner : IDisposable
         _plant.Observe(_observation);
         for (var t = 0; t < steps; t++)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             Planner.Step(_state, _action);
+            StepTimes.RecordSince(started);
             var cost = _task.Cost(_observation, _action);
             total += cost;
             if (_plantRandomization is { } randomization)

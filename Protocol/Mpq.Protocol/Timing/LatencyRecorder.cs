@@ -8,6 +8,7 @@ public sealed class LatencyRecorder
     private long _count;
     private double _max;
     private long _overruns;
+    private double _total;
 
     public LatencyRecorder(int capacity = 4096)
     {
@@ -24,10 +25,14 @@ public sealed class LatencyRecorder
     /// <summary>Recordings above the budget passed to <see cref="Record(double, double)"/>.</summary>
     public long Overruns => _overruns;
 
+    /// <summary>Sum of all recordings since the last <see cref="Clear"/>, ms (throughput figures).</summary>
+    public double Total => _total;
+
     public void Record(double milliseconds)
     {
         _ring[_count % _ring.Length] = milliseconds;
         _count++;
+        _total += milliseconds;
         if (milliseconds > _max)
         {
             _max = milliseconds;
@@ -65,6 +70,7 @@ public sealed class LatencyRecorder
     public void Clear()
     {
         _count = 0;
+        _total = 0;
         _max = 0;
         _overruns = 0;
     }

@@ -8,7 +8,14 @@ using Mpq.Planning.Tasks;
 namespace Mpq.Trainer.Learning;
 
 /// <summary>One training episode's record.</summary>
-public sealed record EpisodeMetrics(int Episode, double Cost, bool Success, double WallSeconds, long Updates, double MeanLoss);
+/// <param name="Episode">Episode index.</param>
+/// <param name="Cost">Sum of the task's costs on the true system.</param>
+/// <param name="Success">The task's success rule held.</param>
+/// <param name="WallSeconds">Wall time of the episode, learning included.</param>
+/// <param name="Updates">Q updates so far.</param>
+/// <param name="MeanLoss">Mean loss of this episode's updates (NaN: none).</param>
+/// <param name="PlanMilliseconds">Median wall time of one acting planner step (not the learning between steps), ms.</param>
+public sealed record EpisodeMetrics(int Episode, double Cost, bool Success, double WallSeconds, long Updates, double MeanLoss, double PlanMilliseconds = double.NaN);
 
 /// <summary>
 /// Runs MPQ, soft Q-learning or plain MPPI on the task's true-parameter plant, planning on models drawn
@@ -63,7 +70,7 @@ public sealed class Learner : ITransitionSink, IDisposable
             _scratch = Q.CreateScratch(settings.BatchSize);
         }
         var acting = settings.Planner(settings.Samples, settings.Algorithm == Algorithm.Mppi ? 1.0 : settings.Gamma, settings.Seed);
-        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: true, settings.Seed, Q?.AsTerminalCost())
+        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: !settings.TrueModel, settings.Seed, Q?.AsTerminalCost())
         {
             PlantRandomization = settings.PlantDistributions(task),
         };
@@ -82,6 +89,15 @@ public sealed class Learner : ITransitionSink, IDisposable
     public QFunction? TargetQ { get; }
 
     public ReplayBuffer Replay => _replay;
+
+    /// <summary>Where learning time goes (the trainer's benchmark reads it).</summary>
+    public LearnerTimings Timings { get; } = new();
+
+    /// <summary>The target computer (null for plain MPPI).</summary>
+    public TargetComputer? Targets => _targets;
+
+    /// <summary>The acting episode runner (its planner's and steps' timings).</summary>
+    public EpisodeRunner Runner => _runner;
     public long Updates { get; private set; }
     public LearnerSettings Settings => _s;
 
@@ -96,7 +112,8 @@ public sealed class Learner : ITransitionSink, IDisposable
         _lossSum = 0;
         _lossCount = 0;
         var result = _runner.Run(episode, this);
-        return new EpisodeMetrics(episode, result.TotalCost, result.Success, clock.Elapsed.TotalSeconds, Updates, _lossCount == 0 ? double.NaN : _lossSum / _lossCount);
+        return new EpisodeMetrics(episode, result.TotalCost, result.Success, clock.Elapsed.TotalSeconds, Updates, _lossCount == 0 ? double.NaN : _lossSum / _lossCount,
+            _runner.StepTimes.Percentile(0.5));
     }
 
     void ITransitionSink.Add(in Transition transition)
@@ -122,7 +139,9 @@ public sealed class Learner : ITransitionSink, IDisposable
         var q = Q!;
         var n = _s.BatchSize;
         _replay.Sample(_indices, ref _rng);
+        var t0 = Stopwatch.GetTimestamp();
         _targets!.Compute(_replay, _indices, n, _batchTargets);
+        var t1 = Stopwatch.GetTimestamp();
         var o = _task.ObservationSize;
         var m = _task.ActionSize;
         for (var k = 0; k < n; k++)
@@ -131,6 +150,9 @@ public sealed class Learner : ITransitionSink, IDisposable
             _replay.Action(_indices[k]).CopyTo(_batchActions.AsSpan(k * m, m));
         }
         var loss = q.Train(_batchObservations, _batchActions, _batchTargets, n, _adam!, _scratch!);
+        Timings.TargetTicks += t1 - t0;
+        Timings.TrainTicks += Stopwatch.GetTimestamp() - t1;
+        Timings.Targets += n;
         if (!double.IsFinite(loss))
         {
             throw new InvalidOperationException("Q training diverged (non-finite loss): lower the learning rate");
@@ -206,7 +228,7 @@ public sealed class Learner : ITransitionSink, IDisposable
     public (int Successes, double MeanCost) Evaluate(int episodes, ulong seed)
     {
         var planner = _s.Planner(_s.Samples, _s.Algorithm == Algorithm.Mppi ? 1.0 : _s.Gamma, seed);
-        using var runner = new EpisodeRunner(_task, planner, _actingPool, biasedModel: true, seed, Q?.AsTerminalCost());
+        using var runner = new EpisodeRunner(_task, planner, _actingPool, biasedModel: !_s.TrueModel, seed, Q?.AsTerminalCost());
         var successes = 0;
         var cost = 0.0;
         for (var e = 0; e < episodes; e++)
@@ -321,4 +343,17 @@ public sealed class Learner : ITransitionSink, IDisposable
         _actingPool.Dispose();
         _targetPool.Dispose();
     }
+}
+
+/// <summary>Accumulated learning time, as <see cref="Stopwatch"/> ticks.</summary>
+public sealed class LearnerTimings
+{
+    /// <summary>Wall time computing targets (parallel over the target workers).</summary>
+    public long TargetTicks { get; set; }
+
+    /// <summary>Wall time of the SGD steps (forward, backward, Adam).</summary>
+    public long TrainTicks { get; set; }
+
+    /// <summary>Targets computed.</summary>
+    public long Targets { get; set; }
 }

@@ -71,6 +71,12 @@ public sealed record LearnerSettings
     /// </summary>
     public bool ControlCost { get; init; } = true;
 
+    /// <summary>
+    /// Plan on the true parameters instead of a draw from the biased prior: the reference that shows how much the
+    /// bias costs (Figure 1's "MPPI long, true model" row). Never what a learner on a real rig could do.
+    /// </summary>
+    public bool TrueModel { get; init; }
+
     /// <summary>Time-correlated exploration noise (c0, c1, c2) for acting and targets; null: white noise (<c>--set NoiseFilter=1/0.6/0.3</c>).</summary>
     public double[]? NoiseFilter { get; init; }
 

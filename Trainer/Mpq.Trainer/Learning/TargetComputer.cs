@@ -76,6 +76,15 @@ public sealed class TargetComputer : IParallelWork, IDisposable
         }
     }
 
+    /// <summary>Worker time spent in the target planners' rollouts so far, summed over workers, ms.</summary>
+    public double RolloutMilliseconds => _planners.Sum(p => p.RolloutTimes.Total);
+
+    /// <summary>Worker time spent evaluating Q inside the target planners so far, summed over workers, ms.</summary>
+    public double TerminalMilliseconds => _planners.Sum(p => p.TerminalTimes.Total);
+
+    /// <summary>Physics steps one target costs: (K + 1) batches of N samples, each H − 1 control steps deep.</summary>
+    public long PhysicsStepsPerTarget => (long)(_settings.TargetIterations + 1) * _settings.TargetSamples * (_settings.Horizon - 1) * _models[0].PhysicsStepsPerControl;
+
     /// <summary>Writes the counters that select the target planners' noise (checkpoints).</summary>
     public void Save(BinaryWriter w)
     {

@@ -35,10 +35,59 @@ public class Figure1Tests
     [Test]
     public void Summary_ReportsTheCrossingOfTheTrailingMeans()
     {
-        var configs = new[] { new Configuration("MPQ H=8", Algorithm.Mpq, 8), new Configuration("MPPI H=32", Algorithm.Mppi, 32) };
-        var summary = Figure1.Summary(Rows(), configs, 1, TimeSpan.FromMinutes(1));
+        var configs = new[] { new Configuration("MPQ H=8", Algorithm.Mpq, 8, Key: "mpq"), new Configuration("MPPI H=32", Algorithm.Mppi, 32, Key: "mppi-long") };
+        var summary = Figure1.Summary(Rows(), configs, TimeSpan.FromMinutes(1), "pendulum");
         // Trailing 5-episode mean of 1000 − 50e is below 400 once 1000 − 50(e − 2) < 400, i.e. from e = 15.
-        Assert.That(summary, Does.Contain("seed 1: MPQ H=8 below MPPI H=32 (5-episode mean) from episode 15"));
+        Assert.That(summary, Does.Contain("MPQ H=8 first below MPPI H=32 (5-episode mean), per seed: 15"));
+        Assert.That(summary, Does.Contain("# Figure 1, pendulum: 1 seeds × 20 episodes"));
+    }
+
+    private static List<Figure1.Row> Seeded(string label, string key, Func<ulong, int, double> cost, int seeds = 5, int episodes = 20)
+    {
+        var rows = new List<Figure1.Row>();
+        for (ulong s = 1; s <= (ulong)seeds; s++)
+        {
+            for (var e = 0; e < episodes; e++)
+            {
+                rows.Add(new(label, s, e, cost(s, e), false, 1, 2.5, key));
+            }
+        }
+        return rows;
+    }
+
+    [Test]
+    public void Comparisons_ClearWinAndTie_SayYesAndNotShown()
+    {
+        // MPQ 100 + s, MPPI-long 150 + s (paired: the seed effect cancels) → difference −50 exactly, yes.
+        // MPPI short = MPQ ± 10 alternating by seed → the interval contains 0: not shown.
+        var rows = Seeded("MPQ H=8", "mpq", (s, _) => 100.0 + s)
+            .Concat(Seeded("MPPI H=32", "mppi-long", (s, _) => 150.0 + s))
+            .Concat(Seeded("MPPI H=32 true model", "mppi-long-true", (s, _) => 120.0 + s))
+            .Concat(Seeded("MPPI H=8", "mppi-short", (s, _) => 100.0 + s + (s % 2 == 0 ? 10 : -10))).ToList();
+        var present = Figure1.ConfigurationsIn(rows);
+        var lines = Figure1.Comparisons(rows, present);
+        Assert.That(lines, Has.Some.Contains("MPQ H=8 − MPPI H=32 = -50.0 [-50.0, -50.0]: **yes**"));
+        Assert.That(lines, Has.Some.Contains("MPPI H=32 − MPPI H=32 true model = 30.0 [30.0, 30.0]: **yes**, the bias costs"));
+        Assert.That(lines, Has.Some.Contains("Q helps the short horizon?").And.Contains("**not shown**"));
+    }
+
+    [Test]
+    public void FlattensAt_FallingThenFlat_IsTheEpisodeItSettles()
+    {
+        var rows = Seeded("MPQ H=8", "mpq", (_, e) => e < 10 ? 1000.0 - 90 * e : 100, episodes: 30);
+        var at = Figure1.FlattensAt(rows, "MPQ H=8");
+        Assert.That(at, Is.InRange(10, 14), "the 5-episode window reaches the floor within 5 episodes of episode 10");
+        var falling = Seeded("MPQ H=8", "mpq", (_, e) => 1000.0 - 30 * e, episodes: 30);
+        Assert.That(Figure1.FlattensAt(falling, "MPQ H=8"), Is.Null, "a curve still falling in its last episodes has not flattened");
+    }
+
+    [Test]
+    public void Select_UnknownKey_NamesTheKnownOnes()
+    {
+        var all = Figure1.Default(8, 32, 256);
+        Assert.That(Figure1.Select(all, "mpq,mppi-long-true").Select(c => c.Key), Is.EqualTo(new[] { "mpq", "mppi-long-true" }));
+        Assert.That(all.Single(c => c.Key == "mppi-long-budget").Samples, Is.EqualTo(64), "256 · 8 / 32: the same N·H");
+        Assert.That(() => Figure1.Select(all, "mpq,mppi"), Throws.ArgumentException.With.Message.Contains("mppi-long-true"));
     }
 
     [Test]

@@ -61,16 +61,26 @@ public class TrainCommandTests
     }
 
     [Test]
-    public void ExperimentFig1_AnyTask_FourCurvesAndAPlot()
+    public void ExperimentFig1_AnyTask_EveryCurveATableAndAPlot()
     {
         var dir = Directory.CreateTempSubdirectory("mpq-fig1-").FullName;
         try
         {
-            var (code, _, stderr) = Run("experiment", "fig1", "--task", "ballincup", "--short", "2", "--long", "4", "--episodes", "1", "--seeds", "1", "--out", dir);
+            var (code, stdout, stderr) = Run("experiment", "fig1", "--task", "ballincup", "--short", "2", "--long", "4", "--episodes", "1", "--seeds", "2",
+                "--set", "Samples=16,TargetSamples=4,Warmup=50", "--out", dir);
             Assert.That(code, Is.Zero, stderr);
             var configs = File.ReadLines(Path.Combine(dir, "results.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct();
-            Assert.That(configs, Is.EqualTo(new[] { "MPQ H=2", "MPPI H=2", "MPPI H=4", "SoftQ (H=1)" }));
+            Assert.That(configs, Is.EqualTo(new[] { "MPQ H=2", "MPPI H=2", "MPPI H=4", "MPPI H=4 true model", "MPPI H=4 N=8", "MPQ H=2 N=40", "MPPI H=4 N=40", "SoftQ (H=1)" }));
             Assert.That(File.Exists(Path.Combine(dir, "figure.png")), Is.True);
+            var summary = File.ReadAllText(Path.Combine(dir, "summary.md"));
+            Assert.That(summary, Does.Contain("# Figure 1, ballincup: 2 seeds × 1 episodes"));
+            Assert.That(summary, Does.Contain("Headroom (does the bias hurt the long horizon?) MPPI H=4 − MPPI H=4 true model = "));
+            Assert.That(summary, Does.Contain("MPQ short beats MPPI long at the same N·H? MPQ H=2 − MPPI H=4 N=8 = "));
+            Assert.That(stdout, Does.Contain("summary.md"), "says what it wrote");
+
+            var (plotCode, plotOut, plotErr) = Run("experiment", "plot", dir);
+            Assert.That(plotCode, Is.Zero, plotErr);
+            Assert.That(plotOut, Does.Contain("# Figure 1, ballincup"), "the redrawn summary names the task, not 'pendulum'");
         }
         finally
         {
