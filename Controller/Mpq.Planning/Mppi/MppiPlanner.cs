@@ -19,7 +19,7 @@ namespace Mpq.Planning.Mppi;
 /// per (seed, call, sample), so results do not depend on the thread count.
 /// Sampled actions are clipped to the limits; the nominal plan is clipped after each update.
 /// </remarks>
-public sealed class MppiPlanner : IParallelWork, IDisposable
+public sealed class MppiPlanner : IPlanner, IParallelWork
 {
     private const int CacheLinePad = 8; // doubles: 64 bytes
 
@@ -29,9 +29,7 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     private readonly double[] _low;
     private readonly double[] _high;
     private readonly IRolloutContext[] _contexts;
-    private readonly double[] _hold;
-    private bool _resetPending;
-    private bool _tailPending;
+    private readonly Plan _plan;
     private readonly double[][] _observation;
     private readonly double[][] _action;
     private readonly double[] _state;
@@ -39,7 +37,6 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     private ITerminalCost? _terminal;
     private MppiSettings _settings = new();
 
-    private double[] _plan = [];
     private double[] _noise = [];
     private double[] _costs = [];
     private double[] _weights = [];
@@ -64,8 +61,7 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         _low = actionLow.ToArray();
         _high = actionHigh.ToArray();
         _state = new double[dynamics.StateSize];
-        _hold = new double[_m];
-        _resetPending = true;
+        _plan = new Plan(_m, actionLow, actionHigh, settings.Horizon);
         _contexts = new IRolloutContext[pool.Threads];
         _observation = new double[pool.Threads][];
         _action = new double[pool.Threads][];
@@ -89,8 +85,14 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     /// <summary>Current settings.</summary>
     public MppiSettings Settings => _settings;
 
-    /// <summary>The nominal plan, H × m, row-major.</summary>
-    public ReadOnlySpan<double> Plan => _plan;
+    /// <inheritdoc />
+    public int StateSize => _state.Length;
+
+    /// <inheritdoc />
+    public int ActionSize => _m;
+
+    /// <summary>The nominal plan, H × m, row-major, with its reset/shift/hold life cycle.</summary>
+    public Plan Plan => _plan;
 
     /// <summary>Time spent in rollouts (including the noise draws) per iteration, ms.</summary>
     public LatencyRecorder RolloutTimes { get; } = new();
@@ -114,12 +116,9 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     public void Configure(MppiSettings settings)
     {
         settings.Validate(_m);
-        var oldPlan = _plan;
         var h = settings.Horizon;
         var n = settings.Samples;
-        _plan = new double[h * _m];
-        oldPlan.AsSpan(0, Math.Min(oldPlan.Length, _plan.Length)).CopyTo(_plan);
-        ClampPlan();
+        _plan.Resize(h);
         _noise = new double[n * h * _m];
         _costs = new double[n];
         _weights = new double[n];
@@ -150,11 +149,7 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     /// state (<see cref="IRolloutContext.HoldAction"/>: zero for torque and velocity actuators, "stay where you
     /// are" for position servos, for which zero would mean "go to the origin").
     /// </summary>
-    public void ResetPlan()
-    {
-        Array.Clear(_plan);
-        _resetPending = true;
-    }
+    public void ResetPlan() => _plan.Reset();
 
     /// <summary>
     /// One online control step: <see cref="MppiSettings.Iterations"/> iterations from
@@ -171,16 +166,14 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         var value = Optimize(state, _settings.Iterations);
         if (double.IsFinite(value))
         {
-            _plan.AsSpan(0, _m).CopyTo(action);
+            _plan.First.CopyTo(action);
             Shift();
             return value;
         }
         NonFiniteSteps++;
         var context = _contexts[0];
         context.SetState(_state);
-        context.HoldAction(_hold);
-        ClampSpan(_hold);
-        _hold.AsSpan(0, _m).CopyTo(action);
+        _plan.HoldAction(context, action);
         ResetPlan();
         return value;
     }
@@ -197,7 +190,7 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     public void Fallback(ReadOnlySpan<double> state, Span<double> action)
     {
         LoadState(state);
-        _plan.AsSpan(0, _m).CopyTo(action);
+        _plan.First.CopyTo(action);
         Shift();
     }
 
@@ -234,22 +227,8 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         return Iterate(update: false);
     }
 
-    /// <summary>Moves the plan one step earlier and fills the tail.</summary>
-    public void Shift()
-    {
-        var h = _settings.Horizon;
-        if (h > 1)
-        {
-            _plan.AsSpan(_m).CopyTo(_plan);
-        }
-        if (_settings.Tail == TailMode.Zero || h == 1)
-        {
-            var tail = _plan.AsSpan((h - 1) * _m, _m);
-            tail.Clear();
-            ClampSpan(tail);
-            _tailPending = true; // becomes the hold action once the next state is known
-        }
-    }
+    /// <summary>Moves the plan one step earlier and fills the tail (<see cref="Mppi.Plan.Shift"/>).</summary>
+    public void Shift() => _plan.Shift(_settings.Tail);
 
     private void LoadState(ReadOnlySpan<double> state)
     {
@@ -265,20 +244,12 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
             }
         }
         state.CopyTo(_state);
-        if (_resetPending || _tailPending)
+        if (_plan.Pending)
         {
             // Worker 0's context is idle between iterations: the hold action of the state being planned from.
             var context = _contexts[0];
             context.SetState(_state);
-            context.HoldAction(_hold);
-            ClampSpan(_hold);
-            var from = _resetPending ? 0 : _settings.Horizon - 1;
-            for (var t = from; t < _settings.Horizon; t++)
-            {
-                _hold.CopyTo(_plan.AsSpan(t * _m, _m));
-            }
-            _resetPending = false;
-            _tailPending = false;
+            _plan.Begin(context);
         }
     }
 
@@ -353,7 +324,8 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
     private void UpdatePlan()
     {
         var n = _settings.Samples;
-        var width = _plan.Length;
+        var plan = _plan.Values;
+        var width = plan.Length;
         var alpha = _settings.StepSize;
         for (var i = 0; i < n; i++)
         {
@@ -366,10 +338,10 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
             var eps = _noise.AsSpan(i * width, width);
             for (var j = 0; j < width; j++)
             {
-                _plan[j] += scale * eps[j];
+                plan[j] += scale * eps[j];
             }
         }
-        ClampPlan();
+        _plan.Clamp();
     }
 
     /// <inheritdoc />
@@ -397,6 +369,7 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
         var filter = s.NoiseFilter;
         var rng = SplitMix64.ForStream(s.Seed, _call, (ulong)sample);
         var noise = _noise.AsSpan(sample * h * m, h * m);
+        var plan = _plan.Values;
         // Draw the whole sequence's noise first: a tight arithmetic loop, apart from the native steps.
         for (var t = 0; t < h; t++)
         {
@@ -431,7 +404,7 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
             for (var d = 0; d < m; d++)
             {
                 var e = noise[t * m + d];
-                var u = _plan[t * m + d];
+                var u = plan[t * m + d];
                 action[d] = Math.Clamp(u + e, _low[d], _high[d]);
                 controlCost += u * _inverseVariance[d] * (0.5 * u + e);
             }
@@ -479,17 +452,6 @@ public sealed class MppiPlanner : IParallelWork, IDisposable
             _terminalValues = GC.AllocateArray<float>(n, pinned: true);
         }
         terminal.Bind(_terminalObservations, _terminalActions, _terminalValues, n);
-    }
-
-    private void ClampPlan() => ClampSpan(_plan);
-
-    private void ClampSpan(Span<double> plan)
-    {
-        for (var j = 0; j < plan.Length; j++)
-        {
-            var d = j % _m;
-            plan[j] = Math.Clamp(plan[j], _low[d], _high[d]);
-        }
     }
 
     public void Dispose()

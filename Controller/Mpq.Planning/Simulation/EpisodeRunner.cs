@@ -53,7 +53,14 @@ public sealed class EpisodeRunner : IDisposable
     private readonly double[] _plantParameters;
     private readonly bool[] _success;
 
+    /// <summary>A runner whose planner is MPPI with <paramref name="settings"/> on the runner's model.</summary>
     public EpisodeRunner(ITask task, MppiSettings settings, WorkerPool pool, bool biasedModel, ulong seed, ITerminalCost? terminalCost = null)
+        : this(task, model => new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool, terminalCost), biasedModel, seed)
+    {
+    }
+
+    /// <summary>A runner with any planner, built by <paramref name="createPlanner"/> over the runner's own model (whose parameters each episode sets).</summary>
+    public EpisodeRunner(ITask task, Func<MuJoCoDynamics, IPlanner> createPlanner, bool biasedModel, ulong seed)
     {
         _task = task;
         BiasedModel = biasedModel;
@@ -61,7 +68,7 @@ public sealed class EpisodeRunner : IDisposable
         _plantDynamics = new MuJoCoDynamics(task);
         _plant = _plantDynamics.CreateMuJoCoContext();
         _modelDynamics = new MuJoCoDynamics(task);
-        Planner = new MppiPlanner(_modelDynamics, task, task.ActionLow, task.ActionHigh, settings, pool, terminalCost);
+        Planner = createPlanner(_modelDynamics);
         _state = new double[_plantDynamics.StateSize];
         _nextState = new double[_plantDynamics.StateSize];
         _observation = new double[task.ObservationSize];
@@ -72,10 +79,10 @@ public sealed class EpisodeRunner : IDisposable
         _success = new bool[task.EpisodeSteps];
     }
 
-    public MppiPlanner Planner { get; }
+    public IPlanner Planner { get; }
     public bool BiasedModel { get; }
 
-    /// <summary>Wall time of each planning step (<see cref="MppiPlanner.Step"/>) of the last episode, ms.</summary>
+    /// <summary>Wall time of each planning step (<see cref="IPlanner.Step"/>) of the last episode, ms.</summary>
     public LatencyRecorder StepTimes { get; } = new();
 
     /// <summary>

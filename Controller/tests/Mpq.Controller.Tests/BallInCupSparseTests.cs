@@ -47,7 +47,7 @@ public class BallInCupSparseTests
         var settings = new MppiSettings { Samples = 8, Horizon = 4, Lambda = 0.1, NoiseStd = [0.3], ControlCost = _task.PlannerDefaults.ControlCost };
         using var planner = new MppiPlanner(dynamics, _task, _task.ActionLow, _task.ActionHigh, settings, pool);
         planner.EstimateValue(State(0.1, -0.05, 0, -0.3), 0);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 0.1, -0.05, 0.1, -0.05, 0.1, -0.05, 0.1, -0.05 }).Within(1e-12));
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 0.1, -0.05, 0.1, -0.05, 0.1, -0.05, 0.1, -0.05 }).Within(1e-12));
         Assert.That(_task.PlannerDefaults.ControlCost, Is.False, "a servo task's plans are not pulled towards u = 0");
     }
 

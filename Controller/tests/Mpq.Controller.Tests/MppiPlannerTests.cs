@@ -34,7 +34,7 @@ public class MppiPlannerTests
         var settings = new MppiSettings { Samples = 256, Horizon = 1, Lambda = 0.01, NoiseStd = [0.5], StepSize = 0.5 };
         using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 100, preferred: 0.8, actionWeight: 1), settings, pool);
         planner.Optimize([0.0], 40);
-        Assert.That(planner.Plan[0], Is.EqualTo(0.8).Within(0.05));
+        Assert.That(planner.Plan.Values[0], Is.EqualTo(0.8).Within(0.05));
     }
 
     [Test]
@@ -67,7 +67,7 @@ public class MppiPlannerTests
         var settings = new MppiSettings { Samples = 256, Horizon = 1, Lambda = 0.05, NoiseStd = [0.6], StepSize = 0.5 };
         using var planner = Create(new IntegratorDynamics(), new QuadraticCost(), settings, pool, terminal);
         planner.Optimize([0.0], 40);
-        Assert.That(planner.Plan[0], Is.EqualTo(-1.2).Within(0.05));
+        Assert.That(planner.Plan.Values[0], Is.EqualTo(-1.2).Within(0.05));
     }
 
     [Test]
@@ -94,10 +94,10 @@ public class MppiPlannerTests
         for (var i = 0; i < 20; i++)
         {
             planner.Step([0.0], action);
-            Assert.That(planner.Plan.ToArray(), Has.All.InRange(-2.0, 2.0));
+            Assert.That(planner.Plan.Values.ToArray(), Has.All.InRange(-2.0, 2.0));
             Assert.That(action[0], Is.InRange(-2.0, 2.0));
         }
-        Assert.That(planner.Plan[0], Is.EqualTo(2.0), "pushing toward a far target saturates the plan");
+        Assert.That(planner.Plan.Values[0], Is.EqualTo(2.0), "pushing toward a far target saturates the plan");
     }
 
     [Test]
@@ -107,9 +107,9 @@ public class MppiPlannerTests
         var settings = new MppiSettings { Samples = 64, Horizon = 4, NoiseStd = [1], Lambda = 0.1 };
         using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 5), settings, pool);
         planner.Optimize([0.0], 3);
-        var before = planner.Plan.ToArray();
+        var before = planner.Plan.Values.ToArray();
         planner.Shift();
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { before[1], before[2], before[3], 0.0 }));
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { before[1], before[2], before[3], 0.0 }));
     }
 
     [Test]
@@ -119,16 +119,16 @@ public class MppiPlannerTests
         var settings = new MppiSettings { Samples = 16, Horizon = 4, NoiseStd = [1], Lambda = 0.1 };
         using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 0), settings, pool);
         planner.Optimize([1.5], 0);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 1.5, 1.5, 1.5, 1.5 }), "a new planner holds where the system is, not at the origin");
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 1.5, 1.5, 1.5, 1.5 }), "a new planner holds where the system is, not at the origin");
         planner.ResetPlan();
         planner.Optimize([3.0], 0);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 2.0 }), "the hold action, clamped to the limits");
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 2.0 }), "the hold action, clamped to the limits");
         planner.Optimize([-0.5], 0);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 2.0 }), "only a reset (or a shift's tail) takes the hold action");
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 2.0 }), "only a reset (or a shift's tail) takes the hold action");
         planner.Shift();
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 0.0 }), "until the next state is known the tail is zero");
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 0.0 }), "until the next state is known the tail is zero");
         planner.Optimize([0.25], 0);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 0.25 }));
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 2.0, 2.0, 2.0, 0.25 }));
     }
 
     [Test]
@@ -140,10 +140,10 @@ public class MppiPlannerTests
         var settings = new MppiSettings { Samples = 16, Horizon = 4, NoiseStd = [1], Lambda = 0.1 };
         using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 0), settings, pool);
         planner.EstimateValue([1.5], 0);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 1.5, 1.5, 1.5, 1.5 }), "the value batch is scored around 'stay', not around 'go to 0'");
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 1.5, 1.5, 1.5, 1.5 }), "the value batch is scored around 'stay', not around 'go to 0'");
         planner.Optimize([0.2], 3); // a used plan, then another target from elsewhere
         planner.EstimateValue([-0.75], 0);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { -0.75, -0.75, -0.75, -0.75 }));
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { -0.75, -0.75, -0.75, -0.75 }));
     }
 
     // Free energy of c(a) = k·a per step with a ~ N(0, σ²) (MPPI's prior), H steps, γ = 1:
@@ -189,7 +189,7 @@ public class MppiPlannerTests
         using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 0), settings, pool);
         var action = new double[1];
         planner.Step([1.5], action);
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { 0.0 }), "after a step the one-step plan is a pending tail");
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { 0.0 }), "after a step the one-step plan is a pending tail");
         planner.Fallback([1.25], action);
         Assert.That(action, Is.EqualTo(new[] { 1.25 }), "the hold action of the state the fallback answers");
         planner.Fallback([9.0], action);
@@ -219,11 +219,11 @@ public class MppiPlannerTests
         var settings = new MppiSettings { Samples = 16, Horizon = 3, NoiseStd = [1], Lambda = 0.1 };
         using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 1), settings, pool);
         planner.Optimize([0.2], 2);
-        var plan = planner.Plan.ToArray();
+        var plan = planner.Plan.Values.ToArray();
         var action = new double[1];
         planner.Fallback([0.3], action);
         Assert.That(action[0], Is.EqualTo(plan[0]));
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(new[] { plan[1], plan[2], 0.0 }), "shifted, the tail pending");
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(new[] { plan[1], plan[2], 0.0 }), "shifted, the tail pending");
     }
 
     [Test]
@@ -235,7 +235,7 @@ public class MppiPlannerTests
             using var pool = new WorkerPool(threads);
             using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 1), settings, pool);
             planner.Optimize([0.2], 3);
-            return planner.Plan.ToArray();
+            return planner.Plan.Values.ToArray();
         }
         Assert.That(Run(2), Is.EqualTo(Run(1)));
         Assert.That(Run(3), Is.EqualTo(Run(1)));
@@ -268,9 +268,9 @@ public class MppiPlannerTests
         using var pool = new WorkerPool(2);
         using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 3), new MppiSettings { Samples = 32, Horizon = 6 }, pool);
         planner.Optimize([0.0], 2);
-        var before = planner.Plan.ToArray();
+        var before = planner.Plan.Values.ToArray();
         planner.Configure(planner.Settings with { Samples = 64, Horizon = 3 });
-        Assert.That(planner.Plan.ToArray(), Is.EqualTo(before[..3]));
+        Assert.That(planner.Plan.Values.ToArray(), Is.EqualTo(before[..3]));
         Assert.DoesNotThrow(() => planner.Optimize([0.0], 1));
         Assert.That(planner.SampleCosts.Length, Is.EqualTo(64));
     }

@@ -17,7 +17,7 @@ public sealed class TargetComputer : IParallelWork, IDisposable
     private readonly WorkerPool _pool;
     private readonly MuJoCoDynamics[] _models;
     private readonly WorkerPool[] _single;
-    private readonly MppiPlanner[] _planners;
+    private readonly IPlanner[] _planners;
     private readonly double[] _parameters;
     private ReplayBuffer? _replay;
     private int[] _indices = [];
@@ -33,7 +33,7 @@ public sealed class TargetComputer : IParallelWork, IDisposable
         _parameters = new double[task.Parameters.Count];
         _models = new MuJoCoDynamics[pool.Threads];
         _single = new WorkerPool[pool.Threads];
-        _planners = new MppiPlanner[pool.Threads];
+        _planners = new IPlanner[pool.Threads];
         var mppi = settings.Planner(settings.TargetSamples, settings.Gamma, settings.Seed ^ 0x7A26E7) with { Lambda = settings.TargetLambda ?? settings.Lambda };
         for (var w = 0; w < pool.Threads; w++)
         {
