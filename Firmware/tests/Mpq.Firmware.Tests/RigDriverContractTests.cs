@@ -210,6 +210,30 @@ public class GpioRigDriverContractTests : RigDriverContractTests
         Assert.That(d.EncoderErrors, Is.EqualTo(1), "a transition that skips a state is an error, not a guess");
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Dispose_EitherOwnership_MotorStoppedAndPinsClosed(bool shouldDispose)
+    {
+        // As dotnet/iot's DCMotor tests: a driver that does not own the controller leaves it usable, pins closed.
+        using var gpio = new FakeGpioDriver();
+        var pwm = new FakePwm();
+        var controller = new GpioController(gpio);
+        var d = new GpioRigDriver(Config, controller, shouldDispose, _ => pwm);
+        d.Apply([1f]);
+        Assert.That(controller.IsPinOpen(Dir) && controller.IsPinOpen(A), Is.True);
+        d.Dispose();
+        Assert.That(pwm.DutyCycle, Is.Zero, "the motor is stopped before its pins are given back");
+        if (shouldDispose)
+        {
+            Assert.That(() => controller.OpenPin(Dir, PinMode.Output), Throws.InstanceOf<ObjectDisposedException>(), "an owned controller is disposed with the driver");
+            return;
+        }
+        Assert.That(new[] { A, B, Dir, Enable }.Select(controller.IsPinOpen), Is.All.False, "every pin the driver opened is closed");
+        controller.OpenPin(Dir, PinMode.Output); // and the caller's controller still works
+        Assert.That(controller.IsPinOpen(Dir), Is.True);
+        controller.Dispose();
+    }
+
     [Test]
     public void Apply_OverMaximum_SaturatesAtFullDuty()
     {

@@ -53,9 +53,19 @@ public sealed class HBridgeMotor : IDisposable
         }
     }
 
+    /// <summary>Stops the motor, then gives its pins back (direction low first), whoever owns the controller.</summary>
     public void Dispose()
     {
         Stop();
         _pwm.Dispose();
+        if (_gpio.IsPinOpen(_config.DirectionPin))
+        {
+            _gpio.Write(_config.DirectionPin, PinValue.Low);
+            _gpio.ClosePin(_config.DirectionPin);
+        }
+        if (_config.EnablePin >= 0 && _gpio.IsPinOpen(_config.EnablePin))
+        {
+            _gpio.ClosePin(_config.EnablePin);
+        }
     }
 }

@@ -79,9 +79,16 @@ public sealed class QuadratureEncoder : IDisposable
 
     private int ReadState() => (_gpio.Read(_config.EncoderA) == PinValue.High ? 2 : 0) | (_gpio.Read(_config.EncoderB) == PinValue.High ? 1 : 0);
 
+    /// <summary>Stops counting and gives the pins back (a controller the caller keeps can open them again).</summary>
     public void Dispose()
     {
-        _gpio.UnregisterCallbackForPinValueChangedEvent(_config.EncoderA, OnEdge);
-        _gpio.UnregisterCallbackForPinValueChangedEvent(_config.EncoderB, OnEdge);
+        foreach (var pin in new[] { _config.EncoderA, _config.EncoderB })
+        {
+            if (_gpio.IsPinOpen(pin))
+            {
+                _gpio.UnregisterCallbackForPinValueChangedEvent(pin, OnEdge);
+                _gpio.ClosePin(pin);
+            }
+        }
     }
 }
