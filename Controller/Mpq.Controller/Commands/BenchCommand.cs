@@ -24,20 +24,22 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps", "-M") { Description = "timed planner steps (after warm-up)", DefaultValueFactory = _ => 2000 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first (JIT tiering, caches)", DefaultValueFactory = _ => 300 };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
+        var load = new Option<int>("--load") { Description = "busy threads competing for the cores while timing (a shared machine)", DefaultValueFactory = _ => 0 };
         var command = new Command("bench", "Time planner steps against the bare physics they must run.");
         planner.AddTo(command);
         command.Options.Add(steps);
         command.Options.Add(warmup);
         command.Options.Add(json);
-        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(steps), r.GetValue(warmup), r.GetValue(json))));
+        command.Options.Add(load);
+        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(steps), r.GetValue(warmup), r.GetValue(json), r.GetValue(load))));
         return command;
     }
 
-    private static int Execute(ParseResult r, PlannerOptions options, int steps, int warmup, bool json)
+    private static int Execute(ParseResult r, PlannerOptions options, int steps, int warmup, bool json, int load)
     {
-        if (steps < 1 || warmup < 0)
+        if (steps < 1 || warmup < 0 || load is < 0 or > 64)
         {
-            throw new ArgumentException($"--steps must be at least 1 and --warmup not negative (got {steps}, {warmup})");
+            throw new ArgumentException($"--steps must be at least 1, --warmup not negative and --load 0-64 (got {steps}, {warmup}, {load})");
         }
         var task = options.CreateTask(r);
         using var q = options.LoadQ(r, task);
@@ -71,6 +73,7 @@ internal static class BenchCommand
 
         var oldMode = GCSettings.LatencyMode;
         GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        using var competitors = new BusyLoad(load);
         try
         {
             for (var i = 0; i < warmup + steps; i++)
@@ -107,6 +110,7 @@ internal static class BenchCommand
             horizon = settings.Horizon,
             samples = settings.Samples,
             threads,
+            load,
             steps,
             physics_steps_per_control = model.PhysicsStepsPerControl,
             mj_steps_per_plan_step = (long)settings.Samples * (settings.Horizon - 1) * model.PhysicsStepsPerControl * settings.Iterations,
@@ -129,7 +133,7 @@ internal static class BenchCommand
         else
         {
             var c = CultureInfo.InvariantCulture;
-            Console.WriteLine(string.Create(c, $"{task.Name}: H={settings.Horizon} N={settings.Samples} threads={threads} steps={steps}"));
+            Console.WriteLine(string.Create(c, $"{task.Name}: H={settings.Horizon} N={settings.Samples} threads={threads} steps={steps}{(load > 0 ? $", {load} busy competing thread(s)" : "")}"));
             Console.WriteLine(string.Create(c, $"  physics steps per control step: {result.physics_steps_per_control}; mj_step calls per planning step: {result.mj_steps_per_plan_step}"));
             Console.WriteLine(string.Create(c, $"  planner step  p50 {result.step_ms_p50:F3} ms  p99 {result.step_ms_p99:F3} ms  max {result.step_ms_max:F3} ms"));
             Console.WriteLine(string.Create(c, $"  physics floor p50 {result.floor_ms_p50:F3} ms  p99 {result.floor_ms_p99:F3} ms"));
@@ -141,6 +145,45 @@ internal static class BenchCommand
             }
         }
         return 0;
+    }
+
+    /// <summary>Threads that keep cores busy, as another process on a shared machine would.</summary>
+    private sealed class BusyLoad : IDisposable
+    {
+        private readonly Thread[] _threads;
+        private volatile bool _stop;
+
+        public BusyLoad(int threads)
+        {
+            _threads = new Thread[threads];
+            for (var i = 0; i < threads; i++)
+            {
+                _threads[i] = new Thread(Spin) { IsBackground = true, Name = $"bench-load-{i}" };
+                _threads[i].Start();
+            }
+        }
+
+        private void Spin()
+        {
+            var x = 0.0;
+            while (!_stop)
+            {
+                for (var k = 0; k < 10_000; k++)
+                {
+                    x = Math.Sqrt(x + k);
+                }
+            }
+            GC.KeepAlive(x);
+        }
+
+        public void Dispose()
+        {
+            _stop = true;
+            foreach (var t in _threads)
+            {
+                t.Join();
+            }
+        }
     }
 
     /// <summary>The bare physics a planning step must run: per sample a state copy and (H−1) × substeps mj_step calls.</summary>

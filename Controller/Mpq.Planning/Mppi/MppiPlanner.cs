@@ -46,6 +46,8 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     private float[] _terminalActions = [];
     private float[] _terminalValues = [];
     private ulong _call;
+    private int _nextChunk;
+    private int _chunk = 1;
 
     public MppiPlanner(IDynamicsModel dynamics, IRunningCost cost, ReadOnlySpan<double> actionLow, ReadOnlySpan<double> actionHigh,
         MppiSettings settings, WorkerPool pool, ITerminalCost? terminalCost = null)
@@ -130,6 +132,8 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
             _inverseVariance[d] = 1.0 / (_std[d] * _std[d]);
         }
         _settings = settings;
+        // Eight chunks per worker: a worker the OS preempts holds back one chunk, not its whole share.
+        _chunk = Math.Max(1, n / (8 * _pool.Threads));
         BindTerminal(_terminal);
     }
 
@@ -257,6 +261,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     {
         var t0 = Stopwatch.GetTimestamp();
         _call++;
+        Volatile.Write(ref _nextChunk, 0);
         _pool.Run(this);
         var t1 = Stopwatch.GetTimestamp();
         RolloutTimes.Record(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
@@ -345,17 +350,32 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Samples are claimed in chunks from a shared counter rather than split in fixed shares: under contention (another
+    /// busy process on the cores) a preempted worker delays only the chunk it holds while the others take the rest.
+    /// Results do not depend on who rolls a sample: each sample has its own noise stream and starts from the same state.
+    /// </remarks>
     void IParallelWork.Execute(int worker, int workers)
     {
-        var (start, end) = WorkerPool.Share(_settings.Samples, worker, workers);
+        var n = _settings.Samples;
+        var chunk = _chunk;
         var context = _contexts[worker];
         var observation = _observation[worker];
         var action = _action[worker];
         var obs = observation.AsSpan(CacheLinePad, _dynamics.ObservationSize);
         var act = action.AsSpan(CacheLinePad, _m);
-        for (var i = start; i < end; i++)
+        while (true)
         {
-            _costs[i] = Rollout(i, context, obs, act);
+            var start = (Interlocked.Increment(ref _nextChunk) - 1) * chunk;
+            if (start >= n)
+            {
+                return;
+            }
+            var end = Math.Min(n, start + chunk);
+            for (var i = start; i < end; i++)
+            {
+                _costs[i] = Rollout(i, context, obs, act);
+            }
         }
     }
 

@@ -44,13 +44,22 @@ public class ControllerCliTests
     [Test]
     public void Bench_Json_HasDocumentedKeys()
     {
-        var (code, stdout, stderr) = Run("bench", "--horizon", "4", "--samples", "16", "--threads", "2", "--steps", "20", "--warmup", "5", "--json");
+        var (code, stdout, stderr) = Run("bench", "--horizon", "4", "--samples", "16", "--threads", "2", "--steps", "20", "--warmup", "5", "--load", "1", "--json");
         Assert.That(code, Is.Zero, stderr);
         using var doc = JsonDocument.Parse(stdout);
         foreach (var key in new[] { "step_ms_p50", "step_ms_p99", "floor_ms_p50", "ratio_p50", "physics_steps_per_control" })
         {
             Assert.That(doc.RootElement.TryGetProperty(key, out _), Is.True, key);
         }
+        Assert.That(doc.RootElement.GetProperty("load").GetInt32(), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Bench_LoadOutOfRange_UsageError()
+    {
+        var (code, _, stderr) = Run("bench", "--load", "-1", "--steps", "1");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("--load 0-64"));
     }
 
     [TestCase("--samples", "0", "samples must be at least 1")]
