@@ -198,12 +198,18 @@ public static class Figure1
         return at <= curve.Length - FinalWindow ? at : null;
     }
 
-    /// <summary>Draws the curves: mean over seeds with the 95 % bootstrap band of the seed mean.</summary>
+    /// <summary>
+    /// Draws the curves: mean over seeds with the 95 % bootstrap band of the seed mean, on a log axis (the contenders
+    /// differ by orders of magnitude; a bootstrap band never goes below the smallest seed's cost, so it is never clamped).
+    /// </summary>
     public static void Plot(IReadOnlyList<Row> rows, IReadOnlyList<Configuration> configurations, string path, string task)
     {
         var plot = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        var index = 0;
         foreach (var config in configurations)
         {
+            var color = palette.GetColor(index++);
             var seeds = rows.Where(r => r.Label == config.Label).Select(r => r.Seed).Distinct().OrderBy(s => s).ToList();
             if (seeds.Count == 0)
             {
@@ -213,7 +219,8 @@ public static class Figure1
             var length = curves.Min(c => c.Length);
             var xs = Enumerable.Range(0, length).Select(i => (double)i).ToArray();
             var bands = Enumerable.Range(0, length).Select(e => Bootstrap.Mean(curves.Select(c => c[e]).ToArray(), (ulong)e)).ToArray();
-            var line = plot.Add.Scatter(xs, bands.Select(b => b.Mean).ToArray());
+            var line = plot.Add.Scatter(xs, bands.Select(b => Log(b.Mean)).ToArray());
+            line.Color = color;
             line.LegendText = config.Label;
             line.LineWidth = config.TrueModel ? 1 : 2;
             line.MarkerSize = 0;
@@ -221,17 +228,25 @@ public static class Figure1
             {
                 line.LinePattern = ScottPlot.LinePattern.Dashed;
             }
-            var band = plot.Add.FillY(xs, bands.Select(b => b.Low).ToArray(), bands.Select(b => b.High).ToArray());
-            band.FillColor = line.Color.WithAlpha(0.15);
+            var band = plot.Add.FillY(xs, bands.Select(b => Log(b.Low)).ToArray(), bands.Select(b => Log(b.High)).ToArray());
+            band.FillColor = color.WithAlpha(0.15);
             band.LineWidth = 0;
         }
         var n = rows.Select(r => r.Seed).Distinct().Count();
         plot.Title($"{task}: episode cost on the true system (mean of {n} seeds, 5-episode window; band: 95 % bootstrap CI)");
         plot.XLabel("training episode");
-        plot.YLabel("episode cost");
+        plot.YLabel("episode cost (log scale)");
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y).ToString("N0", CultureInfo.InvariantCulture),
+        };
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         plot.SavePng(path, 1100, 650);
     }
+
+    private static double Log(double cost) => Math.Log10(Math.Max(1, cost));
 
     /// <summary>The tables and verdicts of summary.md.</summary>
     public static string Summary(IReadOnlyList<Row> rows, IReadOnlyList<Configuration> configurations, TimeSpan wall, string task)
