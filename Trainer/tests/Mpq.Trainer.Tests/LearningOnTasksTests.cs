@@ -27,20 +27,28 @@ public class LearningOnTasksTests
     [Test]
     public void Mpq_BallInCup_CatchesWhereTheSameHorizonWithoutQNever()
     {
-        // Figure 1(b) in miniature. Seed 2 is the seed of the checked-in figure that learns to catch within 12
-        // episodes (from episode 4); seeds 1 and 3 first catch in episodes 16 and 12, too late for a CI-sized run.
+        // Figure 1(b) in miniature, seed 1 (the first of the five in Trainer/results/fig1-ballincup): 12 training
+        // episodes, then 10 unseen test episodes; MPPI with the same horizon and no Q on the same start states,
+        // model draws and noise. Measured when written: MPQ caught 4 of training episodes 4-11 and 1 of the 10 test
+        // episodes (mean cost 198), MPPI none (200). Without learning MPQ would be MPPI plus a random Q: none either.
         var task = new BallInCupSparse();
-        (int Caught, double Cost) Run(Algorithm algorithm)
+        var settings = LearnerSettings.For(task) with { Horizon = 8, Seed = 1 };
+        (int Caught, int TestCaught, double TestCost, long Updates) Run(Algorithm algorithm)
         {
-            using var learner = new Learner(task, LearnerSettings.For(task) with { Algorithm = algorithm, Horizon = 8, Seed = 2 }, threads: 2);
-            var late = Enumerable.Range(0, 12).Select(e => learner.RunEpisode(e)).Skip(4).ToArray();
-            return (late.Count(m => m.Success), late.Average(m => m.Cost));
+            using var learner = new Learner(task, settings with { Algorithm = algorithm }, threads: 2);
+            // Materialised first: LINQ's Skip over Range(...).Select never calls the selector for the skipped items,
+            // so the earlier version of this test ran only episodes 4-11.
+            var episodes = Enumerable.Range(0, 12).Select(e => learner.RunEpisode(e)).ToArray();
+            var late = episodes.Skip(4).Count(m => m.Success);
+            var (caught, cost) = learner.Evaluate(10, seed: 4242);
+            return (late, caught, cost, learner.Updates);
         }
         var mpq = Run(Algorithm.Mpq);
         var mppi = Run(Algorithm.Mppi);
-        TestContext.Out.WriteLine($"ballincup episodes 4-11: MPQ H=8 caught {mpq.Caught}/8 (mean cost {mpq.Cost:F0}), MPPI H=8 {mppi.Caught}/8 ({mppi.Cost:F0})");
-        Assert.That(mppi.Caught, Is.Zero, "the sparse cost defeats the short horizon without Q");
-        Assert.That(mpq.Caught, Is.GreaterThanOrEqualTo(3), "with the learned Q the same horizon catches");
-        Assert.That(mpq.Cost, Is.LessThan(mppi.Cost));
+        TestContext.Out.WriteLine($"ballincup H=8: training episodes 4-11 caught MPQ {mpq.Caught}/8, MPPI {mppi.Caught}/8; 10 test episodes MPQ {mpq.TestCaught} (mean cost {mpq.TestCost:F0}, after {mpq.Updates} updates), MPPI {mppi.TestCaught} ({mppi.TestCost:F0})");
+        Assert.That(mppi.Caught + mppi.TestCaught, Is.Zero, "the sparse cost defeats the short horizon without Q");
+        Assert.That(mpq.Caught, Is.GreaterThanOrEqualTo(2), "with the learned Q the same horizon catches");
+        Assert.That(mpq.TestCaught, Is.GreaterThanOrEqualTo(1), "and catches in episodes it never trained on");
+        Assert.That(mpq.TestCost, Is.LessThan(mppi.TestCost));
     }
 }
