@@ -117,12 +117,16 @@ internal static class RunCommand
                 Console.Error.WriteLine($"error: {s.NonFiniteActions} step(s) had no finite action (is the Q giving NaN?); the hold action was sent instead");
                 return 3;
             }
-            return s.StopReason == "duration reached" || s.StopReason == "stopped by the user" ? 0 : 3;
+            return s.Stop.ExitCode();
         }));
         return command;
     }
 
-    private static readonly System.Text.Json.JsonSerializerOptions SummaryJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private static readonly System.Text.Json.JsonSerializerOptions SummaryJson = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     /// <summary>The tuning console's terminal: null for stdin or none, else the opened tty or pty.</summary>
     private static FileStream? OpenConsole(string? path)

@@ -11,9 +11,40 @@ using Mpq.Protocol.Timing;
 
 namespace Mpq.Controller.Rig;
 
+/// <summary>Why a run on the rig ended; <see cref="RunStopCodes.ExitCode"/> gives the program's exit code.</summary>
+public enum RunStop
+{
+    /// <summary>The requested duration passed (exit 0).</summary>
+    DurationReached,
+
+    /// <summary>Ctrl-C or the console's quit (exit 0).</summary>
+    StoppedByUser,
+
+    /// <summary>No State from the rig at the start (exit 3: someone must look at the rig or the cable).</summary>
+    NoState,
+
+    /// <summary>The rig refused to arm or did not arm in time (exit 3).</summary>
+    ArmRefused,
+
+    /// <summary>The rig left the armed state on its own: watchdog, limit, estop (exit 3).</summary>
+    LeftArmedState,
+
+    /// <summary>The serial link failed (exit 3).</summary>
+    LinkLost,
+}
+
+/// <summary>Exit codes of <see cref="RunStop"/>: 0 for a run that ended as asked, 3 (safety stop) otherwise.</summary>
+public static class RunStopCodes
+{
+    public static int ExitCode(this RunStop stop) => stop is RunStop.DurationReached or RunStop.StoppedByUser ? 0 : 3;
+}
+
 /// <summary>What a run on the rig did. Times in ms.</summary>
 public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP50, double PlanMsP99, double StateAgeMsP50, double? SecondsToUpright, bool UprightAtEnd, long StatesReceived, string StopReason)
 {
+    /// <summary>Why the run ended (<see cref="StopReason"/> says it for people).</summary>
+    public RunStop Stop { get; init; }
+
     /// <summary>Overruns answered with the warm-started plan's next action.</summary>
     public long Fallbacks { get; init; }
 
@@ -217,18 +248,19 @@ public sealed class RigRunner : IDisposable
         double? upright = null;
         var uprightRun = 0;
         var stop = "duration reached";
+        var kind = RunStop.DurationReached;
         var clock = Stopwatch.StartNew();
         using var reporter = StartReports(cancel);
         try
         {
             if (!_client.TryGetLatest(_snapshot) && (!_client.WaitForState(TimeSpan.FromSeconds(2)) || !_client.TryGetLatest(_snapshot)))
             {
-                return Summary("no State from the rig within 2 s", null, false);
+                return Summary("no State from the rig within 2 s", RunStop.NoState, null, false);
             }
             WarmUp();
             if (arm && ArmAndWait() is { } refused)
             {
-                return Summary(refused, null, false);
+                return Summary(refused, RunStop.ArmRefused, null, false);
             }
             var wasArmed = _snapshot.Arm == RigArmState.Armed;
             var deadline = Stopwatch.GetTimestamp();
@@ -238,11 +270,13 @@ public sealed class RigRunner : IDisposable
                 if (cancel.IsCancellationRequested)
                 {
                     stop = "stopped by the user";
+                    kind = RunStop.StoppedByUser;
                     break;
                 }
                 if (_client.Failure is { } failure)
                 {
                     stop = $"link lost: {failure}";
+                    kind = RunStop.LinkLost;
                     break;
                 }
                 ApplyRequests();
@@ -254,6 +288,7 @@ public sealed class RigRunner : IDisposable
                     if (!KeepRunningWhenDisarmed)
                     {
                         stop = why;
+                        kind = RunStop.LeftArmedState;
                         break;
                     }
                     _client.Log($"{why}: type 'arm' to re-arm");
@@ -314,7 +349,7 @@ public sealed class RigRunner : IDisposable
                 // The line is gone: the Firmware's watchdog and link timeout zero the torque.
             }
         }
-        return Summary(stop, upright, uprightRun > 0);
+        return Summary(stop, kind, upright, uprightRun > 0);
     }
 
     /// <summary>
@@ -466,9 +501,10 @@ public sealed class RigRunner : IDisposable
             }
         }, null, ReportEvery, ReportEvery);
 
-    private RunSummary Summary(string stop, double? upright, bool uprightAtEnd) =>
+    private RunSummary Summary(string stop, RunStop kind, double? upright, bool uprightAtEnd) =>
         new(_steps, _misses, _plan.Percentile(0.5), _plan.Percentile(0.99), _stateAge.Percentile(0.5), upright, uprightAtEnd, _client.StatesReceived, stop)
         {
+            Stop = kind,
             Fallbacks = _fallbacks,
             NonFiniteActions = _nonFinite + _planner.NonFiniteSteps,
             QSwaps = _qSwaps,

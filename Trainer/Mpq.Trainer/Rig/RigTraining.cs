@@ -90,11 +90,11 @@ internal static class RigTraining
             lines.Add(line);
             Console.WriteLine(line);
             AtomicFile.Write(metricsPath, string.Join('\n', lines) + "\n");
-            if (summary.StopReason != "duration reached")
+            if (summary.Stop != RunStop.DurationReached)
             {
                 Export(q, task, settings, runId, qPath);
                 Console.Error.WriteLine($"training stopped in episode {e}: {summary.StopReason}");
-                return summary.StopReason == "stopped by the user" ? 0 : 3;
+                return summary.Stop.ExitCode();
             }
         }
         Export(q, task, settings, runId, qPath);
