@@ -338,6 +338,13 @@ public sealed class RigRunner : IDisposable
                 WaitUntil(deadline);
             }
         }
+        catch (IOException e)
+        {
+            // A write that fails outright (a hung-up port: EIO) can come before the reader has seen the line die:
+            // the same stop as a failure the reader reports, not an error of the run's input (exit 3, not 2).
+            stop = $"link lost: {e.Message}";
+            kind = RunStop.LinkLost;
+        }
         finally
         {
             try
