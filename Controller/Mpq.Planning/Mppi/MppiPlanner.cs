@@ -26,8 +26,6 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     private readonly IDynamicsModel _dynamics;
     private readonly IRunningCost _cost;
     private readonly WorkerPool _pool;
-    private readonly double[] _low;
-    private readonly double[] _high;
     private readonly IRolloutContext[] _contexts;
     private readonly Plan _plan;
     private readonly double[][] _observation;
@@ -60,8 +58,6 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         {
             throw new ArgumentException($"action limits need {_m} entries each");
         }
-        _low = actionLow.ToArray();
-        _high = actionHigh.ToArray();
         _state = new double[dynamics.StateSize];
         _plan = new Plan(_m, actionLow, actionHigh, settings.Horizon);
         _contexts = new IRolloutContext[pool.Threads];
@@ -390,6 +386,8 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         var rng = SplitMix64.ForStream(s.Seed, _call, (ulong)sample);
         var noise = _noise.AsSpan(sample * h * m, h * m);
         var plan = _plan.Values;
+        var low = _plan.Low;
+        var high = _plan.High;
         // Draw the whole sequence's noise first: a tight arithmetic loop, apart from the native steps.
         for (var t = 0; t < h; t++)
         {
@@ -425,7 +423,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
             {
                 var e = noise[t * m + d];
                 var u = plan[t * m + d];
-                action[d] = Math.Clamp(u + e, _low[d], _high[d]);
+                action[d] = Math.Clamp(u + e, low[d], high[d]);
                 controlCost += u * _inverseVariance[d] * (0.5 * u + e);
             }
             total += discount * controlWeight * controlCost;
