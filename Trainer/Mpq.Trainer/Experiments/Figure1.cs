@@ -268,7 +268,7 @@ public static class Figure1
             var cost = Bootstrap.Mean(FinalCosts(rows, x.Label));
             var success = Bootstrap.Mean(FinalSuccess(rows, x.Label).Select(v => 100 * v).ToArray());
             var plan = mine.Select(r => r.PlanMilliseconds).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
-            var flat = x.Algorithm == Algorithm.Mppi && x.Key.StartsWith("mppi", StringComparison.Ordinal) ? "(no learning)" : FlattensAt(rows, x.Label) is { } f ? $"episode {f}" : "still falling";
+            var flat = LearnsNothing(x) ? "(no learning)" : FlattensAt(rows, x.Label) is { } f ? $"episode {f}" : "still falling";
             b.AppendLine(c, $"| {x.Label} | {cost} | {success.Mean:F0} % [{success.Low:F0}, {success.High:F0}] | {mine.Count(r => r.Success)}/{mine.Count} | {plan:F2} | {flat} |");
         }
         b.AppendLine();
@@ -306,6 +306,10 @@ public static class Figure1
         }
         return b.ToString();
     }
+
+    // A curve read back from results.csv knows its key and label, not its algorithm: plain MPPI is told by either.
+    private static bool LearnsNothing(Configuration x) =>
+        x.Key.StartsWith("mppi", StringComparison.Ordinal) || (x.Key.Length == 0 && x.Label.StartsWith("MPPI", StringComparison.Ordinal));
 
     /// <summary>The headline comparisons, each a paired difference with its interval and a verdict.</summary>
     public static List<string> Comparisons(IReadOnlyList<Row> rows, IReadOnlyList<Configuration> present)

@@ -72,6 +72,16 @@ public class Figure1Tests
     }
 
     [Test]
+    public void Summary_ReadBackFromCsv_PlainMppiStillSaysNoLearning()
+    {
+        var rows = Seeded("MPQ H=8", "mpq", (_, e) => 1000.0 - 30 * e, episodes: 30)
+            .Concat(Seeded("MPPI H=32", "mppi-long", (_, _) => 70.0, episodes: 30)).ToList();
+        var summary = Figure1.Summary(rows, Figure1.ConfigurationsIn(rows), TimeSpan.FromMinutes(1), "ballincup");
+        Assert.That(summary, Does.Contain("| MPPI H=32 | 70.0 [70.0, 70.0] |").And.Contain("(no learning) |"));
+        Assert.That(summary, Does.Contain("still falling |"), "the learner's curve is judged");
+    }
+
+    [Test]
     public void FlattensAt_FallingThenFlat_IsTheEpisodeItSettles()
     {
         var rows = Seeded("MPQ H=8", "mpq", (_, e) => e < 10 ? 1000.0 - 90 * e : 100, episodes: 30);
