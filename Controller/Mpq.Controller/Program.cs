@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mpq.Common.Cli;
 using Mpq.Controller.Commands;
 
 var root = new RootCommand("MPQ controller: MPPI with a learned terminal Q, in simulation or on a rig.")
@@ -8,4 +9,5 @@ var root = new RootCommand("MPQ controller: MPPI with a learned terminal Q, in s
     LogCommand.Create(),
     RunCommand.Create(),
 };
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "controller") : parsed.Invoke();

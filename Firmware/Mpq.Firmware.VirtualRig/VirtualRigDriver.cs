@@ -1,7 +1,7 @@
+using Mpq.Common;
 using Mpq.Firmware.Drivers;
 using Mpq.MuJoCo;
-using Mpq.Planning.Numerics;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Firmware.VirtualRig;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Mpq.Common.Cli;
 using Mpq.Firmware.Device;
 using Mpq.Firmware.Drivers;
 using Mpq.Firmware.Safety;
@@ -27,19 +28,10 @@ var root = new RootCommand("MPQ rig firmware: drivers, safety, telemetry and a c
 {
     port, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay,
 };
-root.SetAction(r =>
-{
-    try
-    {
-        return Run(r);
-    }
-    catch (Exception e) when (e is ArgumentException or IOException or FormatException or InvalidOperationException or DllNotFoundException or PlatformNotSupportedException or UnauthorizedAccessException)
-    {
-        Console.Error.WriteLine($"error: {e.Message.Split('\n')[0].Trim()}");
-        return 2;
-    }
-});
-return root.Parse(args).Invoke();
+// The project's error policy; a state the request cannot be met in (a port already in use) is a usage error too.
+root.SetAction(r => CliErrors.Run(() => Run(r), typeof(InvalidOperationException)));
+var parsed = root.Parse(args);
+return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "firmware") : parsed.Invoke();
 
 int Run(ParseResult r)
 {
@@ -150,7 +142,7 @@ IRigDriver CreateDriver(ParseResult r)
     if (spec.StartsWith("virtual:", StringComparison.Ordinal))
     {
 #if VIRTUAL_RIG
-        var task = Mpq.Planning.Tasks.TaskCatalog.Create(spec["virtual:".Length..]);
+        var task = Mpq.Tasks.TaskCatalog.Create(spec["virtual:".Length..]);
         double[]? state = null;
         if (r.GetValue(initial) is { } text)
         {

@@ -1,4 +1,5 @@
 using System.IO.Ports;
+using Mpq.Common.Interop;
 
 namespace Mpq.Protocol.Serial;
 
@@ -72,10 +73,10 @@ public static class SerialTransports
             return false;
         }
         var fd = (int)handle.DangerousGetHandle();
-        return Interop.LibC.isatty(fd) == 1 && Interop.LibC.tcflush(fd, Interop.LibC.TCIFLUSH) == 0;
+        return LibC.isatty(fd) == 1 && LibC.tcflush(fd, LibC.TCIFLUSH) == 0;
     }
 
     /// <summary>As <see cref="DiscardPendingInput(Microsoft.Win32.SafeHandles.SafeFileHandle)"/> for standard input.</summary>
     public static bool DiscardPendingStandardInput() =>
-        OperatingSystem.IsLinux() && Interop.LibC.isatty(0) == 1 && Interop.LibC.tcflush(0, Interop.LibC.TCIFLUSH) == 0;
+        OperatingSystem.IsLinux() && LibC.isatty(0) == 1 && LibC.tcflush(0, LibC.TCIFLUSH) == 0;
 }

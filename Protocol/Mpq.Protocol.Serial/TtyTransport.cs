@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
-using Mpq.Protocol.Serial.Interop;
+using Mpq.Common;
+using Mpq.Common.Interop;
 
 namespace Mpq.Protocol.Serial;
 

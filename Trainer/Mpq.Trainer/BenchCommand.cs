@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Mpq.Common;
 using Mpq.Planning.Dynamics;
-using Mpq.Planning.Numerics;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer;
@@ -29,7 +29,7 @@ internal static class BenchCommand
         {
             task, algo, horizon, episodes, threads, json, set,
         };
-        command.SetAction(r => CliErrors.Run(() =>
+        command.SetAction(r => TrainerCli.Run(() =>
         {
             var algorithm = r.GetValue(algo) switch
             {

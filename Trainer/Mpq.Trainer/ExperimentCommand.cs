@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 using Mpq.Trainer.Experiments;
 using Mpq.Trainer.Learning;
 
@@ -24,7 +24,7 @@ internal static class ExperimentCommand
         {
             seeds, episodes, fig1aOut, threads, prior, set, only,
         };
-        fig1a.SetAction(r => CliErrors.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, set, only)));
+        fig1a.SetAction(r => TrainerCli.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, set, only)));
 
         var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", Required = true };
         var shortH = new Option<int>("--short") { Description = "MPQ's and the short MPPI's horizon", DefaultValueFactory = _ => 8 };
@@ -34,7 +34,7 @@ internal static class ExperimentCommand
         {
             task, shortH, longH, seeds, episodes, fig1Out, threads, prior, set, only,
         };
-        fig1.SetAction(r => CliErrors.Run(() =>
+        fig1.SetAction(r => TrainerCli.Run(() =>
         {
             var name = r.GetValue(task)!;
             return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior, set, only);
@@ -51,7 +51,7 @@ internal static class ExperimentCommand
         {
             tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior, set, tableSeeds,
         };
-        table2.SetAction(r => CliErrors.Run(() =>
+        table2.SetAction(r => TrainerCli.Run(() =>
         {
             var hs = r.GetValue(horizons)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(h => int.TryParse(h, out var v) && v is >= 1 and <= 256 ? v : throw new ArgumentException($"--horizons: '{h}' is not a horizon in 1-256")).ToArray();

@@ -11,7 +11,7 @@ internal static class PlotLogCommand
         var file = new Argument<string>("file") { Description = "a transition log (controller run/sim --log, or train --rig's rig.mpqlog)" };
         var output = new Option<string>("--out") { Description = "PNG to write", Required = true };
         var command = new Command("plot-log", "Plot a transition log: the angle (or first position) and the applied actions against time.") { file, output };
-        command.SetAction(r => CliErrors.Run(() =>
+        command.SetAction(r => TrainerCli.Run(() =>
         {
             var path = r.GetValue(file)!;
             if (!File.Exists(path))

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Mpq.Planning.Tasks;
+using Mpq.Common.Cli;
+using Mpq.Tasks;
 using Mpq.Trainer;
 
 var tasks = new Command("tasks", "List the tasks with their true parameters and biased priors (the paper's Table 1).");
@@ -12,4 +13,5 @@ tasks.SetAction(_ =>
     return 0;
 });
 var root = new RootCommand("MPQ trainer: learns the terminal soft Q from the true system's data.") { tasks, TrainCommand.Create(), ExperimentCommand.Create(), BenchCommand.Create(), PlotLogCommand.Create() };
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "trainer") : parsed.Invoke();

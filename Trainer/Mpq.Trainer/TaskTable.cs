@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Trainer;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Mpq.Planning.Tasks;
+using Mpq.Common;
+using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer;
@@ -47,7 +48,7 @@ internal static class TrainCommand
         };
         var force = new Option<bool>("--force") { Description = "with --out: start over in a directory that already holds a run (its checkpoint and metrics are overwritten)" };
         command.Options.Add(force);
-        command.SetAction(r => CliErrors.Run(() =>
+        command.SetAction(r => TrainerCli.Run(() =>
         {
             if (r.GetValue(episodes) < 1)
             {

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Mpq.Planning.Numerics;
+using Mpq.Common;
 using Mpq.Protocol.Framing;
 using Mpq.Protocol.Messages;
 using Mpq.Protocol.Serial;

@@ -2,7 +2,7 @@ using Mpq.Controller.Onnx;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 using Mpq.Trainer.Onnx;
 

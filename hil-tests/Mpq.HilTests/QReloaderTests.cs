@@ -1,5 +1,5 @@
 using Mpq.Controller.Onnx;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.HilTests;
 

@@ -2,8 +2,8 @@ using Mpq.Controller.Onnx;
 using Mpq.Controller.Rig;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Tasks;
 using Mpq.Protocol.Serial;
+using Mpq.Tasks;
 
 namespace Mpq.HilTests;
 

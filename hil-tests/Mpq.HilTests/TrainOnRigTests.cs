@@ -1,7 +1,7 @@
 using System.Globalization;
 using Mpq.Controller.Onnx;
 using Mpq.Planning.Logging;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.HilTests;
 

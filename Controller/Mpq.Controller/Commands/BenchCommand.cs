@@ -3,12 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using System.Text.Json;
+using Mpq.Common;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Numerics;
-using Mpq.Protocol.Timing;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Controller.Commands;
 
@@ -31,7 +30,7 @@ internal static class BenchCommand
         command.Options.Add(warmup);
         command.Options.Add(json);
         command.Options.Add(load);
-        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(steps), r.GetValue(warmup), r.GetValue(json), r.GetValue(load))));
+        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(steps), r.GetValue(warmup), r.GetValue(json), r.GetValue(load))));
         return command;
     }
 

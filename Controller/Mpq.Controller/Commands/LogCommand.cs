@@ -11,7 +11,7 @@ internal static class LogCommand
     {
         var file = new Argument<string>("file") { Description = "a transition log" };
         var inspect = new Command("inspect", "Summarise a transition log: header, episodes, costs, damage.") { file };
-        inspect.SetAction(r => CliErrors.Run(() =>
+        inspect.SetAction(r => ControllerCli.Run(() =>
         {
             var path = r.GetValue(file)!;
             if (!File.Exists(path))

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Controller.Commands;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Mpq.Controller.Onnx;
 using Mpq.Controller.Rig;
+using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Protocol.Serial;
 
@@ -29,7 +30,7 @@ internal static class RunCommand
             port, baud, arm, duration, rate, log, console, noWatch, report, watchdog, json,
         };
         planner.AddTo(command);
-        command.SetAction(r => CliErrors.Run(() =>
+        command.SetAction(r => ControllerCli.Run(() =>
         {
             // Every option is checked before the port is opened: bad input never reaches the rig.
             var reportSeconds = r.GetValue(report);
@@ -71,7 +72,7 @@ internal static class RunCommand
             });
             var ack = client.Handshake(TimeSpan.FromSeconds(5));
             Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), {ack.Actuators} actuator(s), {ack.LoopRateHz} Hz, torque limit {ack.TorqueLimit[0]}");
-            using var transitions = LogOption.Open(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path);
+            using var transitions = TransitionLogFiles.OpenNew(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path);
             // A console PATH or '-' is always interactive; by default only a terminal on stdin is.
             var interactive = consoleStream is not null || r.GetValue(console) switch { "-" => true, null => !Console.IsInputRedirected, _ => false };
             using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate))

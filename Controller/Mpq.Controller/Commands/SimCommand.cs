@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 using Spectre.Console;
 
 namespace Mpq.Controller.Commands;
@@ -28,7 +29,7 @@ internal static class SimCommand
         command.Options.Add(init);
         command.Options.Add(json);
         command.Options.Add(log);
-        command.SetAction(r => CliErrors.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias) == "biased", PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json), r.GetValue(log))));
+        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias) == "biased", PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json), r.GetValue(log))));
         return command;
     }
 
@@ -52,7 +53,7 @@ internal static class SimCommand
             throw new ArgumentException("--init: the initial state contains NaN or infinity");
         }
 
-        using var log = LogOption.Open(logPath, task, runner.Model.StateSize, "sim", settings, q?.Path, ("model_bias", biased ? "biased" : "true"));
+        using var log = TransitionLogFiles.OpenNew(logPath, task, runner.Model.StateSize, "sim", settings, q?.Path, ("model_bias", biased ? "biased" : "true"));
         var results = new List<EpisodeResult>();
         var clock = Stopwatch.StartNew();
         void RunAll(Action? tick)

@@ -1,5 +1,5 @@
 using Mpq.MuJoCo;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Planning.Dynamics;
 

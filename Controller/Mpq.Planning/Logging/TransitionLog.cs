@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Mpq.Common;
 using Mpq.Planning.Simulation;
-using Mpq.Protocol.Framing;
 
 namespace Mpq.Planning.Logging;
 

@@ -1,4 +1,4 @@
-using Mpq.Protocol.Timing;
+using Mpq.Common;
 
 namespace Mpq.Planning.Mppi;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using Mpq.Common;
 using Mpq.Planning.Dynamics;
-using Mpq.Planning.Numerics;
-using Mpq.Protocol.Timing;
 using Mpq.Planning.Parallel;
+using Mpq.Tasks;
 
 namespace Mpq.Planning.Mppi;
 

@@ -1,9 +1,8 @@
+using Mpq.Common;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Numerics;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Tasks;
-using Mpq.Protocol.Timing;
+using Mpq.Tasks;
 
 namespace Mpq.Planning.Simulation;
 

@@ -27,6 +27,17 @@ public class ControllerCliTests
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    [TestCase("sim", "--no-such-option")]
+    [TestCase("sim", "--samples", "many")]
+    [TestCase("no-such-command")]
+    public void ParseError_ExitsTwoWithErrorLines(params string[] args)
+    {
+        var (code, stdout, stderr) = Run(args);
+        Assert.That(code, Is.EqualTo(2), "a command line that does not parse is a usage error (README: exit 2)");
+        Assert.That(stderr, Does.StartWith("error:").And.Contain("controller --help"));
+        Assert.That(stdout, Is.Empty);
+    }
+
     [Test]
     public void Sim_Json_HasDocumentedKeys()
     {
@@ -85,7 +96,7 @@ public class ControllerCliTests
         }
         args.AddRange([option, value]);
         var (code, stdout, stderr) = Run([.. args]);
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(2), "usage errors exit 2");
         Assert.That(stderr, Does.Contain(message));
         Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), "one line, no stack trace");
         Assert.That(stdout, Is.Empty);

@@ -1,5 +1,6 @@
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
+using Mpq.Tasks;
 
 namespace Mpq.Controller.Tests;
 

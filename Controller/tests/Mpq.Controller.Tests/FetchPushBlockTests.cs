@@ -1,10 +1,10 @@
+using Mpq.Common;
 using Mpq.MuJoCo;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Numerics;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Controller.Tests;
 

@@ -1,7 +1,7 @@
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Controller.Tests;
 

@@ -2,7 +2,7 @@ using Mpq.Planning.Logging;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Controller.Tests;
 

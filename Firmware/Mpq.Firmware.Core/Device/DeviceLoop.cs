@@ -2,12 +2,12 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
+using Mpq.Common;
 using Mpq.Firmware.Drivers;
 using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
 using Mpq.Protocol.Console;
 using Mpq.Protocol.Messages;
-using Mpq.Protocol.Timing;
 
 namespace Mpq.Firmware.Device;
 
@@ -113,7 +113,7 @@ public sealed class DeviceLoop : IDisposable
         GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
         if (RealtimePriority > 0)
         {
-            _logQueue.Enqueue(Mpq.Protocol.Serial.RealtimeScheduling.TryElevateCurrentThread(RealtimePriority));
+            _logQueue.Enqueue(RealtimeScheduling.TryElevateCurrentThread(RealtimePriority));
         }
         try
         {

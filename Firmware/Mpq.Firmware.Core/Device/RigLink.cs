@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using Mpq.Common;
 using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
 using Mpq.Protocol.Console;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mpq.Common;
 using Mpq.Protocol.Console;
 using Mpq.Protocol.Framing;
 using Mpq.Protocol.Messages;
@@ -94,15 +95,7 @@ public sealed class ParameterStore(string path, Action<string> log)
             values[name] = value;
         }
         var root = new JsonObject { ["format"] = FormatVersion, ["values"] = values, ["crc32c"] = Checksum(pairs) };
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
-        Directory.CreateDirectory(directory);
-        var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.tmp");
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, Path, overwrite: true);
+        AtomicFile.Write(Path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static string Checksum(IEnumerable<(string Name, double Value)> pairs)

@@ -51,6 +51,16 @@ public class FirmwareCliTests
         Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
     }
 
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--rate", "fast")]
+    [TestCase("--port", "/dev/null", "--no-such-option")]
+    [TestCase("--driver", "virtual:pendulum")]
+    public void ParseError_ExitsTwoWithErrorLines(params string[] args)
+    {
+        var (code, _, stderr) = Run(Dll, args);
+        Assert.That(code, Is.EqualTo(2), "a command line that does not parse is a usage error");
+        Assert.That(stderr, Does.StartWith("error:").And.Contain("firmware --help"));
+    }
+
     [Test]
     public void Duration_RunsAndReportsLoopStatistics()
     {

@@ -5,11 +5,11 @@ using Mpq.Firmware.Device;
 using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
 using Mpq.Firmware.VirtualRig;
-using Mpq.Planning.Tasks;
 using Mpq.Protocol.Console;
 using Mpq.Protocol.Framing;
 using Mpq.Protocol.Messages;
 using Mpq.Protocol.Serial;
+using Mpq.Tasks;
 
 namespace Mpq.Firmware.Tests;
 

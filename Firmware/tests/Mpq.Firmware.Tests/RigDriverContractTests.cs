@@ -2,7 +2,7 @@ using System.Device.Gpio;
 using Mpq.Firmware.Drivers;
 using Mpq.Firmware.Drivers.Gpio;
 using Mpq.Firmware.VirtualRig;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Firmware.Tests;
 

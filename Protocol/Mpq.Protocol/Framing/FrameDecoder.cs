@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using Mpq.Common;
 using Mpq.Protocol.Messages;
 
 namespace Mpq.Protocol.Framing;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Mpq.Common;
 using Mpq.Protocol.Messages;
 
 namespace Mpq.Protocol.Framing;

@@ -1,3 +1,4 @@
+using Mpq.Common;
 using Mpq.Protocol.Framing;
 
 namespace Mpq.Protocol.Tests;

@@ -1,4 +1,4 @@
-using Mpq.Planning.Numerics;
+using Mpq.Common;
 
 namespace Mpq.Trainer.Experiments;
 

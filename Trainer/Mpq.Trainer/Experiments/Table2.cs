@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer.Experiments;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using Mpq.Common;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Numerics;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Trainer.Learning;
 
@@ -279,16 +279,8 @@ public sealed class Learner : ITransitionSink, IDisposable
             }
         }
         var bytes = body.ToArray();
-        var crc = Mpq.Protocol.Framing.Crc32C.Compute(bytes);
-        var full = Path.GetFullPath(path);
-        var temp = full + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            file.Write(bytes);
-            file.Write(BitConverter.GetBytes(crc));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, full, overwrite: true);
+        var crc = Crc32C.Compute(bytes);
+        AtomicFile.Write(path, bytes, BitConverter.GetBytes(crc));
     }
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same settings.</summary>
@@ -296,7 +288,7 @@ public sealed class Learner : ITransitionSink, IDisposable
     public void LoadCheckpoint(string path, string fingerprint)
     {
         var all = File.ReadAllBytes(path);
-        if (all.Length < 8 || Mpq.Protocol.Framing.Crc32C.Compute(all.AsSpan(0, all.Length - 4)) != BitConverter.ToUInt32(all, all.Length - 4))
+        if (all.Length < 8 || Crc32C.Compute(all.AsSpan(0, all.Length - 4)) != BitConverter.ToUInt32(all, all.Length - 4))
         {
             throw new InvalidDataException($"checkpoint '{path}' is damaged (checksum mismatch)");
         }

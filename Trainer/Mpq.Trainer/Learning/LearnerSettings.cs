@@ -1,4 +1,4 @@
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Trainer.Learning;
 

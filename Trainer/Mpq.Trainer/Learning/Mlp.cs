@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using Mpq.Planning.Numerics;
+using Mpq.Common;
 
 namespace Mpq.Trainer.Learning;
 

@@ -1,4 +1,4 @@
-using Mpq.Planning.Numerics;
+using Mpq.Common;
 using Mpq.Planning.Simulation;
 
 namespace Mpq.Trainer.Learning;

@@ -1,8 +1,8 @@
+using Mpq.Common;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Numerics;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 
 namespace Mpq.Trainer.Learning;
 

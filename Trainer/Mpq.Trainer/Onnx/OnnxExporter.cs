@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using Mpq.Common;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer.Onnx;
@@ -9,7 +10,7 @@ namespace Mpq.Trainer.Onnx;
 public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId)
 {
     /// <summary>The metadata of a Q learned on <paramref name="task"/> with <paramref name="settings"/>.</summary>
-    public static QMetadata For(Planning.Tasks.ITask task, LearnerSettings settings, string runId) =>
+    public static QMetadata For(Tasks.ITask task, LearnerSettings settings, string runId) =>
         new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId);
 }
 
@@ -40,15 +41,10 @@ public static class OnnxExporter
         public const string Format = "mpq.format";
     }
 
-    /// <summary>Writes the model atomically (temporary file, then rename).</summary>
+    /// <summary>Writes the model atomically (temporary file flushed to disk, then rename).</summary>
     public static void Write(QFunction q, QMetadata metadata, string path)
     {
-        var bytes = Encode(q, metadata);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, full, overwrite: true);
+        AtomicFile.Write(path, Encode(q, metadata));
     }
 
     public static byte[] Encode(QFunction q, QMetadata metadata)

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
-using Mpq.Controller.Commands;
+using Mpq.Common;
 using Mpq.Controller.Onnx;
 using Mpq.Controller.Rig;
+using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
-using Mpq.Planning.Tasks;
 using Mpq.Protocol.Serial;
+using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer.Rig;
@@ -56,7 +57,7 @@ internal static class RigTraining
         var ack = client.Handshake(TimeSpan.FromSeconds(5));
         Directory.CreateDirectory(args.OutputDirectory);
         Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), torque limit {ack.TorqueLimit[0]}; training {settings.Algorithm} H={settings.Horizon} for {args.Episodes} episode(s) of {args.EpisodeSeconds} s");
-        using var log = LogOption.Open(logPath, task, 2 * ack.Joints, "rig", planner, qPath, ("algorithm", settings.Algorithm.ToString()))!;
+        using var log = TransitionLogFiles.OpenNew(logPath, task, 2 * ack.Joints, "rig", planner, qPath, ("algorithm", settings.Algorithm.ToString()))!;
         var episode = new EpisodeSink(task, learner, log, (int)Math.Ceiling(args.EpisodeSeconds / task.ControlPeriod) + 1);
         using var runner = new RigRunner(task, planner, pool, q: null, client, ack, episode);
         using var reloader = new QReloader(task, null, planner.Samples, runner.OfferTerminalCost, client.Log);

@@ -1,5 +1,6 @@
+using Mpq.Common;
 using Mpq.Planning.Simulation;
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer.Tests;
@@ -20,7 +21,7 @@ public class ReplayBufferTests
         Assert.That(buffer.Added, Is.EqualTo(5));
         var costs = Enumerable.Range(0, 3).Select(buffer.Cost).OrderBy(c => c).ToArray();
         Assert.That(costs, Is.EqualTo(new[] { 4f, 6f, 8f }), "the oldest two were overwritten");
-        var rng = new Mpq.Planning.Numerics.SplitMix64(1);
+        var rng = new Mpq.Common.SplitMix64(1);
         var idx = new int[100];
         buffer.Sample(idx, ref rng);
         Assert.That(idx, Has.All.InRange(0, 2));

@@ -1,4 +1,4 @@
-using Mpq.Planning.Tasks;
+using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer.Tests;

@@ -40,6 +40,16 @@ public class TrainCommandTests
         Assert.That(stderr, Does.Not.Contain("   at "));
     }
 
+    [TestCase("train", "--no-such-option")]
+    [TestCase("train", "--episodes", "lots")]
+    [TestCase("experiment", "fig9")]
+    public void ParseError_ExitsTwoWithErrorLines(params string[] args)
+    {
+        var (code, _, stderr) = Run(args);
+        Assert.That(code, Is.EqualTo(2), "a command line that does not parse is a usage error");
+        Assert.That(stderr, Does.StartWith("error:").And.Contain("trainer --help"));
+    }
+
     [Test]
     public void ExperimentTable2_CiSized_WritesTheMarkdownTable()
     {
@@ -142,7 +152,7 @@ public class TrainCommandTests
         try
         {
             var log = Path.Combine(dir, "demo.log");
-            var task = new Mpq.Planning.Tasks.PendulumSwingup();
+            var task = new Mpq.Tasks.PendulumSwingup();
             using (var pool = new Mpq.Planning.Parallel.WorkerPool(1))
             using (var runner = new Mpq.Planning.Simulation.EpisodeRunner(task, new Mpq.Planning.Mppi.MppiSettings { Samples = 16, Horizon = 4 }, pool, true, 2))
             using (var writer = Mpq.Planning.Logging.TransitionLog.Create(log, Mpq.Planning.Logging.TransitionLogHeader.For(task, stateSize: 2, source: "sim")))

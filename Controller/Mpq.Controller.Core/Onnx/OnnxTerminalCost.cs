@@ -1,0 +1,217 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Mpq.Planning.Mppi;
+using Mpq.Tasks;
+
+namespace Mpq.Controller.Onnx;
+
+/// <summary>Why a Q file was refused.</summary>
+public sealed class QModelException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A learned Q function from an ONNX file as MPPI's terminal cost, evaluated by ONNX Runtime for all N
+/// samples in one call over pre-bound buffers (an <see cref="OrtIoBinding"/> over the planner's pinned arrays).
+/// </summary>
+/// <remarks>
+/// Loading validates everything before the rig could use it: a readable ONNX model; inputs
+/// <c>observation</c> [N, obs] and <c>action</c> [N, act] and output <c>q</c> [N, 1] (or [N]), all float32;
+/// and the <c>mpq.task</c>, <c>mpq.observation_layout</c> and <c>mpq.action_size</c> metadata matching the
+/// task. A refused file throws <see cref="QModelException"/> naming what was expected and what was found.
+/// ONNX Runtime runs single-threaded here: the planner's own workers own the cores.
+/// </remarks>
+public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private OrtIoBinding? _binding;
+    private OrtValue? _observations;
+    private OrtValue? _actions;
+    private OrtValue? _values;
+
+    private OnnxTerminalCost(InferenceSession session, string path, int observationSize, int actionSize, IReadOnlyDictionary<string, string> metadata)
+    {
+        _session = session;
+        Path = path;
+        ObservationSize = observationSize;
+        ActionSize = actionSize;
+        Metadata = metadata;
+    }
+
+    public string Path { get; }
+    public int ObservationSize { get; }
+    public int ActionSize { get; }
+
+    /// <summary>The file's metadata (task, layout, λ, γ, horizon, run id).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>λ the Q was trained with, if the file says.</summary>
+    public double? TrainedLambda => Metadata.TryGetValue("mpq.lambda", out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
+
+    /// <summary>γ the Q was trained with, if the file says.</summary>
+    public double? TrainedGamma => Metadata.TryGetValue("mpq.gamma", out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
+
+    /// <summary>Loads and validates a Q file for <paramref name="task"/>.</summary>
+    /// <exception cref="QModelException">Missing, malformed, wrong shape or type, or trained for another task.</exception>
+    public static OnnxTerminalCost Load(string path, ITask task)
+    {
+        if (!File.Exists(path))
+        {
+            throw new QModelException($"Q file '{path}' does not exist");
+        }
+        InferenceSession session;
+        try
+        {
+            using var options = new SessionOptions
+            {
+                IntraOpNumThreads = 1,
+                InterOpNumThreads = 1,
+                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            };
+            session = new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new QModelException($"Q file '{path}' is not a loadable ONNX model: {FirstLine(e.Message)}", e);
+        }
+        try
+        {
+            var metadata = session.ModelMetadata.CustomMetadataMap;
+            Expect(metadata.TryGetValue("mpq.task", out var t) ? t : "(none)", task.Name, path, "task");
+            var layout = string.Join(',', task.ObservationLayout);
+            Expect(metadata.TryGetValue("mpq.observation_layout", out var l) ? l : "(none)", layout, path, "observation layout");
+            CheckInput(session, path, "observation", task.ObservationSize);
+            CheckInput(session, path, "action", task.ActionSize);
+            if (!session.OutputMetadata.TryGetValue("q", out var q))
+            {
+                throw new QModelException($"Q file '{path}': expected an output named 'q', found [{string.Join(", ", session.OutputMetadata.Keys)}]");
+            }
+            if (q.ElementDataType != TensorElementType.Float || !(q.Dimensions.Length == 2 && q.Dimensions[1] == 1 || q.Dimensions.Length == 1))
+            {
+                throw new QModelException($"Q file '{path}': output 'q' must be float32 [N, 1] or [N], found {q.ElementDataType} [{string.Join(", ", q.Dimensions)}]");
+            }
+            var cost = new OnnxTerminalCost(session, path, task.ObservationSize, task.ActionSize, new Dictionary<string, string>(metadata));
+            try
+            {
+                cost.Probe(task);
+            }
+            catch
+            {
+                cost.Dispose();
+                throw;
+            }
+            return cost;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    public void Bind(float[] observations, float[] actions, float[] values, int capacity)
+    {
+        DisposeBinding();
+        _observations = OrtValue.CreateTensorValueFromMemory(observations, [capacity, ObservationSize]);
+        _actions = OrtValue.CreateTensorValueFromMemory(actions, [capacity, ActionSize]);
+        _values = OrtValue.CreateTensorValueFromMemory(values, [capacity, 1]);
+        _binding = _session.CreateIoBinding();
+        _binding.BindInput("observation", _observations);
+        _binding.BindInput("action", _actions);
+        _binding.BindOutput("q", _values);
+    }
+
+    /// <summary>
+    /// Runs the model once on <paramref name="rows"/> zero rows over scratch buffers, so that ONNX Runtime's
+    /// first-run setup happens here (off the control loop) and not in the first planning step that uses it.
+    /// The planner binds its own buffers afterwards.
+    /// </summary>
+    public void Warm(int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        Bind(new float[rows * ObservationSize], new float[rows * ActionSize], new float[rows], rows);
+        Evaluate(rows);
+        DisposeBinding();
+    }
+
+    /// <summary>Number of probe rows evaluated at load.</summary>
+    public const int ProbeRows = 64;
+
+    /// <summary>
+    /// Evaluates the model on <see cref="ProbeRows"/> deterministic pseudo-random observations (within ±3) and actions (within
+    /// the task's limits); a NaN or infinite output refuses the file, before it can reach a planner or a rig.
+    /// </summary>
+    private void Probe(ITask task)
+    {
+        var observations = new float[ProbeRows * ObservationSize];
+        var actions = new float[ProbeRows * ActionSize];
+        var values = new float[ProbeRows];
+        var random = new Random(12345);
+        for (var i = 0; i < observations.Length; i++)
+        {
+            observations[i] = (float)(6 * random.NextDouble() - 3);
+        }
+        for (var i = 0; i < actions.Length; i++)
+        {
+            var a = i % ActionSize;
+            actions[i] = (float)(task.ActionLow[a] + random.NextDouble() * (task.ActionHigh[a] - task.ActionLow[a]));
+        }
+        Bind(observations, actions, values, ProbeRows);
+        Evaluate(ProbeRows);
+        DisposeBinding();
+        var bad = values.Count(v => !float.IsFinite(v));
+        if (bad > 0)
+        {
+            throw new QModelException($"Q file '{Path}' gives non-finite values (NaN or infinity) on {bad} of {ProbeRows} probe inputs: refusing it");
+        }
+    }
+
+    /// <summary>Evaluates all bound rows (the planner always fills all of them).</summary>
+    public void Evaluate(int count)
+    {
+        if (_binding is null)
+        {
+            throw new InvalidOperationException("Bind must be called before Evaluate");
+        }
+        _session.RunWithBinding(_runOptions, _binding);
+    }
+
+    private static void CheckInput(InferenceSession session, string path, string name, int width)
+    {
+        if (!session.InputMetadata.TryGetValue(name, out var input))
+        {
+            throw new QModelException($"Q file '{path}': expected an input named '{name}', found [{string.Join(", ", session.InputMetadata.Keys)}]");
+        }
+        var dims = input.Dimensions;
+        if (input.ElementDataType != TensorElementType.Float || dims.Length != 2 || dims[1] != width)
+        {
+            throw new QModelException($"Q file '{path}': input '{name}' must be float32 [N, {width}], found {input.ElementDataType} [{string.Join(", ", dims)}]");
+        }
+    }
+
+    private static void Expect(string found, string expected, string path, string what)
+    {
+        if (found != expected)
+        {
+            throw new QModelException($"Q file '{path}' was trained for {what} '{found}', this controller runs '{expected}'");
+        }
+    }
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
+
+    private void DisposeBinding()
+    {
+        _binding?.Dispose();
+        _observations?.Dispose();
+        _actions?.Dispose();
+        _values?.Dispose();
+        _binding = null;
+    }
+
+    public void Dispose()
+    {
+        DisposeBinding();
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}

@@ -1,0 +1,71 @@
+using Mpq.Common;
+using Mpq.MuJoCo;
+
+namespace Mpq.Tasks;
+
+/// <summary>
+/// A control problem: its MuJoCo model, one-step cost, success test, timing, action limits and the
+/// parameters the true system knows exactly and the controller only through a biased distribution.
+/// </summary>
+/// <remarks>A task knows nothing of the optimiser. Costs are minimised.</remarks>
+public interface ITask : IRunningCost
+{
+    /// <summary>CLI name, e.g. <c>pendulum</c>.</summary>
+    string Name { get; }
+
+    /// <summary>MJCF of the model at the true parameters.</summary>
+    string ModelXml { get; }
+
+    /// <summary>Control period in seconds (one action per period).</summary>
+    double ControlPeriod { get; }
+
+    /// <summary>Control steps in one episode.</summary>
+    int EpisodeSteps { get; }
+
+    /// <summary>Length of the observation vector.</summary>
+    int ObservationSize { get; }
+
+    /// <summary>Names of the observation entries, in order (written into Q files and logs).</summary>
+    IReadOnlyList<string> ObservationLayout { get; }
+
+    /// <summary>Number of actuators.</summary>
+    int ActionSize { get; }
+
+    /// <summary>Lower action limits (length <see cref="ActionSize"/>).</summary>
+    ReadOnlySpan<double> ActionLow { get; }
+
+    /// <summary>Upper action limits (length <see cref="ActionSize"/>).</summary>
+    ReadOnlySpan<double> ActionHigh { get; }
+
+    /// <summary>Physical parameters with their true values and biased priors.</summary>
+    IReadOnlyList<TaskParameter> Parameters { get; }
+
+    /// <summary>Consecutive final steps that must all succeed (0: success at any step suffices).</summary>
+    int SuccessWindow { get; }
+
+    /// <summary>Planner settings that work for this task (the CLI's defaults).</summary>
+    MppiDefaults PlannerDefaults { get; }
+
+    /// <summary>Writes the observation of the current state of <paramref name="data"/>.</summary>
+    void Observe(MjData data, Span<double> observation);
+
+    /// <summary>Whether the state behind <paramref name="observation"/> counts as success.</summary>
+    bool IsSuccess(ReadOnlySpan<double> observation);
+
+    /// <summary>
+    /// The action that holds the state of <paramref name="data"/> still, a plan's neutral start: zero (the default)
+    /// for torque and velocity actuators; a task with position servos returns their current positions.
+    /// </summary>
+    void HoldAction(MjData data, Span<double> action) => action.Clear();
+
+    /// <summary>Puts <paramref name="data"/> into a random initial state of an episode.</summary>
+    void SampleInitialState(MjData data, ref SplitMix64 rng);
+}
+
+/// <summary>Default MPPI settings a task suggests; the CLI overrides any of them.</summary>
+/// <param name="Lambda">MPPI's temperature λ.</param>
+/// <param name="NoiseStd">Exploration noise standard deviation.</param>
+/// <param name="StepSize">Plan update step α.</param>
+/// <param name="Gamma">Discount γ.</param>
+/// <param name="ControlCost">Whether MPPI's control cost applies (off for position servos, whose plans are set points: the control cost would pull them towards the origin).</param>
+public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma, bool ControlCost = true);

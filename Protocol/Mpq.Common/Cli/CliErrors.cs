@@ -1,0 +1,93 @@
+using System.Text.Json;
+
+namespace Mpq.Common.Cli;
+
+/// <summary>The exit codes of the project's three programs (controller, trainer, firmware).</summary>
+public static class ExitCodes
+{
+    /// <summary>Done as asked.</summary>
+    public const int Ok = 0;
+
+    /// <summary>A runtime failure: the environment (a missing native library, an unsupported platform) or a bug.</summary>
+    public const int Failure = 1;
+
+    /// <summary>A usage error: an argument, option value, file or port that is wrong, missing or malformed.</summary>
+    public const int Usage = 2;
+
+    /// <summary>A safety stop: the run ended because the rig or its link needs someone to look at it.</summary>
+    public const int SafetyStop = 3;
+}
+
+/// <summary>
+/// One error policy for the three programs: every failure is one line on stderr starting with <c>error:</c> and an
+/// exit code from <see cref="ExitCodes"/>, never a stack trace.
+/// </summary>
+/// <remarks>
+/// Usage errors (exit 2): parse errors, <see cref="ArgumentException"/>, <see cref="FormatException"/>,
+/// <see cref="IOException"/> (a file or port that is missing or cannot be opened), <see cref="UnauthorizedAccessException"/>,
+/// <see cref="InvalidDataException"/>, <see cref="JsonException"/>, and the exceptions a program names as bad input
+/// (a malformed MuJoCo model, a malformed ONNX file, a run directory that exists). Everything else is a runtime
+/// failure (exit 1); an unexpected exception also names its type, as it is most likely a bug.
+/// </remarks>
+public static class CliErrors
+{
+    /// <summary>Runs a command's body under the policy.</summary>
+    /// <param name="body">The command; returns its own exit code (0, or 3 for a safety stop).</param>
+    /// <param name="badInput">Further exception types this program counts as usage errors.</param>
+    public static int Run(Func<int> body, params Type[] badInput)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (IsUsageError(e, badInput))
+        {
+            Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is DllNotFoundException or PlatformNotSupportedException)
+        {
+            Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {FirstLine(e.Message)}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>Reports a command line that did not parse: one <c>error:</c> line per problem, a hint, exit 2.</summary>
+    public static int ParseErrors(IEnumerable<string> messages, string program)
+    {
+        foreach (var message in messages)
+        {
+            Console.Error.WriteLine($"error: {FirstLine(message)}");
+        }
+        Console.Error.WriteLine($"(see '{program} --help')");
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>Whether <paramref name="e"/> is a usage error under the policy.</summary>
+    public static bool IsUsageError(Exception e, params Type[] badInput)
+    {
+        if (e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException or JsonException)
+        {
+            return true;
+        }
+        foreach (var type in badInput)
+        {
+            if (type.IsInstanceOfType(e))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static string FirstLine(string text)
+    {
+        var i = text.IndexOf('\n', StringComparison.Ordinal);
+        return (i < 0 ? text : text[..i]).Trim();
+    }
+}

@@ -1,0 +1,87 @@
+using Mpq.Common.Cli;
+
+namespace Mpq.Protocol.Tests;
+
+/// <summary>The one error policy of the three programs: usage errors 2, runtime failures 1, one stderr line each.</summary>
+[TestFixture]
+public class CliErrorsTests
+{
+    private sealed class ModelException(string message) : Exception(message);
+
+    private static (int Code, string Stderr) Capture(Func<int> body, params Type[] badInput)
+    {
+        var saved = System.Console.Error;
+        using var writer = new StringWriter();
+        System.Console.SetError(writer);
+        try
+        {
+            return (CliErrors.Run(body, badInput), writer.ToString());
+        }
+        finally
+        {
+            System.Console.SetError(saved);
+        }
+    }
+
+    private static readonly object[] Cases =
+    [
+        new object[] { new ArgumentException("--rate must be positive"), ExitCodes.Usage },
+        new object[] { new ArgumentOutOfRangeException("baud", "unsupported baud rate"), ExitCodes.Usage },
+        new object[] { new FormatException("not a number"), ExitCodes.Usage },
+        new object[] { new FileNotFoundException("q.onnx does not exist"), ExitCodes.Usage },
+        new object[] { new IOException("cannot open serial device '/dev/x'"), ExitCodes.Usage },
+        new object[] { new InvalidDataException("damaged checkpoint"), ExitCodes.Usage },
+        new object[] { new System.Text.Json.JsonException("bad json"), ExitCodes.Usage },
+        new object[] { new DllNotFoundException("libmujoco.so.2.2.2"), ExitCodes.Failure },
+        new object[] { new PlatformNotSupportedException("Linux only"), ExitCodes.Failure },
+        new object[] { new NullReferenceException("a bug"), ExitCodes.Failure },
+        new object[] { new InvalidOperationException("not named by this program"), ExitCodes.Failure },
+    ];
+
+    [TestCaseSource(nameof(Cases))]
+    public void Run_Exception_OneLineAndItsExitCode(Exception thrown, int expected)
+    {
+        var (code, stderr) = Capture(() => throw thrown);
+        Assert.That(code, Is.EqualTo(expected));
+        Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), "one line, no stack trace");
+        Assert.That(stderr, Does.StartWith("error: ").And.Contain(thrown.Message.Split('\n')[0].Split(" (Parameter")[0]));
+    }
+
+    [Test]
+    public void Run_Unexpected_NamesTheExceptionType()
+    {
+        var (_, stderr) = Capture(() => throw new NullReferenceException("oops"));
+        Assert.That(stderr, Does.Contain("unexpected NullReferenceException"));
+    }
+
+    [Test]
+    public void Run_ProgramsOwnBadInput_IsAUsageError()
+    {
+        var (code, stderr) = Capture(() => throw new ModelException("XML Error: bad model\nline 2"), typeof(ModelException));
+        Assert.That(code, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(stderr.Trim(), Is.EqualTo("error: XML Error: bad model"));
+    }
+
+    [TestCase(0)]
+    [TestCase(3)]
+    public void Run_BodysOwnCode_IsReturned(int code) => Assert.That(Capture(() => code).Code, Is.EqualTo(code));
+
+    [Test]
+    public void ParseErrors_EveryMessageAndAHint_ExitTwo()
+    {
+        var saved = System.Console.Error;
+        using var writer = new StringWriter();
+        System.Console.SetError(writer);
+        int code;
+        try
+        {
+            code = CliErrors.ParseErrors(["Unrecognized command or argument '--x'.", "Option '--port' is required."], "firmware");
+        }
+        finally
+        {
+            System.Console.SetError(saved);
+        }
+        Assert.That(code, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(writer.ToString().TrimEnd().Split('\n'), Is.EqualTo(new[] { "error: Unrecognized command or argument '--x'.", "error: Option '--port' is required.", "(see 'firmware --help')" }));
+    }
+}
