@@ -58,12 +58,12 @@ $trainer plot-log "$out/swingup.mpqlog" --out "$out/swingup.png" >/dev/null
 
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$out/summary.json" | tr -d '"'; }
 printf '\n== summary ==\n'
-printf 'success (upright at the end): %s\n' "$(field UprightAtEnd)"
-printf 'time to upright (held 1 s):   %.2f s\n' "$(field SecondsToUpright)"
+printf 'success (upright, last 2 s):  %s\n' "$(field Success)"
+printf 'time to upright (held 2 s):   %.2f s\n' "$(field SecondsToSuccess)"
 printf 'link round trip:              p50 %.2f ms, p99 %.2f ms\n' "$(field RoundTripMsP50)" "$(field RoundTripMsP99)"
 printf 'deadline misses:              %s of %s steps\n' "$(field DeadlineMisses)" "$(field Steps)"
 printf 'planning time:                p50 %.2f ms, p99 %.2f ms\n' "$(field PlanMsP50)" "$(field PlanMsP99)"
 printf 'frames:                       sent %s, received %s intact, %s lost\n' "$(field FramesSent)" "$(field FramesAccepted)" "$(field FramesLost)"
 printf 'stopped:                      %s\n' "$(field StopReason)"
 printf 'plot of angle and torque:     %s\n' "$out/swingup.png"
-[ "$(field UprightAtEnd)" = true ]
+[ "$(field Success)" = true ]

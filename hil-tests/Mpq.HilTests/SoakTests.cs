@@ -48,7 +48,7 @@ public class SoakTests
         TestContext.Out.WriteLine(controller.Stdout);
 
         Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log);
-        Assert.That(summary.GetProperty("UprightAtEnd").GetBoolean(), Is.True, "still balancing after ten minutes");
+        Assert.That(summary.GetProperty("Success").GetBoolean(), Is.True, "still balancing after ten minutes");
         Assert.That(rigAccepted + rigLost, Is.EqualTo(controllerSent), "controller → rig: every frame sent was received or counted as lost");
         Assert.That(rigSent, Is.EqualTo(relay.ToController.Sent.FramesAccepted), "the firmware's own count of frames sent is what crossed the wire");
         // The controller reads its receive counters a few ms after its Disarm (at 500 Hz, a few States later).

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Mpq.Common;
+using Mpq.Planning.Control;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Logging;
 using Mpq.Planning.Mppi;
@@ -11,36 +12,17 @@ using Mpq.Tasks;
 
 namespace Mpq.Controller.Rig;
 
-/// <summary>Why a run on the rig ended; <see cref="RunStopCodes.ExitCode"/> gives the program's exit code.</summary>
-public enum RunStop
-{
-    /// <summary>The requested duration passed (exit 0).</summary>
-    DurationReached,
-
-    /// <summary>Ctrl-C or the console's quit (exit 0).</summary>
-    StoppedByUser,
-
-    /// <summary>No State from the rig at the start (exit 3: someone must look at the rig or the cable).</summary>
-    NoState,
-
-    /// <summary>The rig refused to arm or did not arm in time (exit 3).</summary>
-    ArmRefused,
-
-    /// <summary>The rig left the armed state on its own: watchdog, limit, estop (exit 3).</summary>
-    LeftArmedState,
-
-    /// <summary>The serial link failed (exit 3).</summary>
-    LinkLost,
-}
-
-/// <summary>Exit codes of <see cref="RunStop"/>: 0 for a run that ended as asked, 3 (safety stop) otherwise.</summary>
-public static class RunStopCodes
-{
-    public static int ExitCode(this RunStop stop) => stop is RunStop.DurationReached or RunStop.StoppedByUser ? 0 : 3;
-}
-
 /// <summary>What a run on the rig did. Times in ms.</summary>
-public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP50, double PlanMsP99, double StateAgeMsP50, double? SecondsToUpright, bool UprightAtEnd, long StatesReceived, string StopReason)
+/// <param name="Steps">Control steps (Commands sent by the loop).</param>
+/// <param name="DeadlineMisses">Steps whose planning overran the period.</param>
+/// <param name="PlanMsP50">Median planning step.</param>
+/// <param name="PlanMsP99">99th percentile planning step.</param>
+/// <param name="StateAgeMsP50">Median age of the State a step planned from.</param>
+/// <param name="StatesReceived">States the link received.</param>
+/// <param name="StopReason">Why the run ended, for people.</param>
+/// <param name="SecondsToSuccess">When the task's success rule first held over its own window (the pendulum: upright for 2 s), from the start of the run; null if never.</param>
+/// <param name="Success">Whether the task's success rule held at the end of the run (over its window; for a window of 0, at any step).</param>
+public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP50, double PlanMsP99, double StateAgeMsP50, double? SecondsToSuccess, bool Success, long StatesReceived, string StopReason)
 {
     /// <summary>Why the run ended (<see cref="StopReason"/> says it for people).</summary>
     public RunStop Stop { get; init; }
@@ -75,59 +57,43 @@ public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP5
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"run: {Steps} steps, {DeadlineMisses} deadline misses ({Fallbacks} answered with the warm-started plan), plan p50 {PlanMsP50:F2} ms p99 {PlanMsP99:F2} ms max {PlanMsMax:F2} ms, " +
         $"link round trip p50 {RoundTripMsP50:F2} ms p99 {RoundTripMsP99:F2} ms max {RoundTripMsMax:F2} ms, State age p50 {StateAgeMsP50:F2} ms, Q swaps {QSwaps}, non-finite actions {NonFiniteActions}, " +
-        $"upright {(SecondsToUpright is { } t ? $"after {t:F2} s" : "never")}, upright at end {(UprightAtEnd ? "yes" : "no")}; " +
+        $"success {(SecondsToSuccess is { } t ? $"after {t:F2} s" : "never")}, success at end {(Success ? "yes" : "no")}; " +
         $"link: sent {FramesSent} frames, received {FramesAccepted} intact, {FramesLost} lost, {FramesRejected.Values.Sum()} rejected; stopped: {StopReason}");
 }
 
 /// <summary>
-/// Closes the loop over the serial line: every control period take the freshest State, plan on the model
+/// Runs the control loop against the rig: every control period take the freshest State, plan on the model
 /// (the prior's mean parameters: the best estimate of the rig), send a Command echoing that State's
-/// sequence. Only this thread sends Commands, so a hung planner starves the Firmware's watchdog.
+/// sequence. Only the loop's thread sends Commands, so a hung planner starves the Firmware's watchdog.
 /// </summary>
 /// <remarks>
-/// Other threads (a tuning console, a Q file watcher) only publish requests — new settings
-/// (<see cref="Tuning"/>), a new Q (<see cref="OfferTerminalCost"/>) — which the loop applies between two
-/// steps. A step that overruns its period is answered at once with the warm-started plan's next action, so
-/// the rig keeps getting fresh Commands; a planner that stops altogether sends nothing and the rig's watchdog trips.
+/// The loop is <see cref="ControlLoop"/> over a <see cref="RigPlant"/>, paced on its own thread
+/// (<see cref="DedicatedThread"/>: SustainedLowLatency, SCHED_FIFO at <see cref="RealtimePriority"/> where granted).
+/// Other threads (a tuning console, a Q file watcher) only publish requests — new settings (<see cref="Tuning"/>),
+/// a new Q (<see cref="OfferTerminalCost"/>) — which the loop applies between two steps.
 /// </remarks>
 public sealed class RigRunner : IDisposable
 {
     private readonly ITask _task;
     private readonly RigClient _client;
-    private readonly ITransitionSink? _log;
     private readonly MuJoCoDynamics _model;
-    private readonly MuJoCoContext _observer;
     private readonly MppiPlanner _planner;
+    private readonly RigPlant _plant;
+    private readonly ControlLoop _loop;
     private readonly double _period;
     private readonly int _m;
-
-    // Loop state, allocated once.
-    private readonly RigSnapshot _snapshot;
-    private readonly double[] _state;
-    private readonly double[] _next;
-    private readonly double[] _observation;
-    private readonly double[] _nextObservation;
-    private readonly double[] _action;
-    private readonly double[] _sent;
-    private readonly LatencyRecorder _plan = new(1 << 14);
-    private readonly LatencyRecorder _serial = new(1 << 14);
-    private readonly LatencyRecorder _stateAge = new(1 << 14);
-    private ushort _validity;
-    private bool _havePrevious;
-    private long _steps;
-    private long _misses;
-    private long _fallbacks;
-    private long _nonFinite;
+    private readonly double[] _warmState;
+    private readonly double[] _warmObservation;
+    private readonly double[] _warmAction;
     private long _qSwaps;
 
     private ITerminalCost? _pendingQ;
     private bool _ownsCurrentQ;
 
-    public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, ITransitionSink? log, double? rateHz = null)
+    public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, ITransitionSink? log, double? rateHz = null, bool keepRunningWhenDisarmed = false)
     {
         _task = task;
         _client = client;
-        _log = log;
         if (rig.Actuators != task.ActionSize)
         {
             throw new ArgumentException($"rig '{rig.RigName}' has {rig.Actuators} actuator(s), task '{task.Name}' needs {task.ActionSize}");
@@ -135,7 +101,9 @@ public sealed class RigRunner : IDisposable
         _model = new MuJoCoDynamics(task, TaskParameters.Means(task.Parameters));
         if (_model.StateSize != 2 * rig.Joints || _model.Model.Nq != rig.Joints)
         {
-            throw new ArgumentException($"rig '{rig.RigName}' reports {rig.Joints} joint(s); task '{task.Name}' has {_model.Model.Nq} position(s) in a state of {_model.StateSize}");
+            var message = $"rig '{rig.RigName}' reports {rig.Joints} joint(s); task '{task.Name}' has {_model.Model.Nq} position(s) in a state of {_model.StateSize}";
+            _model.Dispose();
+            throw new ArgumentException(message);
         }
         var low = task.ActionLow.ToArray();
         var high = task.ActionHigh.ToArray();
@@ -145,18 +113,15 @@ public sealed class RigRunner : IDisposable
             low[a] = Math.Max(low[a], -rig.TorqueLimit[a]);
             high[a] = Math.Min(high[a], rig.TorqueLimit[a]);
         }
-        _observer = _model.CreateMuJoCoContext();
         _planner = new MppiPlanner(_model, task, low, high, settings, pool, q);
         _period = 1.0 / (rateHz ?? 1.0 / task.ControlPeriod);
         _m = task.ActionSize;
         Tuning = new LiveTuning(settings);
-        _snapshot = new RigSnapshot(_model.Model.Nq);
-        _state = new double[_model.StateSize];
-        _next = new double[_model.StateSize];
-        _observation = new double[task.ObservationSize];
-        _nextObservation = new double[task.ObservationSize];
-        _action = new double[_m];
-        _sent = new double[_m];
+        _plant = new RigPlant(task, client, _model, _period, () => Tuning.TorqueScaleValue) { KeepRunningWhenDisarmed = keepRunningWhenDisarmed };
+        _loop = new ControlLoop(task, _planner, _plant) { Period = _period, Sink = log, BetweenSteps = ApplyRequests };
+        _warmState = new double[_model.StateSize];
+        _warmObservation = new double[task.ObservationSize];
+        _warmAction = new double[_m];
     }
 
     public MppiPlanner Planner => _planner;
@@ -164,11 +129,8 @@ public sealed class RigRunner : IDisposable
     /// <summary>Settings a person may change while running; applied between two steps.</summary>
     public LiveTuning Tuning { get; }
 
-    /// <summary>
-    /// With a tuning console the run goes on when the rig leaves the armed state (planning, sending Commands the
-    /// rig ignores) and waits for a person to re-arm; without one the run ends there.
-    /// </summary>
-    public bool KeepRunningWhenDisarmed { get; init; }
+    /// <summary>SCHED_FIFO priority of the loop's thread (0: normal scheduling). Below the Firmware's device loop (80) on a shared machine.</summary>
+    public int RealtimePriority { get; init; }
 
     /// <summary>Where timing reports go every <see cref="ReportEvery"/> while running (null: no reports).</summary>
     public Action<string>? Report { get; init; }
@@ -233,117 +195,38 @@ public sealed class RigRunner : IDisposable
     {
         var s = _planner.Settings;
         return string.Create(CultureInfo.InvariantCulture,
-            $"steps {Interlocked.Read(ref _steps)}, deadline misses {Interlocked.Read(ref _misses)} (fallbacks {Interlocked.Read(ref _fallbacks)}), H {s.Horizon} N {s.Samples} λ {s.Lambda:G4} σ {s.Std(0):G4} α {s.StepSize:G3}, torque scale {Tuning.TorqueScaleValue:G3}, Q swaps {Interlocked.Read(ref _qSwaps)}\n" +
-            $"ms p50/p99/max: plan {Triple(_plan)}, rollouts {Triple(_planner.RolloutTimes)}, Q {Triple(_planner.TerminalTimes)}, update {Triple(_planner.UpdateTimes)}, serial {Triple(_serial)}, round trip {Triple(_client.RoundTrip)}, State age {Triple(_stateAge)}");
+            $"steps {_loop.Steps}, deadline misses {_loop.DeadlineMisses} (fallbacks {_loop.Fallbacks}), H {s.Horizon} N {s.Samples} λ {s.Lambda:G4} σ {s.Std(0):G4} α {s.StepSize:G3}, torque scale {Tuning.TorqueScaleValue:G3}, Q swaps {Interlocked.Read(ref _qSwaps)}\n" +
+            $"ms p50/p99/max: plan {Triple(_loop.PlanTimes)}, rollouts {Triple(_planner.RolloutTimes)}, Q {Triple(_planner.TerminalTimes)}, update {Triple(_planner.UpdateTimes)}, serial {Triple(_plant.SendTimes)}, round trip {Triple(_client.RoundTrip)}, State age {Triple(_plant.StateAges)}");
     }
 
     private static string Triple(LatencyRecorder r) => r.Count == 0
         ? "-"
         : string.Create(CultureInfo.InvariantCulture, $"{r.Percentile(0.5):F2}/{r.Percentile(0.99):F2}/{r.Max:F2}");
 
-    /// <summary>Runs until <paramref name="duration"/>, cancellation, a lost link, or (unless <see cref="KeepRunningWhenDisarmed"/>) the rig leaving the armed state.</summary>
-    public RunSummary Run(TimeSpan duration, bool arm, CancellationToken cancel)
+    /// <summary>
+    /// Runs until <paramref name="duration"/>, cancellation, a lost link, or (unless the runner keeps running when
+    /// disarmed) the rig leaving the armed state. The rig is sent a Disarm at the end, whatever ended the run.
+    /// </summary>
+    public RunSummary Run(TimeSpan duration, bool arm, CancellationToken cancel) =>
+        DedicatedThread.Run("mpq-control-loop", RealtimePriority, _client.Log, () => RunOnThisThread(duration, arm, cancel));
+
+    private RunSummary RunOnThisThread(TimeSpan duration, bool arm, CancellationToken cancel)
     {
-        _validity = (ushort)Math.Clamp(3000 * _period, 1, 60000);
-        double? upright = null;
-        var uprightRun = 0;
-        var stop = "duration reached";
-        var kind = RunStop.DurationReached;
-        var clock = Stopwatch.StartNew();
         using var reporter = StartReports(cancel);
         try
         {
-            if (!_client.TryGetLatest(_snapshot) && (!_client.WaitForState(TimeSpan.FromSeconds(2)) || !_client.TryGetLatest(_snapshot)))
+            if (!_plant.WaitForFirstState(TimeSpan.FromSeconds(2)))
             {
-                return Summary("no State from the rig within 2 s", RunStop.NoState, null, false);
+                return Summary(null, RunStop.NoState, "no State from the rig within 2 s");
             }
             WarmUp();
             if (arm && ArmAndWait() is { } refused)
             {
-                return Summary(refused, RunStop.ArmRefused, null, false);
+                return Summary(null, RunStop.ArmRefused, refused);
             }
-            var wasArmed = _snapshot.Arm == RigArmState.Armed;
-            var deadline = Stopwatch.GetTimestamp();
-            var periodTicks = (long)(_period * Stopwatch.Frequency);
-            while (clock.Elapsed < duration)
-            {
-                if (cancel.IsCancellationRequested)
-                {
-                    stop = "stopped by the user";
-                    kind = RunStop.StoppedByUser;
-                    break;
-                }
-                if (_client.Failure is { } failure)
-                {
-                    stop = $"link lost: {failure}";
-                    kind = RunStop.LinkLost;
-                    break;
-                }
-                ApplyRequests();
-                _client.TryGetLatest(_snapshot);
-                var armed = _snapshot.Arm == RigArmState.Armed;
-                if (wasArmed && !armed)
-                {
-                    var why = $"the rig left the armed state ({_snapshot.Arm}, faults {_snapshot.Faults}); re-arm only on request";
-                    if (!KeepRunningWhenDisarmed)
-                    {
-                        stop = why;
-                        kind = RunStop.LeftArmedState;
-                        break;
-                    }
-                    _client.Log($"{why}: type 'arm' to re-arm");
-                }
-                else if (!wasArmed && armed && !arm)
-                {
-                    _client.Log("rig armed");
-                }
-                wasArmed = armed;
-
-                TakeSnapshot(armed);
-                var t0 = Stopwatch.GetTimestamp();
-                _planner.Step(_state, _action);
-                _plan.RecordSince(t0);
-                Send(_action);
-                Interlocked.Increment(ref _steps);
-
-                if (_task.IsSuccess(_observation))
-                {
-                    if (++uprightRun == (int)Math.Round(1 / _period) && upright is null)
-                    {
-                        upright = clock.Elapsed.TotalSeconds - 1;
-                    }
-                }
-                else
-                {
-                    uprightRun = 0;
-                }
-
-                deadline += periodTicks;
-                var now = Stopwatch.GetTimestamp();
-                if (now > deadline)
-                {
-                    // Planning overran into the next period: answer that period at once with the warm-started
-                    // plan's next action rather than leave the rig without a fresh Command, then rejoin the grid.
-                    Interlocked.Increment(ref _misses);
-                    _client.TryGetLatest(_snapshot);
-                    TakeSnapshot(_snapshot.Arm == RigArmState.Armed);
-                    _planner.Fallback(_state, _action);
-                    Send(_action);
-                    Interlocked.Increment(ref _fallbacks);
-                    while (deadline <= now)
-                    {
-                        deadline += periodTicks;
-                    }
-                }
-                WaitUntil(deadline);
-            }
-        }
-        catch (IOException e)
-        {
-            // A write that fails outright (a hung-up port: EIO) can come before the reader has seen the line die:
-            // the same stop as a failure the reader reports, not an error of the run's input (exit 3, not 2).
-            stop = $"link lost: {e.Message}";
-            kind = RunStop.LinkLost;
+            _plant.Begin(armRequested: arm);
+            var result = _loop.Run(LoopLimits.ForDuration(duration), cancel);
+            return Summary(result, result.Stop, result.StopReason);
         }
         finally
         {
@@ -356,7 +239,6 @@ public sealed class RigRunner : IDisposable
                 // The line is gone: the Firmware's watchdog and link timeout zero the torque.
             }
         }
-        return Summary(stop, kind, upright, uprightRun > 0);
     }
 
     /// <summary>
@@ -366,18 +248,17 @@ public sealed class RigRunner : IDisposable
     /// </summary>
     private void WarmUp()
     {
-        var clock = Stopwatch.StartNew();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 200 && clock.Elapsed < TimeSpan.FromSeconds(1); i++)
         {
-            _client.TryGetLatest(_snapshot);
-            TakeSnapshot(armed: false);
-            _planner.Step(_state, _action);
-            SendZeroTorque();
+            _plant.Observe(_warmState, _warmObservation);
+            _planner.Step(_warmState, _warmAction);
+            _plant.SendZeroTorque();
         }
         _planner.ResetPlan();
-        _plan.Clear();
-        _serial.Clear();
-        _stateAge.Clear();
+        _loop.ClearStatistics();
+        _plant.SendTimes.Clear();
+        _plant.StateAges.Clear();
     }
 
     /// <summary>Arms before the loop starts, feeding the watchdog while the Arm takes effect.</summary>
@@ -387,15 +268,14 @@ public sealed class RigRunner : IDisposable
         {
             return refused;
         }
-        var waiting = Stopwatch.StartNew();
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
         var lastArm = waiting.Elapsed;
-        while (_snapshot.Arm != RigArmState.Armed && waiting.Elapsed < TimeSpan.FromSeconds(1))
+        while (_plant.Snapshot.Arm != RigArmState.Armed && waiting.Elapsed < TimeSpan.FromSeconds(1))
         {
-            _client.WaitForState(TimeSpan.FromMilliseconds(50));
-            _client.TryGetLatest(_snapshot);
-            if (_snapshot.Arm != RigArmState.Armed)
+            _plant.WaitForNextState(TimeSpan.FromMilliseconds(50));
+            if (_plant.Snapshot.Arm != RigArmState.Armed)
             {
-                SendZeroTorque(); // keeps the watchdog fed while the Arm takes effect
+                _plant.SendZeroTorque(); // keeps the watchdog fed while the Arm takes effect
                 if (waiting.Elapsed - lastArm > TimeSpan.FromMilliseconds(250))
                 {
                     _client.Send(new Arm()); // the same request again: the first may have been lost on the line
@@ -403,7 +283,7 @@ public sealed class RigRunner : IDisposable
                 }
             }
         }
-        return _snapshot.Arm == RigArmState.Armed ? null : $"the rig did not arm ({_snapshot.Arm}, faults {_snapshot.Faults})";
+        return _plant.Snapshot.Arm == RigArmState.Armed ? null : $"the rig did not arm ({_plant.Snapshot.Arm}, faults {_plant.Snapshot.Faults})";
     }
 
     /// <summary>Settings and Q changes requested by other threads, applied between two steps.</summary>
@@ -435,69 +315,6 @@ public sealed class RigRunner : IDisposable
         }
     }
 
-    /// <summary>Reads the freshest State into the model's state and logs the transition that led to it.</summary>
-    private void TakeSnapshot(bool armed)
-    {
-        var joints = _snapshot.Position.Length;
-        for (var j = 0; j < joints; j++)
-        {
-            _next[j] = _snapshot.Position[j];
-            _next[joints + j] = _snapshot.Velocity[j];
-        }
-        _observer.SetState(_next);
-        _observer.Observe(_nextObservation);
-        if (_havePrevious && armed)
-        {
-            _log?.Add(new Transition((int)_steps - 1, _observation, _sent, _task.Cost(_observation, _sent), _nextObservation, _state, _next, false));
-        }
-        // Only what the rig applied is data: while it is disarmed nothing is logged.
-        _havePrevious = armed;
-        _next.CopyTo(_state, 0);
-        _nextObservation.CopyTo(_observation, 0);
-        _stateAge.RecordSince(_snapshot.ArrivalTimestamp);
-    }
-
-    /// <summary>Sends <paramref name="action"/> × torque scale answering the snapshot's State; zero if it is not finite.</summary>
-    private void Send(ReadOnlySpan<double> action)
-    {
-        var scale = Tuning.TorqueScaleValue;
-        var finite = true;
-        for (var a = 0; a < _m; a++)
-        {
-            _sent[a] = action[a] * scale;
-            finite &= double.IsFinite(_sent[a]);
-        }
-        if (!finite)
-        {
-            // Any doubt means zero torque; the plan starts again from nothing.
-            Array.Clear(_sent);
-            _planner.ResetPlan();
-            Interlocked.Increment(ref _nonFinite);
-        }
-        var t0 = Stopwatch.GetTimestamp();
-        _client.SendCommand(_snapshot.Sequence, _sent, _validity);
-        _serial.RecordSince(t0);
-    }
-
-    private void SendZeroTorque()
-    {
-        Array.Clear(_action);
-        Send(_action);
-    }
-
-    private static void WaitUntil(long deadline)
-    {
-        var sleepMs = (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency - 1;
-        if (sleepMs > 0)
-        {
-            Thread.Sleep((int)sleepMs);
-        }
-        while (Stopwatch.GetTimestamp() < deadline)
-        {
-            Thread.SpinWait(20);
-        }
-    }
-
     private Timer? StartReports(CancellationToken cancel) => Report is null
         ? null
         : new Timer(_ =>
@@ -508,14 +325,15 @@ public sealed class RigRunner : IDisposable
             }
         }, null, ReportEvery, ReportEvery);
 
-    private RunSummary Summary(string stop, RunStop kind, double? upright, bool uprightAtEnd) =>
-        new(_steps, _misses, _plan.Percentile(0.5), _plan.Percentile(0.99), _stateAge.Percentile(0.5), upright, uprightAtEnd, _client.StatesReceived, stop)
+    private RunSummary Summary(LoopResult? result, RunStop stop, string reason) =>
+        new(_loop.Steps, _loop.DeadlineMisses, _loop.PlanTimes.Percentile(0.5), _loop.PlanTimes.Percentile(0.99), _plant.StateAges.Percentile(0.5),
+            result?.SecondsToSuccess, result?.Success ?? false, _client.StatesReceived, reason)
         {
-            Stop = kind,
-            Fallbacks = _fallbacks,
-            NonFiniteActions = _nonFinite + _planner.NonFiniteSteps,
-            QSwaps = _qSwaps,
-            PlanMsMax = _plan.Count == 0 ? double.NaN : _plan.Max,
+            Stop = stop,
+            Fallbacks = _loop.Fallbacks,
+            NonFiniteActions = _loop.NonFiniteActions + _planner.NonFiniteSteps,
+            QSwaps = Interlocked.Read(ref _qSwaps),
+            PlanMsMax = _loop.PlanTimes.Count == 0 ? double.NaN : _loop.PlanTimes.Max,
             RoundTripMsP50 = _client.RoundTrip.Percentile(0.5),
             RoundTripMsP99 = _client.RoundTrip.Percentile(0.99),
             RoundTripMsMax = _client.RoundTrip.Count == 0 ? double.NaN : _client.RoundTrip.Max,
@@ -533,7 +351,7 @@ public sealed class RigRunner : IDisposable
             (_planner.TerminalCost as IDisposable)?.Dispose();
         }
         _planner.Dispose();
-        _observer.Dispose();
+        _plant.Dispose();
         _model.Dispose();
     }
 }

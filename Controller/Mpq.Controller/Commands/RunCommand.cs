@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Mpq.Controller.Onnx;
 using Mpq.Controller.Rig;
+using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Protocol.Serial;
@@ -24,10 +25,15 @@ internal static class RunCommand
         var noWatch = new Option<bool>("--no-watch") { Description = "do not reload the Q when its file changes on disk" };
         var watchdog = new Option<int?>("--watchdog-ms") { Description = "rig watchdog to ask for when arming (default: 2.5 control periods, at least 20 ms); longer rides out a noisy line" };
         var json = new Option<bool>("--json") { Description = "print the run's summary as one JSON object on stdout" };
+        var realtime = new Option<int>("--realtime-priority")
+        {
+            Description = "SCHED_FIFO priority of the control loop and its planner threads, 1-79, below the Firmware's 80 (0: normal scheduling); granted to root or CAP_SYS_NICE",
+            DefaultValueFactory = _ => 50,
+        };
         var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, baud, arm, duration, rate, log, console, noWatch, report, watchdog, json,
+            port, baud, arm, duration, rate, log, console, noWatch, report, watchdog, realtime, json,
         };
         planner.AddTo(command);
         command.SetAction(r => ControllerCli.Run(() =>
@@ -54,10 +60,14 @@ internal static class RunCommand
             {
                 throw new ArgumentException($"--watchdog-ms must be between 5 and 1000 (got {w})");
             }
+            if (r.GetValue(realtime) is < 0 or > 79)
+            {
+                throw new ArgumentException($"--realtime-priority must be between 0 (off) and 79, below the Firmware's device loop (got {r.GetValue(realtime)})");
+            }
             var task = planner.CreateTask(r);
             using var q = planner.LoadQ(r, task);
             var settings = planner.Settings(r, task, q);
-            using var pool = new WorkerPool(planner.ThreadCount(r));
+            using var pool = new WorkerPool(planner.ThreadCount(r), realtimePriority: r.GetValue(realtime));
             using var transport = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud));
             Console.Error.WriteLine(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
             using var consoleStream = OpenConsole(r.GetValue(console));
@@ -75,9 +85,9 @@ internal static class RunCommand
             using var transitions = TransitionLogFiles.OpenNew(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path);
             // A console PATH or '-' is always interactive; by default only a terminal on stdin is.
             var interactive = consoleStream is not null || r.GetValue(console) switch { "-" => true, null => !Console.IsInputRedirected, _ => false };
-            using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate))
+            using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate), keepRunningWhenDisarmed: interactive)
             {
-                KeepRunningWhenDisarmed = interactive,
+                RealtimePriority = r.GetValue(realtime),
                 Report = reportSeconds > 0 ? line => client.Log($"timing: {line}") : null,
                 ReportEvery = TimeSpan.FromSeconds(reportSeconds > 0 ? reportSeconds : 5),
                 WatchdogMs = r.GetValue(watchdog),

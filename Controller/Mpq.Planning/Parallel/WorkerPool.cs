@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using Mpq.Common;
 
 namespace Mpq.Planning.Parallel;
 
@@ -10,8 +11,11 @@ namespace Mpq.Planning.Parallel;
 /// <remarks>
 /// Built for sub-millisecond planning steps: idle workers spin on a generation counter for
 /// <see cref="SpinMicroseconds"/> before blocking, so back-to-back steps see no kernel wake-up,
-/// while an idle controller does not burn a core. Dispatch allocates nothing. An exception in any
-/// worker is rethrown on the caller after all workers finished.
+/// while an idle controller does not burn a core. The caller, once its own share is done, spins for
+/// <see cref="CallerSpinMicroseconds"/> waiting for the others and then blocks: under contention a
+/// descheduled worker gets the caller's core instead of waiting behind a spinning caller, and a caller at
+/// SCHED_FIFO never starves a worker. Dispatch allocates nothing. An exception in any worker is rethrown
+/// on the caller after all workers finished.
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
@@ -20,13 +24,20 @@ public sealed class WorkerPool : IDisposable
     private readonly int[] _sleeping;
     private readonly long[] _allocated;
     private readonly long _spinTicks;
+    private readonly long _callerSpinTicks;
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 1);
+    private int _callerSleeping;
     private IParallelWork? _work;
     private int _generation;
     private int _pending;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _failure;
 
-    public WorkerPool(int threads, double spinMicroseconds = 500)
+    /// <param name="threads">Workers including the caller.</param>
+    /// <param name="spinMicroseconds">How long an idle worker spins before it blocks.</param>
+    /// <param name="realtimePriority">SCHED_FIFO priority for the pool's own threads (0: normal), the same as the calling loop's.</param>
+    /// <param name="callerSpinMicroseconds">How long the caller spins for the others to finish before it blocks.</param>
+    public WorkerPool(int threads, double spinMicroseconds = 500, int realtimePriority = 0, double callerSpinMicroseconds = 50)
     {
         if (threads < 1 || threads > 256)
         {
@@ -35,6 +46,9 @@ public sealed class WorkerPool : IDisposable
         Threads = threads;
         SpinMicroseconds = spinMicroseconds;
         _spinTicks = (long)(spinMicroseconds * Stopwatch.Frequency / 1e6);
+        CallerSpinMicroseconds = callerSpinMicroseconds;
+        _callerSpinTicks = (long)(callerSpinMicroseconds * Stopwatch.Frequency / 1e6);
+        var reports = new string[threads - 1];
         _threads = new Thread[threads - 1];
         _wake = new ManualResetEventSlim[threads - 1];
         _sleeping = new int[threads - 1];
@@ -43,10 +57,25 @@ public sealed class WorkerPool : IDisposable
         {
             _wake[i] = new ManualResetEventSlim(false, spinCount: 1);
             var index = i;
-            _threads[i] = new Thread(() => Loop(index)) { IsBackground = true, Name = $"mpq-worker-{i + 1}" };
+            _threads[i] = new Thread(() =>
+            {
+                if (realtimePriority > 0)
+                {
+                    reports[index] = RealtimeScheduling.TryElevateCurrentThread(realtimePriority);
+                }
+                Loop(index);
+            })
+            { IsBackground = true, Name = $"mpq-worker-{i + 1}" };
             _threads[i].Start();
         }
+        SchedulingReports = reports;
     }
+
+    /// <summary>How long the caller spins for the other workers before it blocks.</summary>
+    public double CallerSpinMicroseconds { get; }
+
+    /// <summary>Per pool thread, the line <see cref="RealtimeScheduling"/> gave when it was elevated (null until then, or when not asked).</summary>
+    public IReadOnlyList<string?> SchedulingReports { get; }
 
     /// <summary>Workers including the caller.</summary>
     public int Threads { get; }
@@ -83,17 +112,34 @@ public sealed class WorkerPool : IDisposable
         {
             own = e;
         }
-        var spinner = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
+        WaitForWorkers();
         _work = null;
         if (own is not null)
         {
             ExceptionDispatchInfo.Capture(own).Throw();
         }
         _failure?.Throw();
+    }
+
+    /// <summary>Spins briefly for the last worker, then blocks until it signals (the same Dekker hand-off the workers use).</summary>
+    private void WaitForWorkers()
+    {
+        var start = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref _pending) != 0)
+        {
+            if (Stopwatch.GetTimestamp() - start < _callerSpinTicks)
+            {
+                Thread.SpinWait(16);
+                continue;
+            }
+            _done.Reset();
+            Interlocked.Exchange(ref _callerSleeping, 1);
+            if (Volatile.Read(ref _pending) != 0)
+            {
+                _done.Wait();
+            }
+            Interlocked.Exchange(ref _callerSleeping, 0);
+        }
     }
 
     private void Loop(int index)
@@ -138,7 +184,10 @@ public sealed class WorkerPool : IDisposable
                 _failure = ExceptionDispatchInfo.Capture(e);
             }
             Volatile.Write(ref _allocated[index], GC.GetAllocatedBytesForCurrentThread());
-            Interlocked.Decrement(ref _pending);
+            if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _callerSleeping) == 1)
+            {
+                _done.Set();
+            }
         }
     }
 
@@ -176,6 +225,7 @@ public sealed class WorkerPool : IDisposable
         {
             w.Dispose();
         }
+        _done.Dispose();
     }
 
     /// <summary>The contiguous share [start, end) of <paramref name="count"/> items for a worker.</summary>

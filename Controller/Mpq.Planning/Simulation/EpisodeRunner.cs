@@ -1,4 +1,5 @@
 using Mpq.Common;
+using Mpq.Planning.Control;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
@@ -35,73 +36,54 @@ public interface ITransitionSink
 
 /// <summary>
 /// Closed loop in simulation: the planner plans on its model (true or drawn from the task's biased
-/// prior each episode) and acts on a plant at the true parameters — the paper's sim-to-sim setting.
+/// prior each episode) and acts on a plant at the true parameters — the paper's sim-to-sim setting. The loop is
+/// the same <see cref="ControlLoop"/> a rig runs, free-running over a <see cref="SimulatedPlant"/>.
 /// </summary>
 public sealed class EpisodeRunner : IDisposable
 {
     private readonly ITask _task;
-    private readonly MuJoCoDynamics _plantDynamics;
-    private readonly MuJoCoContext _plant;
+    private readonly SimulatedPlant _plant;
     private readonly MuJoCoDynamics _modelDynamics;
-    private readonly double[] _state;
-    private readonly double[] _nextState;
-    private readonly double[] _observation;
-    private readonly double[] _nextObservation;
-    private readonly double[] _action;
+    private readonly ControlLoop _loop;
     private readonly double[] _parameters;
-    private readonly double[] _plantParameters;
-    private readonly bool[] _success;
 
     /// <summary>A runner whose planner is MPPI with <paramref name="settings"/> on the runner's model.</summary>
-    public EpisodeRunner(ITask task, MppiSettings settings, WorkerPool pool, bool biasedModel, ulong seed, ITerminalCost? terminalCost = null)
-        : this(task, model => new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool, terminalCost), biasedModel, seed)
+    public EpisodeRunner(ITask task, MppiSettings settings, WorkerPool pool, bool biasedModel, ulong seed, ITerminalCost? terminalCost = null, IReadOnlyList<ParameterPrior>? plantRandomization = null)
+        : this(task, model => new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool, terminalCost), biasedModel, seed, plantRandomization)
     {
     }
 
     /// <summary>A runner with any planner, built by <paramref name="createPlanner"/> over the runner's own model (whose parameters each episode sets).</summary>
-    public EpisodeRunner(ITask task, Func<MuJoCoDynamics, IPlanner> createPlanner, bool biasedModel, ulong seed)
+    /// <param name="task">The task.</param>
+    /// <param name="createPlanner">Builds the planner over the runner's model.</param>
+    /// <param name="biasedModel">Whether each episode draws the model from the task's biased prior (else the model is the true system).</param>
+    /// <param name="seed">Selects every episode's initial state and model draw.</param>
+    /// <param name="plantRandomization">
+    /// Domain randomisation: when set, the plant is no longer the true system; its parameters are re-drawn from
+    /// these distributions (one per task parameter, in the task's order) before every step.
+    /// </param>
+    public EpisodeRunner(ITask task, Func<MuJoCoDynamics, IPlanner> createPlanner, bool biasedModel, ulong seed, IReadOnlyList<ParameterPrior>? plantRandomization = null)
     {
         _task = task;
         BiasedModel = biasedModel;
         Seed = seed;
-        _plantDynamics = new MuJoCoDynamics(task);
-        _plant = _plantDynamics.CreateMuJoCoContext();
+        PlantRandomization = plantRandomization;
+        _plant = new SimulatedPlant(task, plantRandomization);
         _modelDynamics = new MuJoCoDynamics(task);
         Planner = createPlanner(_modelDynamics);
-        _state = new double[_plantDynamics.StateSize];
-        _nextState = new double[_plantDynamics.StateSize];
-        _observation = new double[task.ObservationSize];
-        _nextObservation = new double[task.ObservationSize];
-        _action = new double[task.ActionSize];
+        _loop = new ControlLoop(task, Planner, _plant);
         _parameters = new double[task.Parameters.Count];
-        _plantParameters = new double[task.Parameters.Count];
-        _success = new bool[task.EpisodeSteps];
     }
 
     public IPlanner Planner { get; }
     public bool BiasedModel { get; }
 
     /// <summary>Wall time of each planning step (<see cref="IPlanner.Step"/>) of the last episode, ms.</summary>
-    public LatencyRecorder StepTimes { get; } = new();
+    public LatencyRecorder StepTimes => _loop.PlanTimes;
 
-    /// <summary>
-    /// Domain randomisation: when set, the plant is no longer the true system; its parameters are re-drawn from
-    /// these distributions (one per task parameter, in the task's order) before every step.
-    /// </summary>
-    public IReadOnlyList<ParameterPrior>? PlantRandomization
-    {
-        get => _plantRandomization;
-        init
-        {
-            if (value is not null && value.Count != _task.Parameters.Count)
-            {
-                throw new ArgumentException($"domain randomisation needs {_task.Parameters.Count} distributions for task '{_task.Name}', got {value.Count}");
-            }
-            _plantRandomization = value;
-        }
-    }
+    /// <summary>The plant's parameter distributions under domain randomisation, or null for the true system.</summary>
+    public IReadOnlyList<ParameterPrior>? PlantRandomization { get; }
 
-    private readonly IReadOnlyList<ParameterPrior>? _plantRandomization;
     public ulong Seed { get; }
 
     /// <summary>Planner model used by episodes (for value targets on the same biased model).</summary>
@@ -114,13 +96,7 @@ public sealed class EpisodeRunner : IDisposable
     public EpisodeResult Run(int episode, ITransitionSink? sink = null, ReadOnlySpan<double> initialState = default)
     {
         var rng = SplitMix64.ForStream(Seed, (ulong)episode, 0x5eed);
-        var data = _plant.Data;
-        data.Reset();
-        _task.SampleInitialState(data, ref rng);
-        if (!initialState.IsEmpty)
-        {
-            data.SetState(initialState);
-        }
+        _plant.Reset(ref rng, SplitMix64.ForStream(Seed, (ulong)episode, 0xD0A1), initialState);
         if (BiasedModel)
         {
             TaskParameters.Sample(_task.Parameters, _parameters, ref rng);
@@ -134,37 +110,11 @@ public sealed class EpisodeRunner : IDisposable
         }
         _modelDynamics.SetParameters(_parameters);
         Planner.ResetPlan();
-        StepTimes.Clear();
-
-        var total = 0.0;
-        var steps = _task.EpisodeSteps;
-        var plantRng = SplitMix64.ForStream(Seed, (ulong)episode, 0xD0A1);
-        _plant.GetState(_state);
-        _plant.Observe(_observation);
-        for (var t = 0; t < steps; t++)
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            Planner.Step(_state, _action);
-            StepTimes.RecordSince(started);
-            var cost = _task.Cost(_observation, _action);
-            total += cost;
-            if (_plantRandomization is { } randomization)
-            {
-                for (var i = 0; i < _plantParameters.Length; i++)
-                {
-                    _plantParameters[i] = randomization[i].Sample(_task.Parameters[i].TrueValue, ref plantRng);
-                }
-                _plantDynamics.SetParameters(_plantParameters);
-            }
-            _plant.Step(_action);
-            _plant.GetState(_nextState);
-            _plant.Observe(_nextObservation);
-            _success[t] = _task.IsSuccess(_nextObservation);
-            sink?.Add(new Transition(t, _observation, _action, cost, _nextObservation, _state, _nextState, t == steps - 1));
-            _nextState.CopyTo(_state, 0);
-            _nextObservation.CopyTo(_observation, 0);
-        }
-        return new EpisodeResult(total, Succeeded(_success, _task.SuccessWindow), steps, (double[])_parameters.Clone());
+        _loop.ClearStatistics();
+        _loop.Sink = sink;
+        var result = _loop.Run(LoopLimits.ForSteps(_task.EpisodeSteps));
+        _loop.Sink = null;
+        return new EpisodeResult(result.TotalCost, result.Success, (int)result.Steps, (double[])_parameters.Clone());
     }
 
     /// <summary>Applies a task's success rule to per-step success flags.</summary>
@@ -186,6 +136,5 @@ public sealed class EpisodeRunner : IDisposable
         Planner.Dispose();
         _plant.Dispose();
         _modelDynamics.Dispose();
-        _plantDynamics.Dispose();
     }
 }

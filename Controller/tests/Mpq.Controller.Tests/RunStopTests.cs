@@ -1,4 +1,4 @@
-using Mpq.Controller.Rig;
+using Mpq.Planning.Control;
 
 namespace Mpq.Controller.Tests;
 

@@ -70,10 +70,7 @@ public sealed class Learner : ITransitionSink, IDisposable
             _scratch = Q.CreateScratch(settings.BatchSize);
         }
         var acting = settings.Planner(settings.Samples, settings.Algorithm == Algorithm.Mppi ? 1.0 : settings.Gamma, settings.Seed);
-        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: !settings.TrueModel, settings.Seed, Q?.AsTerminalCost())
-        {
-            PlantRandomization = settings.PlantDistributions(task),
-        };
+        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: !settings.TrueModel, settings.Seed, Q?.AsTerminalCost(), settings.PlantDistributions(task));
         _replay = new ReplayBuffer(settings.ReplayCapacity, _runner.Model.StateSize, task.ObservationSize, task.ActionSize);
         _indices = new int[settings.BatchSize];
         _batchTargets = new float[settings.BatchSize];

@@ -3,6 +3,7 @@ using System.Globalization;
 using Mpq.Common;
 using Mpq.Controller.Onnx;
 using Mpq.Controller.Rig;
+using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
@@ -62,7 +63,7 @@ internal static class RigTraining
         using var runner = new RigRunner(task, planner, pool, q: null, client, ack, episode);
         using var reloader = new QReloader(task, null, planner.Samples, runner.OfferTerminalCost, client.Log);
 
-        var lines = new List<string> { "episode,cost,success,wall_seconds,updates,loss,steps,deadline_misses,seconds_to_upright" };
+        var lines = new List<string> { "episode,cost,success,wall_seconds,updates,loss,steps,deadline_misses,seconds_to_success" };
         Console.WriteLine(lines[0]);
         for (var e = 0; e < args.Episodes && !cancel.IsCancellationRequested; e++)
         {
@@ -87,7 +88,7 @@ internal static class RigTraining
                 loss = learner.Train(updates);
             }
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"{e},{episode.Cost:F3},{(episode.Succeeded ? 1 : 0)},{clock.Elapsed.TotalSeconds:F3},{learner.Updates},{loss:F3},{episode.Steps},{summary.DeadlineMisses},{summary.SecondsToUpright?.ToString("F2", CultureInfo.InvariantCulture) ?? ""}");
+                $"{e},{episode.Cost:F3},{(episode.Succeeded ? 1 : 0)},{clock.Elapsed.TotalSeconds:F3},{learner.Updates},{loss:F3},{episode.Steps},{summary.DeadlineMisses},{summary.SecondsToSuccess?.ToString("F2", CultureInfo.InvariantCulture) ?? ""}");
             lines.Add(line);
             Console.WriteLine(line);
             AtomicFile.Write(metricsPath, string.Join('\n', lines) + "\n");

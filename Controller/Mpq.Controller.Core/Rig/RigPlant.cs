@@ -1,0 +1,163 @@
+using Mpq.Common;
+using Mpq.Planning.Control;
+using Mpq.Planning.Dynamics;
+using Mpq.Protocol.Messages;
+using Mpq.Tasks;
+
+namespace Mpq.Controller.Rig;
+
+/// <summary>
+/// A rig behind a serial link as the control loop's plant: the freshest State the link thread received is the
+/// state (its observation computed on the model), an action goes out as a Command answering that State's
+/// sequence, scaled by the live torque scale. Owns the link's health and the arm-state edges.
+/// </summary>
+/// <remarks>
+/// Never blocks the loop: <see cref="Observe"/> copies the latest snapshot, <see cref="Act"/> hands one frame to
+/// the link. The plant is live only while the rig reports itself armed; a rig that leaves the armed state ends the
+/// run (<see cref="Stop"/>) unless <see cref="KeepRunningWhenDisarmed"/>, when the loop goes on planning and the
+/// rig ignores the Commands until a person re-arms it. A write that fails outright (a hung-up port) is a lost link.
+/// </remarks>
+public sealed class RigPlant : IPlant, IDisposable
+{
+    private readonly ITask _task;
+    private readonly RigClient _client;
+    private readonly MuJoCoContext _observer;
+    private readonly RigSnapshot _snapshot;
+    private readonly Func<double> _torqueScale;
+    private readonly double[] _sent;
+    private readonly ushort _validity;
+    private bool _wasArmed;
+    private bool _armedByRequest;
+    private PlantStop? _stop;
+
+    /// <param name="task">The task (its observation of a state).</param>
+    /// <param name="client">The link, after its handshake.</param>
+    /// <param name="model">The planner's model: observations are computed on it.</param>
+    /// <param name="period">The loop's period, s: a Command is valid for 3 periods.</param>
+    /// <param name="torqueScale">Read on every Command (the live tuning's torque scale).</param>
+    public RigPlant(ITask task, RigClient client, MuJoCoDynamics model, double period, Func<double> torqueScale)
+    {
+        _task = task;
+        _client = client;
+        _observer = model.CreateMuJoCoContext();
+        StateSize = model.StateSize;
+        _snapshot = new RigSnapshot(model.Model.Nq);
+        _torqueScale = torqueScale;
+        _sent = new double[task.ActionSize];
+        _validity = (ushort)Math.Clamp(3000 * period, 1, 60000);
+    }
+
+    public int StateSize { get; }
+    public int ObservationSize => _task.ObservationSize;
+    public int ActionSize => _task.ActionSize;
+
+    /// <summary>The last snapshot read (arm state, faults, sequence).</summary>
+    public RigSnapshot Snapshot => _snapshot;
+
+    /// <summary>See the class remarks.</summary>
+    public bool KeepRunningWhenDisarmed { get; init; }
+
+    /// <summary>Time to hand one Command to the link, ms.</summary>
+    public LatencyRecorder SendTimes { get; } = new(1 << 14);
+
+    /// <summary>Age of the State each step planned from, ms.</summary>
+    public LatencyRecorder StateAges { get; } = new(1 << 14);
+
+    public PlantStop? Stop => _stop ?? (_client.Failure is { } failure ? new PlantStop(RunStop.LinkLost, $"link lost: {failure}") : null);
+
+    /// <summary>Whether a first State arrived within <paramref name="timeout"/>.</summary>
+    public bool WaitForFirstState(TimeSpan timeout) =>
+        _client.TryGetLatest(_snapshot) || (_client.WaitForState(timeout) && _client.TryGetLatest(_snapshot));
+
+    /// <summary>Waits up to <paramref name="timeout"/> for a newer State and reads it.</summary>
+    public void WaitForNextState(TimeSpan timeout)
+    {
+        _client.WaitForState(timeout);
+        _client.TryGetLatest(_snapshot);
+    }
+
+    /// <summary>Starts a run: the arm state now is the one whose loss ends it; an arm that comes later without <paramref name="armRequested"/> is logged.</summary>
+    public void Begin(bool armRequested)
+    {
+        _client.TryGetLatest(_snapshot);
+        _wasArmed = _snapshot.Arm == RigArmState.Armed;
+        _armedByRequest = armRequested;
+        _stop = null;
+    }
+
+    public bool Observe(Span<double> state, Span<double> observation)
+    {
+        _client.TryGetLatest(_snapshot);
+        var joints = _snapshot.Position.Length;
+        for (var j = 0; j < joints; j++)
+        {
+            state[j] = _snapshot.Position[j];
+            state[joints + j] = _snapshot.Velocity[j];
+        }
+        _observer.SetState(state);
+        _observer.Observe(observation);
+        StateAges.RecordSince(_snapshot.ArrivalTimestamp);
+
+        var armed = _snapshot.Arm == RigArmState.Armed;
+        if (_wasArmed && !armed)
+        {
+            var why = $"the rig left the armed state ({_snapshot.Arm}, faults {_snapshot.Faults}); re-arm only on request";
+            if (KeepRunningWhenDisarmed)
+            {
+                _client.Log($"{why}: type 'arm' to re-arm");
+            }
+            else
+            {
+                _stop ??= new PlantStop(RunStop.LeftArmedState, why);
+            }
+        }
+        else if (!_wasArmed && armed && !_armedByRequest)
+        {
+            _client.Log("rig armed");
+        }
+        _wasArmed = armed;
+        return armed;
+    }
+
+    public void Act(ReadOnlySpan<double> action, Span<double> applied)
+    {
+        var scale = _torqueScale();
+        var finite = true;
+        for (var a = 0; a < _sent.Length; a++)
+        {
+            _sent[a] = action[a] * scale;
+            finite &= double.IsFinite(_sent[a]);
+        }
+        if (!finite)
+        {
+            Array.Clear(_sent); // any doubt means zero torque
+        }
+        _sent.CopyTo(applied);
+        Send();
+    }
+
+    /// <summary>A Command of zero torque answering the latest State (warm-up, arming).</summary>
+    public void SendZeroTorque()
+    {
+        Array.Clear(_sent);
+        Send();
+    }
+
+    private void Send()
+    {
+        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            _client.SendCommand(_snapshot.Sequence, _sent, _validity);
+        }
+        catch (IOException e)
+        {
+            // A write that fails outright (a hung-up port: EIO) can come before the reader has seen the line die:
+            // the same stop as a failure the reader reports (exit 3), not an error of the run's input.
+            _stop ??= new PlantStop(RunStop.LinkLost, $"link lost: {e.Message}");
+        }
+        SendTimes.RecordSince(t0);
+    }
+
+    public void Dispose() => _observer.Dispose();
+}
