@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mpq.Common;
 using Mpq.Protocol.Framing;
+using Mpq.Protocol.Link;
 using Mpq.Protocol.Messages;
 using Mpq.Protocol.Serial;
 
@@ -27,10 +28,8 @@ public sealed class RigClient : IDisposable
 {
     private readonly ISerialTransport _transport;
     private readonly FrameDecoder _decoder = new();
-    private readonly FrameWriter _writer = new();
-    private readonly byte[] _tx = new byte[Frame.MaxWireFrame];
+    private readonly FrameSender _sender;
     private readonly Lock _stateGate = new();
-    private readonly Lock _txGate = new();
     private readonly Command _command = new();
     private readonly ManualResetEventSlim _ackArrived = new();
     private readonly ManualResetEventSlim _stateArrived = new();
@@ -49,12 +48,18 @@ public sealed class RigClient : IDisposable
     {
         _transport = transport;
         Log = log;
-        transport.Failed += reason =>
-        {
-            _failure = reason;
-            log($"link: {reason}");
-            _stateArrived.Set();
-        };
+        transport.Failed += Fail;
+        // The one writer of the line, as on the rig's side: the loop's Commands go through its lock-free ring, all
+        // else through its queue, so no caller ever waits for the tty. A write that fails outright (not a timeout:
+        // a hung-up port) is a lost link, even before the reader has seen the line die.
+        _sender = new FrameSender(transport.Write, name: "controller-line-writer",
+            onWriteFailed: e =>
+            {
+                if (e is not WriteTimeoutException)
+                {
+                    Fail($"write failed: {e.Message}");
+                }
+            });
         transport.Start(OnBytes);
     }
 
@@ -63,16 +68,20 @@ public sealed class RigClient : IDisposable
     public long StatesReceived => Interlocked.Read(ref _states);
     public DecoderStats Received => _decoder.Stats;
 
-    /// <summary>Frames of every type sent so far (Commands, Heartbeats, Arm, ...).</summary>
-    public long FramesSent
+    /// <summary>Frames of every type written to the line so far (Commands, Heartbeats, Arm, ...).</summary>
+    public long FramesSent => _sender.FramesWritten;
+
+    /// <summary>Frames dropped before the line because the writer was behind (the line stalled).</summary>
+    public long FramesDropped => _sender.Dropped;
+
+    private void Fail(string reason)
     {
-        get
+        if (_failure is null)
         {
-            lock (_txGate)
-            {
-                return _writer.FramesWritten;
-            }
+            _failure = reason;
+            Log($"link: {reason}");
         }
+        _stateArrived.Set();
     }
 
     /// <summary>
@@ -131,46 +140,31 @@ public sealed class RigClient : IDisposable
         return _stateArrived.Wait(timeout) && _failure is null;
     }
 
-    /// <summary>Sends torques answering State <paramref name="answers"/>; valid for <paramref name="validityMs"/>.</summary>
+    /// <summary>
+    /// Sends torques answering State <paramref name="answers"/>; valid for <paramref name="validityMs"/>. For the
+    /// control loop's thread only (one producer): a lock-free post that never waits; a full ring drops the Command
+    /// (counted in <see cref="FramesDropped"/>), and the rig's watchdog sees a missing Command as it must.
+    /// </summary>
     public void SendCommand(uint answers, ReadOnlySpan<double> torque, ushort validityMs)
     {
-        lock (_txGate)
+        _command.Actuators = torque.Length;
+        _command.AnswersState = answers;
+        _command.ValidityMilliseconds = validityMs;
+        for (var i = 0; i < torque.Length; i++)
         {
-            _command.Actuators = torque.Length;
-            _command.AnswersState = answers;
-            _command.ValidityMilliseconds = validityMs;
-            for (var i = 0; i < torque.Length; i++)
-            {
-                _command.Torque[i] = (float)torque[i];
-            }
-            var n = _writer.Write(_command, _tx);
-            var slot = answers & 255;
-            _sentSequence[slot] = answers;
-            Volatile.Write(ref _sentAt[slot], Stopwatch.GetTimestamp());
-            WriteOrCount(n);
+            _command.Torque[i] = (float)torque[i];
         }
+        var slot = answers & 255;
+        _sentSequence[slot] = answers;
+        Volatile.Write(ref _sentAt[slot], Stopwatch.GetTimestamp());
+        _sender.TryPostRealtime(_command);
     }
 
-    /// <summary>Writes that timed out (the rig's end did not read for 100 ms): the frame was lost, the run went on.</summary>
-    public long WriteTimeouts => Interlocked.Read(ref _writeTimeouts);
+    /// <summary>Writes that failed or timed out (the rig's end did not read for 100 ms): the frame was lost, the run went on.</summary>
+    public long WriteTimeouts => _sender.WriteFailures;
 
-    private long _writeTimeouts;
-
-    /// <summary>
-    /// A stalled line loses this frame, not the run: a lost Command starves the rig's watchdog, which stops the rig by
-    /// itself; a lost Heartbeat or request is repeated. A failed line still throws.
-    /// </summary>
-    private void WriteOrCount(int length)
-    {
-        try
-        {
-            _transport.Write(_tx.AsSpan(0, length));
-        }
-        catch (WriteTimeoutException)
-        {
-            Interlocked.Increment(ref _writeTimeouts);
-        }
-    }
+    /// <summary>Waits up to <paramref name="timeout"/> until every frame posted so far is on the line (before exiting: the last Disarm).</summary>
+    public bool Flush(TimeSpan timeout) => _sender.Flush(timeout);
 
     /// <summary>Sets a rig parameter and waits for the rig's answer; returns its status and the value in force.</summary>
     public (ParamStatus Status, double Value) SetParameter(string name, double value, TimeSpan timeout)
@@ -205,14 +199,8 @@ public sealed class RigClient : IDisposable
     // 1 s request needs many tries: every 250 ms gave four, all lost about once in fifty runs (0.38^4; CI hit it).
     private static readonly TimeSpan RepeatEvery = TimeSpan.FromMilliseconds(50);
 
-    public void Send(Message message)
-    {
-        lock (_txGate)
-        {
-            var n = _writer.Write(message, _tx);
-            WriteOrCount(n);
-        }
-    }
+    /// <summary>Posts <paramref name="message"/> to the line's writer; never waits (a full queue drops it, counted).</summary>
+    public void Send(Message message) => _sender.TryPost(message);
 
     private void HeartbeatLoop()
     {
@@ -221,14 +209,7 @@ public sealed class RigClient : IDisposable
         while (!_stopping && _failure is null)
         {
             beat.TimeMicroseconds = (ulong)(clock.Elapsed.TotalMilliseconds * 1000);
-            try
-            {
-                Send(beat);
-            }
-            catch (IOException)
-            {
-                return;
-            }
+            Send(beat);
             Thread.Sleep(200);
         }
     }
@@ -308,6 +289,8 @@ public sealed class RigClient : IDisposable
     public void Dispose()
     {
         StopHeartbeats();
+        _sender.Flush(TimeSpan.FromSeconds(1));
+        _sender.Dispose();
         _ackArrived.Dispose();
         _stateArrived.Dispose();
         _paramArrived.Dispose();

@@ -146,16 +146,7 @@ public sealed class RigPlant : IPlant, IDisposable
     private void Send()
     {
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            _client.SendCommand(_snapshot.Sequence, _sent, _validity);
-        }
-        catch (IOException e)
-        {
-            // A write that fails outright (a hung-up port: EIO) can come before the reader has seen the line die:
-            // the same stop as a failure the reader reports (exit 3), not an error of the run's input.
-            _stop ??= new PlantStop(RunStop.LinkLost, $"link lost: {e.Message}");
-        }
+        _client.SendCommand(_snapshot.Sequence, _sent, _validity);
         SendTimes.RecordSince(t0);
     }
 

@@ -213,32 +213,35 @@ public sealed class RigRunner : IDisposable
     private RunSummary RunOnThisThread(TimeSpan duration, bool arm, CancellationToken cancel)
     {
         using var reporter = StartReports(cancel);
+        LoopResult? result = null;
+        RunStop stop;
+        string reason;
         try
         {
-            if (!_plant.WaitForFirstState(TimeSpan.FromSeconds(2)))
+            (stop, reason) = (RunStop.NoState, "no State from the rig within 2 s");
+            if (_plant.WaitForFirstState(TimeSpan.FromSeconds(2)))
             {
-                return Summary(null, RunStop.NoState, "no State from the rig within 2 s");
+                WarmUp();
+                if (arm && ArmAndWait() is { } refused)
+                {
+                    (stop, reason) = (RunStop.ArmRefused, refused);
+                }
+                else
+                {
+                    _plant.Begin(armRequested: arm);
+                    result = _loop.Run(LoopLimits.ForDuration(duration), cancel);
+                    (stop, reason) = (result.Stop, result.StopReason);
+                }
             }
-            WarmUp();
-            if (arm && ArmAndWait() is { } refused)
-            {
-                return Summary(null, RunStop.ArmRefused, refused);
-            }
-            _plant.Begin(armRequested: arm);
-            var result = _loop.Run(LoopLimits.ForDuration(duration), cancel);
-            return Summary(result, result.Stop, result.StopReason);
         }
         finally
         {
-            try
-            {
-                _client.Send(new Disarm());
-            }
-            catch (IOException)
-            {
-                // The line is gone: the Firmware's watchdog and link timeout zero the torque.
-            }
+            // On the line before Run returns; if the line is gone, the Firmware's watchdog and link timeout zero the torque.
+            _client.Send(new Disarm());
+            _client.Flush(TimeSpan.FromSeconds(1));
         }
+        // Counted after the Disarm went out: the run's link counts end with its last frame.
+        return Summary(result, stop, reason);
     }
 
     /// <summary>

@@ -120,6 +120,7 @@ internal static class RunCommand
             var s = runner.Run(TimeSpan.FromSeconds(r.GetValue(duration)), r.GetValue(arm), cancel.Token);
             // The run is over and Disarm sent: stop the Heartbeats too, so the count of frames sent is final.
             client.StopHeartbeats();
+            client.Flush(TimeSpan.FromSeconds(1));
             s = s with { FramesSent = client.FramesSent };
             Console.Error.WriteLine($"timing: {runner.DescribeTiming()}");
             Console.WriteLine(r.GetValue(json) ? System.Text.Json.JsonSerializer.Serialize(s, SummaryJson) : $"{s} (Disarm sent)");

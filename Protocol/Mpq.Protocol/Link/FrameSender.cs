@@ -34,6 +34,9 @@ public sealed class FrameSender : IDisposable
 
     private readonly LineWriter _write;
     private readonly Action? _onWriterStart;
+    private readonly Action<IOException>? _onWriteFailed;
+    private long _posted;
+    private long _completed;
     private readonly byte[][] _realtime = new byte[RealtimeSlots][];
     private readonly int[] _realtimeLength = new int[RealtimeSlots];
     private long _realtimeHead; // written by the writer thread only
@@ -60,9 +63,11 @@ public sealed class FrameSender : IDisposable
     /// <param name="queueSlots">Capacity of the queue for non-realtime items (frames and text chunks).</param>
     /// <param name="name">Name of the writer thread.</param>
     /// <param name="onWriterStart">Runs first on the writer thread (e.g. to ask for a real-time priority just below the loop's).</param>
-    public FrameSender(LineWriter write, int queueSlots = 64, string name = "frame-writer", Action? onWriterStart = null)
+    /// <param name="onWriteFailed">Called on the writer thread for each write that failed (a timeout included), after it is counted.</param>
+    public FrameSender(LineWriter write, int queueSlots = 64, string name = "frame-writer", Action? onWriterStart = null, Action<IOException>? onWriteFailed = null)
     {
         _onWriterStart = onWriterStart;
+        _onWriteFailed = onWriteFailed;
         ArgumentOutOfRangeException.ThrowIfLessThan(queueSlots, 1);
         _write = write;
         for (var i = 0; i < RealtimeSlots; i++)
@@ -112,6 +117,7 @@ public sealed class FrameSender : IDisposable
         }
         var slot = (int)(tail % RealtimeSlots);
         _realtimeLength[slot] = FrameWriter.EncodeRaw(message, _realtime[slot]);
+        Interlocked.Increment(ref _posted);
         Volatile.Write(ref _realtimeTail, tail + 1);
         // Waking the writer touches the event's internal lock only while the writer is inside its wait's bookkeeping (a
         // few instructions); the owner runs the writer at a real-time priority (OnWriterStart), so it cannot be preempted
@@ -134,6 +140,7 @@ public sealed class FrameSender : IDisposable
             _queueLength[slot] = FrameWriter.EncodeRaw(message, _queue[slot]);
             _queueIsFrame[slot] = true;
             _queueCount++;
+            Interlocked.Increment(ref _posted);
         }
         _pending.Set();
         return true;
@@ -175,6 +182,7 @@ public sealed class FrameSender : IDisposable
             _queueLength[slot] = bytes.Length;
             _queueIsFrame[slot] = false;
             _queueCount++;
+            Interlocked.Increment(ref _posted);
         }
         _pending.Set();
         return true;
@@ -254,7 +262,34 @@ public sealed class FrameSender : IDisposable
         {
             Interlocked.Increment(ref _writeFailures);
             LastFailure = e.Message;
+            _onWriteFailed?.Invoke(e);
         }
+        finally
+        {
+            Interlocked.Increment(ref _completed);
+        }
+    }
+
+    /// <summary>
+    /// Waits until everything posted before this call was written (or its write failed), up to
+    /// <paramref name="timeout"/>: before a program exits, so its last frame (a Disarm) is on the line. Never call
+    /// it from a thread that keeps time.
+    /// </summary>
+    /// <returns>Whether the queues drained in time.</returns>
+    public bool Flush(TimeSpan timeout)
+    {
+        var target = Interlocked.Read(ref _posted);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Interlocked.Read(ref _completed) < target)
+        {
+            if (clock.Elapsed > timeout || !_writer.IsAlive)
+            {
+                return false;
+            }
+            _pending.Set();
+            Thread.Sleep(1);
+        }
+        return true;
     }
 
     /// <summary>Stops the writer (within one bounded write); what is still queued is not sent.</summary>
