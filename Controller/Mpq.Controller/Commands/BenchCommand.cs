@@ -30,25 +30,40 @@ internal static class BenchCommand
         command.Options.Add(warmup);
         command.Options.Add(json);
         command.Options.Add(load);
-        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(steps), r.GetValue(warmup), r.GetValue(json), r.GetValue(load))));
+        var callerSpin = new Option<double>("--caller-spin-us")
+        {
+            Description = "how long the pool's caller spins for its workers before blocking, µs; the same steps are also timed on a pool whose caller only spins (the old wait), interleaved, for a ratio from one run",
+            DefaultValueFactory = _ => 50,
+        };
+        command.Options.Add(callerSpin);
+        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(steps), r.GetValue(warmup), r.GetValue(json), r.GetValue(load), r.GetValue(callerSpin))));
         return command;
     }
 
-    private static int Execute(ParseResult r, PlannerOptions options, int steps, int warmup, bool json, int load)
+    private static int Execute(ParseResult r, PlannerOptions options, int steps, int warmup, bool json, int load, double callerSpinMicroseconds)
     {
         if (steps < 1 || warmup < 0 || load is < 0 or > 64)
         {
             throw new ArgumentException($"--steps must be at least 1, --warmup not negative and --load 0-64 (got {steps}, {warmup}, {load})");
         }
+        if (!double.IsFinite(callerSpinMicroseconds) || callerSpinMicroseconds < 0 || callerSpinMicroseconds > 1e6)
+        {
+            throw new ArgumentException($"--caller-spin-us must be between 0 and 1000000 (got {callerSpinMicroseconds})");
+        }
         var task = options.CreateTask(r);
         using var q = options.LoadQ(r, task);
         var settings = options.Settings(r, task, q);
         var threads = options.ThreadCount(r);
-        using var pool = new WorkerPool(threads);
+        using var pool = new WorkerPool(threads, callerSpinMicroseconds: callerSpinMicroseconds);
+        // The old wait: the caller spins until the last worker is done, never blocking (1e9 µs ≈ forever).
+        using var spinPool = new WorkerPool(threads, callerSpinMicroseconds: 1e9);
         using var plantModel = new MuJoCoDynamics(task);
         using var plant = plantModel.CreateMuJoCoContext();
         using var model = new MuJoCoDynamics(task);
         using var planner = new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool, q);
+        using var spinModel = new MuJoCoDynamics(task);
+        using var spinPlanner = new MppiPlanner(spinModel, task, task.ActionLow, task.ActionHigh, settings, spinPool, q);
+        var spinAction = new double[task.ActionSize];
         using var floor = new PhysicsFloor(model, pool, settings.Samples, (settings.Horizon - 1) * model.PhysicsStepsPerControl);
 
         var state = new double[model.StateSize];
@@ -56,6 +71,7 @@ internal static class BenchCommand
         var rng = new SplitMix64(settings.Seed);
         var stepTimes = new LatencyRecorder(Math.Max(steps, 1));
         var floorTimes = new LatencyRecorder(Math.Max(steps, 1));
+        var spinTimes = new LatencyRecorder(Math.Max(steps, 1));
         var episodeStep = 0;
 
         void NextState()
@@ -65,6 +81,7 @@ internal static class BenchCommand
                 plant.Data.Reset();
                 task.SampleInitialState(plant.Data, ref rng);
                 planner.ResetPlan();
+                spinPlanner.ResetPlan();
             }
             episodeStep++;
             plant.GetState(state);
@@ -79,11 +96,23 @@ internal static class BenchCommand
             {
                 NextState();
                 floor.SetStart(state);
+                // The two pools take turns going first, so neither always runs right after the other's workers warmed the caches.
+                var spinFirst = (i & 1) == 1;
+                var s0 = Stopwatch.GetTimestamp();
+                if (spinFirst)
+                {
+                    spinPlanner.Step(state, spinAction);
+                }
                 var t0 = Stopwatch.GetTimestamp();
                 planner.Step(state, action);
                 var t1 = Stopwatch.GetTimestamp();
                 floor.Run();
                 var t2 = Stopwatch.GetTimestamp();
+                if (!spinFirst)
+                {
+                    spinPlanner.Step(state, spinAction);
+                }
+                var t3 = Stopwatch.GetTimestamp();
                 plant.Step(action);
                 if (i == warmup - 1 || (warmup == 0 && i == 0))
                 {
@@ -95,6 +124,7 @@ internal static class BenchCommand
                 {
                     stepTimes.Record(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
                     floorTimes.Record(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+                    spinTimes.Record((spinFirst ? Stopwatch.GetElapsedTime(s0, t0) : Stopwatch.GetElapsedTime(t2, t3)).TotalMilliseconds);
                 }
             }
         }
@@ -119,6 +149,11 @@ internal static class BenchCommand
             floor_ms_p50 = floorTimes.Percentile(0.5),
             floor_ms_p99 = floorTimes.Percentile(0.99),
             ratio_p50 = stepTimes.Percentile(0.5) / floorTimes.Percentile(0.5),
+            caller_spin_us = callerSpinMicroseconds,
+            spin_only_ms_p50 = spinTimes.Percentile(0.5),
+            spin_only_ms_p99 = spinTimes.Percentile(0.99),
+            wait_ratio_p50 = stepTimes.Percentile(0.5) / spinTimes.Percentile(0.5),
+            wait_ratio_p99 = stepTimes.Percentile(0.99) / spinTimes.Percentile(0.99),
             rollouts_ms_p50 = planner.RolloutTimes.Percentile(0.5),
             terminal_ms_p50 = planner.TerminalTimes.Percentile(0.5),
             update_ms_p50 = planner.UpdateTimes.Percentile(0.5),
@@ -137,6 +172,7 @@ internal static class BenchCommand
             Console.WriteLine(string.Create(c, $"  planner step  p50 {result.step_ms_p50:F3} ms  p99 {result.step_ms_p99:F3} ms  max {result.step_ms_max:F3} ms"));
             Console.WriteLine(string.Create(c, $"  physics floor p50 {result.floor_ms_p50:F3} ms  p99 {result.floor_ms_p99:F3} ms"));
             Console.WriteLine(string.Create(c, $"  ratio p50 (step / floor): {result.ratio_p50:F3}"));
+            Console.WriteLine(string.Create(c, $"  caller spins {callerSpinMicroseconds:G4} µs then blocks vs spins only: p50 {result.step_ms_p50:F3} vs {result.spin_only_ms_p50:F3} ms ({result.wait_ratio_p50:F3}), p99 {result.step_ms_p99:F3} vs {result.spin_only_ms_p99:F3} ms ({result.wait_ratio_p99:F3})"));
             Console.WriteLine(string.Create(c, $"  phases p50: rollouts {result.rollouts_ms_p50:F3} ms, terminal {result.terminal_ms_p50:F3} ms, update {result.update_ms_p50:F3} ms"));
             if (q is not null)
             {
