@@ -274,7 +274,7 @@ public class ControlLoopTests
     public void Run_PerStepPath_AllocatesNothing()
     {
         var plant = new AllocationFreePlant();
-        var loop = new ControlLoop(new LineTask(), new AllocationFreePlanner(), plant) { Sink = new CountingSink() };
+        var loop = new ControlLoop(new LineTask(), new ScriptedPlanner(static s => (s & 1) == 0 ? 0.1 : -0.1), plant) { Sink = new CountingSink() };
         loop.Run(LoopLimits.ForSteps(100)); // warm-up (JIT)
         var before = GC.GetAllocatedBytesForCurrentThread();
         loop.Run(LoopLimits.ForSteps(10_000));
@@ -301,31 +301,6 @@ public class ControlLoopTests
             applied[0] = action[0];
             _x = 0.9 * _x + action[0];
         }
-    }
-
-    private sealed class AllocationFreePlanner : IPlanner
-    {
-        public int StateSize => 1;
-        public int ActionSize => 1;
-        public Plan Plan { get; } = new(1, [-10.0], [10.0], 1);
-        public ITerminalCost? TerminalCost => null;
-        public long NonFiniteSteps => 0;
-        public ulong CallCounter { get; set; }
-        public LatencyRecorder RolloutTimes { get; } = new(16);
-        public LatencyRecorder TerminalTimes { get; } = new(16);
-        public LatencyRecorder UpdateTimes { get; } = new(16);
-        public void SetTerminalCost(ITerminalCost? terminal) { }
-
-        public double Step(ReadOnlySpan<double> state, Span<double> action)
-        {
-            action[0] = -0.5 * state[0];
-            return 0;
-        }
-
-        public void Fallback(ReadOnlySpan<double> state, Span<double> action) => action[0] = 0;
-        public void ResetPlan() { }
-        public double EstimateValue(ReadOnlySpan<double> state, int iterations) => 0;
-        public void Dispose() { }
     }
 
     private sealed class CountingSink : ITransitionSink
