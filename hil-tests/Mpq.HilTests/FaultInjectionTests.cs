@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Mpq.Protocol.Messages;
+using Mpq.Protocol.Serial;
 
 namespace Mpq.HilTests;
 
@@ -180,6 +181,58 @@ public class FaultInjectionTests
             Thread.Sleep(20);
         }
         Assert.That(relay.ToController.Snapshot().States.Any(s => s.Timestamp > request && s.Arm == RigArmState.Armed), Is.True, "re-armed on request\n" + controller.Log);
+    }
+
+    // Issue 15, case 2: 'estop' + a lone CR (what picocom sends on Enter) typed into 'run --console PATH' got no reply
+    // for 3 s, until another byte arrived, and nothing typed was echoed.
+    [Test]
+    public void ConsolePty_LoneCr_AnsweredAtOnceWithEcho()
+    {
+        using var console = SocatPair.Create();
+        using var bridge = Bridge.StartArmed(20, 10, "--console", console.PathA);
+        using var person = new FileStream(console.PathB, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+        var seen = new System.Text.StringBuilder();
+        var reader = new Thread(() =>
+        {
+            var buffer = new byte[256];
+            try
+            {
+                int n;
+                while ((n = person.Read(buffer)) > 0)
+                {
+                    lock (seen)
+                    {
+                        seen.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+            }
+        })
+        { IsBackground = true };
+        reader.Start();
+
+        person.Write("stat\tus\r"u8); // tab completes 'stat' to 'status '; the rest is typed on
+        person.Write("estop\r"u8);
+        person.Flush();
+        var clock = Stopwatch.StartNew();
+        string text;
+        do
+        {
+            Thread.Sleep(20);
+            lock (seen)
+            {
+                text = seen.ToString();
+            }
+        }
+        while (!text.Contains("ok estop sent", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(3));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)), "answered on the CR itself, not when a later byte came\n" + text);
+        Assert.That(text, Does.Contain("estop\r\n"), "what is typed is echoed");
+        Assert.That(text, Does.Contain("status us"), "tab completed the command (then 'us' was typed on)");
+        Assert.That(text, Does.Contain("error: usage: status"), "and the completed line was executed");
+        var states = bridge.Relay.ToController.Snapshot().States;
+        Assert.That(states.Any(st => st.Arm == RigArmState.EStopped), Is.True, "the rig took the estop");
     }
 
     [Test]

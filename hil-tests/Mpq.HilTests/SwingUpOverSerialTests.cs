@@ -178,7 +178,7 @@ public class SwingUpOverSerialTests
             var settings = new MppiSettings { Samples = 256, Horizon = 8, Lambda = _task.PlannerDefaults.Lambda, NoiseStd = [_task.PlannerDefaults.NoiseStd], Gamma = q.TrainedGamma ?? 0.99, Seed = 3 };
             using var runner = new RigRunner(_task, settings, pool, q, client, ack, log: null);
             using var reloader = new QReloader(_task, q.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
-            var console = new TuningConsole(runner, client, reloader, TextReader.Null, TextWriter.Null);
+            var console = new TuningConsole(runner, client, reloader, Stream.Null, TextWriter.Null, echo: false);
             body(runner, console);
         }
         catch (Exception e) when (e is not AssertionException)

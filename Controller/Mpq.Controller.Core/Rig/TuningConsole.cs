@@ -12,7 +12,9 @@ namespace Mpq.Controller.Rig;
 /// Runs on its own thread. It never sends a Command and never touches the planner: settings and Q files are
 /// published to the <see cref="RigRunner"/>, which applies them between two steps. Arm, Disarm, EStop and
 /// ClearFault go straight to the rig (they are not Commands; an estop must not wait for a planning step).
-/// Replies start with <c>ok</c> or <c>error:</c>, like the Firmware's console.
+/// Replies start with <c>ok</c> or <c>error:</c>, like the Firmware's console. Input is read byte by byte through a
+/// <see cref="LineEditor"/>: a CR, an LF or a CR LF ends a line at once (picocom sends a lone CR), with echo on a raw
+/// pty, backspace, Ctrl-U, Ctrl-L, Ctrl-C, history and tab completion of commands and parameter names.
 /// </remarks>
 public sealed class TuningConsole
 {
@@ -36,13 +38,22 @@ public sealed class TuningConsole
     private readonly RigRunner _runner;
     private readonly RigClient _client;
     private readonly QReloader? _reloader;
+    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "reload"];
+
     private readonly ParameterConsole _parameters;
-    private readonly TextReader _input;
+    private readonly Stream _input;
     private readonly TextWriter _output;
+    private readonly LineEditor _editor;
     private readonly Lock _writeGate = new();
     private Thread? _thread;
 
-    public TuningConsole(RigRunner runner, RigClient client, QReloader? reloader, TextReader input, TextWriter output)
+    /// <param name="runner">The loop the settings are published to.</param>
+    /// <param name="client">The rig's link (arm, disarm, estop, clear go straight to it).</param>
+    /// <param name="reloader">Loads Q files for <c>reload</c>, or null.</param>
+    /// <param name="input">The person's keystrokes: a raw pty, or stdin.</param>
+    /// <param name="output">Where replies and echo go.</param>
+    /// <param name="echo">Echo what is typed (a raw pty: yes; a terminal in cooked mode echoes by itself: no).</param>
+    public TuningConsole(RigRunner runner, RigClient client, QReloader? reloader, Stream input, TextWriter output, bool echo)
     {
         _runner = runner;
         _client = client;
@@ -50,6 +61,20 @@ public sealed class TuningConsole
         _parameters = new ParameterConsole(runner.Tuning.Table);
         _input = input;
         _output = output;
+        _editor = new LineEditor(Prompt, Complete, echo);
+    }
+
+    /// <summary>Tab's candidates: commands first, then parameter names after get/set, <c>estop</c> after clear.</summary>
+    private IReadOnlyList<string> Complete(string before)
+    {
+        var words = before.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return words.Length switch
+        {
+            0 => Commands,
+            1 when words[0].ToLowerInvariant() is "get" or "set" => _runner.Tuning.Table.Definitions.Select(d => d.Name).ToArray(),
+            1 when words[0].Equals("clear", StringComparison.OrdinalIgnoreCase) => ["estop"],
+            _ => [],
+        };
     }
 
     /// <summary>
@@ -139,12 +164,27 @@ public sealed class TuningConsole
 
     private void ReadLoop()
     {
+        var buffer = new byte[256];
+        var echo = new System.Text.StringBuilder();
         try
         {
-            while (_input.ReadLine() is { } line)
+            int n;
+            while ((n = _input.Read(buffer)) > 0)
             {
-                var reply = Execute(line);
-                Write(reply.Length == 0 ? Prompt : $"{reply.Replace("\n", "\r\n", StringComparison.Ordinal)}\r\n{Prompt}");
+                for (var i = 0; i < n; i++)
+                {
+                    var line = _editor.Feed(buffer[i], echo);
+                    if (echo.Length > 0)
+                    {
+                        Write(echo.ToString());
+                        echo.Clear();
+                    }
+                    if (line is not null)
+                    {
+                        var reply = Execute(line);
+                        Write(reply.Length == 0 ? Prompt : $"{reply.Replace("\n", "\r\n", StringComparison.Ordinal)}\r\n{Prompt}");
+                    }
+                }
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)

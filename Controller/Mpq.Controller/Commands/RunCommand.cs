@@ -107,8 +107,8 @@ internal static class RunCommand
                     Console.Error.WriteLine("console: input typed before start-up discarded");
                 }
                 tuning = consoleStream is null
-                    ? new TuningConsole(runner, client, reloader, Console.In, Console.Error)
-                    : new TuningConsole(runner, client, reloader, new StreamReader(consoleStream), new StreamWriter(consoleStream) { AutoFlush = true });
+                    ? new TuningConsole(runner, client, reloader, Console.OpenStandardInput(), Console.Error, echo: false) // a terminal on stdin echoes itself
+                    : new TuningConsole(runner, client, reloader, consoleStream, new StreamWriter(consoleStream) { AutoFlush = true }, echo: true);
                 tuning.Start();
             }
             using var cancel = new CancellationTokenSource();
