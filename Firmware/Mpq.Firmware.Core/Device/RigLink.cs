@@ -46,7 +46,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private readonly RigInfo _info;
     private readonly Func<double> _clock;
     private readonly Action<string> _log;
-    private readonly LinkDemultiplexer _demux = new();
+    private readonly LinkDemultiplexer _demux;
     private readonly ConsoleInterpreter _console;
     private readonly FrameSender _sender;
     private readonly Lock _rx = new();
@@ -77,6 +77,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _clock = clock;
         _log = log;
         _console = new ConsoleInterpreter(parameters, this);
+        _demux = new LinkDemultiplexer { Editor = new LineEditor(ConsoleInterpreter.Prompt, _console.Complete) };
         _sender = new FrameSender(transport.Write, name: "firmware-line-writer",
             onWriterStart: () => WriterPriorityReport = RealtimeScheduling.TryElevateCurrentThread(WriterRealtimePriority));
         _parameters.Changed += OnParameterChanged;
@@ -388,6 +389,8 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     }
 
     private void WriteText(string text) => _sender.TryPostText(text);
+
+    void ILinkHandler.OnEcho(string text) => WriteText(text);
 
     private void OnParameterChanged(ParameterDefinition definition, double value)
     {

@@ -86,7 +86,7 @@ internal sealed class FirmwareHarness : IDisposable
         {
             foreach (var b in data)
             {
-                if (RecordOthers && b is >= 0x20 and < 0x7F or (byte)'\r' or (byte)'\n')
+                if (RecordOthers && b is >= 0x20 and < 0x7F or (byte)'\r' or (byte)'\n' or 0x08 or 0x1B) // text, line ends, backspace and escape (echo)
                 {
                     _text.Append((char)b);
                 }
@@ -146,6 +146,9 @@ internal sealed class FirmwareHarness : IDisposable
     }
 
     public void Type(string line) => _peer.Write(Encoding.ASCII.GetBytes(line + "\r"));
+
+    /// <summary>Sends keystrokes as they are (no line end added): control keys, escape sequences.</summary>
+    public void Keys(string keys) => _peer.Write(Encoding.ASCII.GetBytes(keys));
 
     /// <summary>Waits until the received text contains <paramref name="marker"/> after the previous call's end; returns that text.</summary>
     public string ReadTextUntil(string marker, TimeSpan? timeout = null)

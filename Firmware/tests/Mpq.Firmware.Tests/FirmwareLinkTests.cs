@@ -35,6 +35,48 @@ public class FirmwareLinkTests
         Assert.That(h.States, Is.Empty, "no binary telemetry is sent to a person's terminal");
     }
 
+    // Issue 15, case 2: neither console echoed, so in picocom a person saw nothing of what they typed; arrow keys and
+    // Ctrl-L corrupted the line; 'get tor<Tab>' was "unknown parameter 'tor'".
+    [Test]
+    public void Console_LikePicocom_EchoEditingHistoryAndTabCompletion()
+    {
+        using var h = new FirmwareHarness();
+        h.ReadTextUntil("mpq> ");
+        h.Keys("get torq\t\r");
+        var completed = h.ReadTextUntil("\r\nmpq> "); // the redraw after tab shows the prompt too, without a line end before it
+        Assert.That(completed, Does.Contain("mpq> get torque_limit "), "tab completed the parameter name, echoed");
+        Assert.That(completed, Does.Contain("torque_limit = "), "and the completed line ran");
+        Assert.That(completed, Does.Not.Contain("unknown parameter"));
+
+        h.Keys("stayus\u007f\u007f\u007f\u007fatus\r"); // backspaces fix a typo
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("\b \b").And.Contain("state: disarmed"));
+
+        h.Keys("\x1b[A\r"); // up arrow: the last line again
+        Assert.That(h.ReadTextUntil("\r\nmpq> "), Does.Contain("mpq> status").And.Contain("state: disarmed"));
+
+        h.Keys("li\x1b[D\x1b[Cst\x0c\r"); // left/right arrows and Ctrl-L do not corrupt the line
+        Assert.That(h.ReadTextUntil("\r\nmpq> "), Does.Contain("\x1b[2J").And.Contain("watchdog_ms"));
+
+        h.Keys("arm\x03"); // Ctrl-C abandons the line: nothing runs
+        Assert.That(h.ReadTextUntil("^C\r\nmpq> "), Does.Contain("arm"));
+        Thread.Sleep(50);
+        h.Keys("\r");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Not.Contain("error"), "an empty line after Ctrl-C");
+    }
+
+    [Test]
+    public void Console_BinaryGarbageThenCr_DroppedNotExecuted()
+    {
+        using var h = new FirmwareHarness();
+        h.ReadTextUntil("mpq> ");
+        h.Keys("\x90\x91status\r"); // bytes no keyboard sends poison the line
+        h.Type("help");
+        var text = h.ReadTextUntil("mpq> ");
+        text += h.ReadTextUntil("mpq> ");
+        Assert.That(text, Does.Not.Contain("state: disarmed"), "the poisoned line was not executed");
+        Assert.That(text, Does.Contain("commands:"));
+    }
+
     [Test]
     public void ModeRule_HelloGoesBinary_TypedConsoleComesBack()
     {

@@ -34,6 +34,22 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
           console              (typed in binary mode) take the port back
         """;
 
+    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "stream", "binary", "console"];
+
+    /// <summary>Tab's candidates for the word after <paramref name="before"/>: commands, parameter names after get/set, and the verbs' arguments.</summary>
+    public IReadOnlyList<string> Complete(string before)
+    {
+        var words = before.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        return words.Length switch
+        {
+            0 => Commands,
+            1 when words[0].ToLowerInvariant() is "get" or "set" => parameters.Definitions.Select(d => d.Name).ToArray(),
+            1 when words[0].Equals("clear", StringComparison.OrdinalIgnoreCase) => ["estop"],
+            1 when words[0].Equals("stream", StringComparison.OrdinalIgnoreCase) => ["on", "off"],
+            _ => [],
+        };
+    }
+
     /// <summary>Executes one line; returns the reply (empty for an empty line).</summary>
     public string Execute(string line)
     {

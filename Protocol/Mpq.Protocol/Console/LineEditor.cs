@@ -49,6 +49,15 @@ public sealed class LineEditor
     /// <summary>The line typed so far.</summary>
     public string Current => _line.ToString();
 
+    /// <summary>Forgets the line being typed without a word (a frame delimiter arrived: whatever came before was no line).</summary>
+    public void Reset()
+    {
+        _line.Clear();
+        _escape = 0;
+        _afterCr = false;
+        _historyIndex = _history.Count;
+    }
+
     /// <summary>Feeds one byte; appends what to write back to <paramref name="output"/>.</summary>
     /// <returns>The finished line (without its end), or null while it is being typed.</returns>
     public string? Feed(byte b, StringBuilder output)

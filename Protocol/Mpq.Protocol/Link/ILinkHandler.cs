@@ -12,6 +12,11 @@ public interface ILinkHandler
     /// <summary>A complete text line typed at a terminal (console mode only).</summary>
     void OnTextLine(string line);
 
+    /// <summary>Console mode with a <see cref="LinkDemultiplexer.Editor"/>: text to echo back to the person typing (never in binary mode).</summary>
+    void OnEcho(string text)
+    {
+    }
+
     /// <summary>The port changed mode; <paramref name="reason"/> says why (for logs and the console).</summary>
     void OnModeChanged(PortMode mode, string reason);
 

@@ -56,6 +56,14 @@ public sealed class LinkDemultiplexer
     }
 
     private ILinkHandler? _handler;
+    private readonly System.Text.StringBuilder _echo = new();
+
+    /// <summary>
+    /// Line editing for console mode (echo, backspace, history, tab completion: <see cref="Console.LineEditor"/>), or
+    /// null for the plain line scanner. The mode rule is the same either way: only bytes outside frame candidates
+    /// reach it, and a line with a byte no keyboard sends (other control bytes, bytes above 0x7F) is dropped whole.
+    /// </summary>
+    public Console.LineEditor? Editor { get; init; }
 
     /// <summary>The current mode; safe to read from any thread (changed by <see cref="Feed"/> and <see cref="SwitchTo"/>, which the owner serialises).</summary>
     public PortMode Mode
@@ -165,6 +173,11 @@ public sealed class LinkDemultiplexer
 
     private void ScanText(byte b, ILinkHandler handler)
     {
+        if (Editor is { } editor && Mode == PortMode.Console)
+        {
+            EditText(editor, b, handler);
+            return;
+        }
         var wasCr = _lastWasCr;
         _lastWasCr = b == (byte)'\r';
         switch (b)
@@ -195,6 +208,39 @@ public sealed class LinkDemultiplexer
         else
         {
             _lineIsText = false; // longer than any command: not a person's line
+        }
+    }
+
+    private void EditText(Console.LineEditor editor, byte b, ILinkHandler handler)
+    {
+        if (b == Frame.Delimiter)
+        {
+            editor.Reset();
+            ResetLine();
+            return;
+        }
+        // Keys a terminal sends: printable ASCII, tab, CR, LF, backspace, DEL, Ctrl-C/L/U and escape sequences.
+        if (b > 0x7F || (b < 0x20 && b is not ((byte)'\t' or (byte)'\r' or (byte)'\n' or 0x08 or 0x03 or 0x0C or 0x15 or 0x1B)))
+        {
+            _lineIsText = false;
+        }
+        var line = editor.Feed(b, _echo);
+        if (_echo.Length > 0)
+        {
+            if (_lineIsText || line is not null)
+            {
+                handler.OnEcho(_echo.ToString());
+            }
+            _echo.Clear();
+        }
+        if (line is not null)
+        {
+            var text = _lineIsText;
+            ResetLine();
+            if (text)
+            {
+                handler.OnTextLine(line.Trim(' ', '\t'));
+            }
         }
     }
 
