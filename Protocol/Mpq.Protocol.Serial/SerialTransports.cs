@@ -42,11 +42,13 @@ public static class SerialTransports
     {
         try
         {
-            var device = Path.GetFileName(ResolveDevice(path));
+            var resolved = ResolveDevice(path);
+            var device = Path.GetFileName(resolved);
             var timer = $"/sys/bus/usb-serial/devices/{device}/latency_timer";
             if (!File.Exists(timer))
             {
-                return $"{device}: no latency timer (not an FTDI-style USB adapter); nothing to tune";
+                var named = resolved == path ? path : $"{path} ({resolved})";
+                return $"{named}: not a USB serial adapter with a latency timer; nothing to tune";
             }
             var current = File.ReadAllText(timer).Trim();
             if (current == milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture))

@@ -9,7 +9,7 @@ namespace Mpq.Controller.Commands;
 internal sealed class PlannerOptions
 {
     public Option<string> Task { get; } = new("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", DefaultValueFactory = _ => "pendulum" };
-    public Option<int> Horizon { get; } = new("--horizon", "-H") { Description = "H: actions per planned sequence", DefaultValueFactory = _ => 32 };
+    public Option<int?> Horizon { get; } = new("--horizon", "-H") { Description = "H: actions per planned sequence (default: the horizon the --q was trained for, else 32)" };
     public Option<int> Samples { get; } = new("--samples", "-N") { Description = "N: sampled sequences per iteration", DefaultValueFactory = _ => 256 };
     public Option<double?> Lambda { get; } = new("--lambda") { Description = "temperature λ (default: the task's)" };
     public Option<double?> NoiseStd { get; } = new("--noise-std") { Description = "exploration noise std (default: the task's)" };
@@ -41,10 +41,16 @@ internal sealed class PlannerOptions
     public MppiSettings Settings(ParseResult r, ITask task, Onnx.OnnxTerminalCost? q = null)
     {
         var d = task.PlannerDefaults;
+        var horizon = r.GetValue(Horizon) ?? q?.TrainedHorizon ?? 32;
+        if (q?.TrainedHorizon is { } trained && trained != horizon)
+        {
+            // Q is the value of the tail a planner of the trained horizon leaves; another horizon uses it off its training.
+            Console.Error.WriteLine($"warning: the Q '{q.Path}' was trained for H={trained}; planning with H={horizon}");
+        }
         var settings = new MppiSettings
         {
             Samples = r.GetValue(Samples),
-            Horizon = r.GetValue(Horizon),
+            Horizon = horizon,
             Lambda = r.GetValue(Lambda) ?? d.Lambda,
             NoiseStd = [r.GetValue(NoiseStd) ?? d.NoiseStd],
             StepSize = r.GetValue(StepSize) ?? d.StepSize,

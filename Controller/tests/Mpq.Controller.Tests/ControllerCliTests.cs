@@ -27,6 +27,36 @@ public class ControllerCliTests
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    // Issue 15, case 7: 'run' planned with H=32 by default, without a word, when the Q had been trained for H=8.
+    [Test]
+    public void Sim_QTrainedForH8_HorizonDefaultsToItAndAnOtherHorizonIsWarned()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Mpq.slnx")))
+        {
+            dir = dir.Parent;
+        }
+        var q = Path.Combine(dir!.FullName, "Trainer", "results", "pendulum-mpq-h8", "q.onnx");
+        var (code, stdout, stderr) = Run("sim", "--q", q, "--samples", "16", "--episodes", "1", "--json");
+        Assert.That(code, Is.Zero, stderr);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            Assert.That(doc.RootElement.GetProperty("horizon").GetInt32(), Is.EqualTo(8), "the Q's own horizon");
+        }
+        Assert.That(stderr, Does.Not.Contain("warning"));
+        var (other, _, warned) = Run("sim", "--q", q, "--horizon", "12", "--samples", "16", "--episodes", "1", "--json");
+        Assert.That(other, Is.Zero, warned);
+        Assert.That(warned, Does.Contain("warning: the Q").And.Contain("was trained for H=8; planning with H=12"));
+    }
+
+    [Test]
+    public void Sim_UnknownTask_NoCSharpParameterNameInTheError()
+    {
+        var (code, _, stderr) = Run("sim", "--task", "cartpole", "--episodes", "1");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.StartWith("error: unknown task 'cartpole'").And.Not.Contain("(Parameter"));
+    }
+
     [TestCase("sim", "--no-such-option")]
     [TestCase("sim", "--samples", "many")]
     [TestCase("no-such-command")]

@@ -42,7 +42,7 @@ public static class CliErrors
         }
         catch (Exception e) when (IsUsageError(e, badInput))
         {
-            Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
+            Console.Error.WriteLine($"error: {Describe(e)}");
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is DllNotFoundException or PlatformNotSupportedException)
@@ -83,6 +83,21 @@ public static class CliErrors
             }
         }
         return false;
+    }
+
+    /// <summary>The first line of the message, without .NET's " (Parameter 'name')" suffix: a person never sees a C# parameter name.</summary>
+    public static string Describe(Exception e)
+    {
+        var text = FirstLine(e.Message);
+        if (e is ArgumentException { ParamName: { } name })
+        {
+            var suffix = $" (Parameter '{name}')";
+            if (text.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                text = text[..^suffix.Length];
+            }
+        }
+        return text;
     }
 
     private static string FirstLine(string text)

@@ -47,6 +47,17 @@ public class CliErrorsTests
         Assert.That(stderr, Does.StartWith("error: ").And.Contain(thrown.Message.Split('\n')[0].Split(" (Parameter")[0]));
     }
 
+    // Issue 15, case 7: "(Parameter 'name')" leaked into the unknown-task error.
+    [Test]
+    public void Run_ArgumentExceptionWithAParameterName_NoCSharpNameInTheLine()
+    {
+        var (code, stderr) = Capture(() => throw new ArgumentException("unknown task 'cartpole'; known tasks: pendulum", "name"));
+        Assert.That(code, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(stderr.Trim(), Is.EqualTo("error: unknown task 'cartpole'; known tasks: pendulum"));
+        var (_, range) = Capture(() => throw new ArgumentOutOfRangeException("baud", 7, "unsupported baud rate"));
+        Assert.That(range.Trim(), Is.EqualTo("error: unsupported baud rate"));
+    }
+
     [Test]
     public void Run_Unexpected_NamesTheExceptionType()
     {
