@@ -183,56 +183,119 @@ public class FaultInjectionTests
         Assert.That(relay.ToController.Snapshot().States.Any(s => s.Timestamp > request && s.Arm == RigArmState.Armed), Is.True, "re-armed on request\n" + controller.Log);
     }
 
+    /// <summary>A person at picocom on the other end of a console pty: raw keys out, everything shown collected.</summary>
+    private sealed class ConsoleSession : IDisposable
+    {
+        private readonly FileStream _person;
+        private readonly System.Text.StringBuilder _seen = new();
+
+        public ConsoleSession(string path)
+        {
+            _person = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+            new Thread(() =>
+            {
+                var buffer = new byte[256];
+                try
+                {
+                    int n;
+                    while ((n = _person.Read(buffer)) > 0)
+                    {
+                        lock (_seen)
+                        {
+                            _seen.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+                        }
+                    }
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
+                {
+                }
+            })
+            { IsBackground = true }.Start();
+        }
+
+        public string Seen
+        {
+            get
+            {
+                lock (_seen)
+                {
+                    return _seen.ToString();
+                }
+            }
+        }
+
+        public void Keys(string keys)
+        {
+            _person.Write(System.Text.Encoding.ASCII.GetBytes(keys));
+            _person.Flush();
+        }
+
+        /// <summary>Waits until <paramref name="marker"/> was shown; returns how long that took.</summary>
+        public TimeSpan WaitFor(string marker, TimeSpan timeout)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!Seen.Contains(marker, StringComparison.Ordinal) && clock.Elapsed < timeout)
+            {
+                Thread.Sleep(10);
+            }
+            return clock.Elapsed;
+        }
+
+        public void Dispose() => _person.Dispose();
+    }
+
     // Issue 15, case 2: 'estop' + a lone CR (what picocom sends on Enter) typed into 'run --console PATH' got no reply
     // for 3 s, until another byte arrived, and nothing typed was echoed.
     [Test]
     public void ConsolePty_LoneCr_AnsweredAtOnceWithEcho()
     {
-        using var console = SocatPair.Create();
-        using var bridge = Bridge.StartArmed(20, 10, "--console", console.PathA);
-        using var person = new FileStream(console.PathB, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
-        var seen = new System.Text.StringBuilder();
-        var reader = new Thread(() =>
-        {
-            var buffer = new byte[256];
-            try
-            {
-                int n;
-                while ((n = person.Read(buffer)) > 0)
-                {
-                    lock (seen)
-                    {
-                        seen.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
-                    }
-                }
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-            }
-        })
-        { IsBackground = true };
-        reader.Start();
+        using var pty = SocatPair.Create();
+        using var bridge = Bridge.StartArmed(20, 10, "--console", pty.PathA);
+        using var person = new ConsoleSession(pty.PathB);
 
-        person.Write("stat\tus\r"u8); // tab completes 'stat' to 'status '; the rest is typed on
-        person.Write("estop\r"u8);
-        person.Flush();
-        var clock = Stopwatch.StartNew();
-        string text;
-        do
-        {
-            Thread.Sleep(20);
-            lock (seen)
-            {
-                text = seen.ToString();
-            }
-        }
-        while (!text.Contains("ok estop sent", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(3));
-        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)), "answered on the CR itself, not when a later byte came\n" + text);
+        person.Keys("stat\tus\r"); // tab completes 'stat' to 'status '; the rest is typed on
+        person.Keys("estop\r");
+        var waited = person.WaitFor("ok estop sent", TimeSpan.FromSeconds(3));
+        var text = person.Seen;
+        Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(1)), "answered on the CR itself, not when a later byte came\n" + text);
         Assert.That(text, Does.Contain("estop\r\n"), "what is typed is echoed");
         Assert.That(text, Does.Contain("status us"), "tab completed the command (then 'us' was typed on)");
         Assert.That(text, Does.Contain("error: usage: status"), "and the completed line was executed");
         var states = bridge.Relay.ToController.Snapshot().States;
         Assert.That(states.Any(st => st.Arm == RigArmState.EStopped), Is.True, "the rig took the estop");
+    }
+
+    // Issue 15, case 3: while the controller held the port, the rig's parameters could not be read or set from its
+    // console ('get torque_limit' was "unknown parameter") and nothing showed the angle or the applied torque.
+    [Test]
+    public void ConsolePty_RigParametersAndWatch_OverTheLinkWhileRunning()
+    {
+        using var pty = SocatPair.Create();
+        using var bridge = Bridge.StartArmed(25, 15, "--console", pty.PathA);
+        using var person = new ConsoleSession(pty.PathB);
+
+        person.Keys("rig get torque_limit\r");
+        person.WaitFor("ok rig torque_limit = ", TimeSpan.FromSeconds(3));
+        person.Keys("rig list\r");
+        person.WaitFor("watchdog_ms", TimeSpan.FromSeconds(5));
+        person.Keys("rig set no_such_thing 1\r");
+        person.WaitFor("unknown parameter", TimeSpan.FromSeconds(3));
+        person.Keys("rig get torq\t\r"); // tab completes the rig's own names
+        person.WaitFor("mpq-controller> rig get torque_limit ", TimeSpan.FromSeconds(3));
+        person.Keys("watch\r");
+        person.WaitFor("N·m", TimeSpan.FromSeconds(3));
+        Thread.Sleep(600);
+        person.Keys("x");
+        Thread.Sleep(300);
+        var text = person.Seen;
+        Assert.That(text, Does.Contain("ok rig torque_limit = 1"), text);
+        Assert.That(text, Does.Contain("watchdog_ms").And.Contain("torque_limit"), "rig list shows the Firmware's table");
+        Assert.That(text, Does.Contain("error: rig parameter 'no_such_thing': unknown parameter").Or.Contain("error: the rig refused no_such_thing"));
+        var watchLines = text.Split("\x1b[K").Count(l => l.Contains("rad/s", StringComparison.Ordinal) && l.Contains("armed", StringComparison.Ordinal));
+        Assert.That(watchLines, Is.GreaterThanOrEqualTo(2), "the live line refreshes a few times a second\n" + text);
+        var after = person.Seen.Length;
+        Thread.Sleep(600);
+        Assert.That(person.Seen[after..], Does.Not.Contain("rad/s"), "a key stopped the live line");
     }
 
     [Test]

@@ -17,7 +17,13 @@ public sealed class RigSnapshot(int joints)
     public StatusFlags Status;
     public readonly double[] Position = new double[joints];
     public readonly double[] Velocity = new double[joints];
+
+    /// <summary>The torque the rig applied in the tick this State reports (after its own limits and slew), per actuator.</summary>
+    public double[] Torque = [];
 }
+
+/// <summary>The rig's answer to a parameter request: status, the value in force, its kind, range and index, and the table's size.</summary>
+public sealed record RigParameter(ParamStatus Status, string Name, ParamKind Kind, double Value, double Min, double Max, int Index, int Count);
 
 /// <summary>
 /// The Controller's end of the rig link: handshake, the freshest State (the Firmware streams faster than the
@@ -37,7 +43,8 @@ public sealed class RigClient : IDisposable
     private readonly uint[] _sentSequence = new uint[256];
     private readonly long[] _sentAt = new long[256];
     private ushort _lastEcho;
-    private (ParamStatus Status, double Value, string Name) _lastParam;
+    private RigParameter? _lastParam;
+    private readonly Lock _paramGate = new(); // one request and its answer at a time
     private RigSnapshot? _latest;
     private Thread? _heartbeat;
     private volatile bool _stopping;
@@ -129,6 +136,11 @@ public sealed class RigClient : IDisposable
             into.Status = _latest.Status;
             _latest.Position.CopyTo(into.Position, 0);
             _latest.Velocity.CopyTo(into.Velocity, 0);
+            if (into.Torque.Length != _latest.Torque.Length)
+            {
+                into.Torque = new double[_latest.Torque.Length]; // once: the actuator count never changes in a session
+            }
+            _latest.Torque.CopyTo(into.Torque, 0);
             return true;
         }
     }
@@ -169,13 +181,54 @@ public sealed class RigClient : IDisposable
     /// <summary>Sets a rig parameter and waits for the rig's answer; returns its status and the value in force.</summary>
     public (ParamStatus Status, double Value) SetParameter(string name, double value, TimeSpan timeout)
     {
-        _paramArrived.Reset();
-        // Setting a value twice is harmless; a lost ParamSet or answer is not: repeat until answered.
-        if (!RepeatUntil(new ParamSet { Name = name, Value = value }, _paramArrived, timeout) || _lastParam.Name != name)
+        var answer = Request(new ParamSet { Name = name, Value = value }, a => a.Name == name, $"setting '{name}'", timeout);
+        return (answer.Status, answer.Value);
+    }
+
+    /// <summary>Reads one rig parameter (name, value, kind, range).</summary>
+    /// <exception cref="IOException">No answer within <paramref name="timeout"/>.</exception>
+    public RigParameter GetParameter(string name, TimeSpan timeout) =>
+        Request(new ParamGet { Name = name }, a => a.Name == name || a.Status == ParamStatus.UnknownName, $"reading '{name}'", timeout);
+
+    /// <summary>Reads the rig's whole parameter table, one ParamList per index.</summary>
+    /// <exception cref="IOException">An entry was not answered within <paramref name="timeoutEach"/>.</exception>
+    public IReadOnlyList<RigParameter> ListParameters(TimeSpan timeoutEach)
+    {
+        var all = new List<RigParameter>();
+        for (var i = 0; i < (all.Count == 0 ? 1 : all[0].Count) && i < 1024; i++)
         {
-            throw new IOException($"the rig did not answer setting '{name}' within {timeout.TotalSeconds:F1} s");
+            var index = i;
+            var answer = Request(new ParamList { Index = (ushort)i }, a => a.Index == index || a.Status == ParamStatus.IndexOutOfRange, $"listing entry {i}", timeoutEach);
+            if (answer.Status != ParamStatus.Ok)
+            {
+                break;
+            }
+            all.Add(answer);
         }
-        return (_lastParam.Status, _lastParam.Value);
+        return all;
+    }
+
+    private RigParameter Request(Message request, Func<RigParameter, bool> answers, string what, TimeSpan timeout)
+    {
+        lock (_paramGate)
+        {
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                _paramArrived.Reset();
+                // Asking twice is harmless; a lost request or answer is not: repeat until answered.
+                var left = timeout - clock.Elapsed;
+                if (left <= TimeSpan.Zero || !RepeatUntil(request, _paramArrived, left))
+                {
+                    throw new IOException($"the rig did not answer {what} within {timeout.TotalSeconds:F1} s");
+                }
+                if (_lastParam is { } answer && answers(answer))
+                {
+                    return answer;
+                }
+                // an answer to an earlier, repeated request: wait for ours
+            }
+        }
     }
 
     /// <summary>Sends <paramref name="message"/> every 50 ms until <paramref name="answered"/> is set or <paramref name="timeout"/> passes.</summary>
@@ -237,6 +290,14 @@ public sealed class RigClient : IDisposable
                                 _latest.Position[j] = s.Position[j];
                                 _latest.Velocity[j] = s.Velocity[j];
                             }
+                            if (_latest.Torque.Length != s.Actuators)
+                            {
+                                _latest.Torque = new double[s.Actuators];
+                            }
+                            for (var a = 0; a < s.Actuators; a++)
+                            {
+                                _latest.Torque[a] = s.Torque[a];
+                            }
                         }
                     }
                     Interlocked.Increment(ref _states);
@@ -250,7 +311,7 @@ public sealed class RigClient : IDisposable
                     _ackArrived.Set();
                     break;
                 case ParamValue v:
-                    _lastParam = (v.Status, v.Value, v.Name);
+                    _lastParam = new RigParameter(v.Status, v.Name, v.Kind, v.Value, v.Min, v.Max, v.Index, v.Count);
                     _paramArrived.Set();
                     break;
                 case Mpq.Protocol.Messages.Log l:

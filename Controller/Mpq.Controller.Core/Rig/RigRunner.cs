@@ -126,6 +126,12 @@ public sealed class RigRunner : IDisposable
 
     public MppiPlanner Planner => _planner;
 
+    /// <summary>The loop's planning step times (approximate while running; for live views).</summary>
+    public LatencyRecorder PlanTimes => _loop.PlanTimes;
+
+    /// <summary>Steps so far and those whose planning overran (safe to read while running).</summary>
+    public (long Steps, long DeadlineMisses) Progress => (_loop.Steps, _loop.DeadlineMisses);
+
     /// <summary>Settings a person may change while running; applied between two steps.</summary>
     public LiveTuning Tuning { get; }
 

@@ -33,12 +33,18 @@ public sealed class TuningConsole
           clear                clear the rig's latched faults (stays disarmed)
           clear estop          release the rig's latched estop too (stays disarmed)
           reload [FILE]        load a Q file (default: the one in use), check it, swap it in
+          rig list             the rig's own parameters (the Firmware's table, over the link)
+          rig get NAME         one of them
+          rig set NAME VALUE   change one on the rig (range-checked there; some only while disarmed)
+          watch                a live line, 4 times a second: angle, velocity, applied torque, arm state,
+                               link, planner timing; any key stops it
         """;
 
     private readonly RigRunner _runner;
     private readonly RigClient _client;
     private readonly QReloader? _reloader;
-    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "reload"];
+    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "reload", "rig", "watch"];
+    private static readonly TimeSpan RigTimeout = TimeSpan.FromSeconds(1);
 
     private readonly ParameterConsole _parameters;
     private readonly Stream _input;
@@ -46,6 +52,8 @@ public sealed class TuningConsole
     private readonly LineEditor _editor;
     private readonly Lock _writeGate = new();
     private Thread? _thread;
+    private Timer? _watch;
+    private string[]? _rigNames;
 
     /// <param name="runner">The loop the settings are published to.</param>
     /// <param name="client">The rig's link (arm, disarm, estop, clear go straight to it).</param>
@@ -73,8 +81,27 @@ public sealed class TuningConsole
             0 => Commands,
             1 when words[0].ToLowerInvariant() is "get" or "set" => _runner.Tuning.Table.Definitions.Select(d => d.Name).ToArray(),
             1 when words[0].Equals("clear", StringComparison.OrdinalIgnoreCase) => ["estop"],
+            1 when words[0].Equals("rig", StringComparison.OrdinalIgnoreCase) => ["list", "get", "set"],
+            2 when words[0].Equals("rig", StringComparison.OrdinalIgnoreCase) && words[1].ToLowerInvariant() is "get" or "set" => RigNames(),
             _ => [],
         };
+    }
+
+    /// <summary>The rig's parameter names for tab, read once over the link (none if it does not answer).</summary>
+    private string[] RigNames()
+    {
+        if (_rigNames is null)
+        {
+            try
+            {
+                _rigNames = _client.ListParameters(RigTimeout).Select(p => p.Name).ToArray();
+            }
+            catch (IOException)
+            {
+                return [];
+            }
+        }
+        return _rigNames;
     }
 
     /// <summary>
@@ -108,6 +135,8 @@ public sealed class TuningConsole
             "clear" => Clear(words),
             "reload" when words.Length <= 2 => _reloader is null ? "error: no Q reloading in this run" : _reloader.Reload(words.Length == 2 ? words[1] : null),
             "reload" => "error: usage: reload [FILE]",
+            "rig" => Rig(words),
+            "watch" => ParameterConsole.Usage(words, 1, "watch") ?? StartWatch(),
             _ => $"error: unknown command '{ParameterConsole.Truncate(words[0])}' (type 'help')",
         };
     }
@@ -119,6 +148,98 @@ public sealed class TuningConsole
         var link = _client.Failure is { } f ? $"link lost: {f}" : $"link: {_client.StatesReceived} States, {_client.Received.DroppedTotal} frames rejected";
         var q = _reloader?.CurrentPath is { } path ? $"Q: {path} ({_reloader.Reloads} reloads, {_reloader.Refusals} refused)" : "Q: none (running cost)";
         return $"{state}; {link}\n{q}\n{_runner.DescribeTiming()}";
+    }
+
+    /// <summary><c>rig list|get|set</c>: the Firmware's own parameters through the protocol's Param messages.</summary>
+    private string Rig(string[] words)
+    {
+        try
+        {
+            switch (words.Length >= 2 ? words[1].ToLowerInvariant() : "")
+            {
+                case "list" when words.Length == 2:
+                    var all = _client.ListParameters(RigTimeout);
+                    _rigNames = all.Select(p => p.Name).ToArray();
+                    return all.Count == 0 ? "error: the rig listed no parameters" : string.Join('\n', all.Select(p => $"{p.Name,-20} {Format(p),10}   [{Format(p, p.Min)} .. {Format(p, p.Max)}]"));
+                case "get" when words.Length == 3:
+                    return Reply(_client.GetParameter(words[2], RigTimeout), words[2]);
+                case "set" when words.Length == 4:
+                    if (!double.TryParse(words[3], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+                    {
+                        return $"error: '{ParameterConsole.Truncate(words[3])}' is not a number";
+                    }
+                    var (status, inForce) = _client.SetParameter(words[2], value, RigTimeout);
+                    return status == ParamStatus.Ok
+                        ? $"ok rig {words[2]} = {inForce.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}"
+                        : $"error: the rig refused {ParameterConsole.Truncate(words[2])} = {words[3]}: {Describe(status)} (in force: {inForce.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)})";
+                default:
+                    return "error: usage: rig list | rig get NAME | rig set NAME VALUE";
+            }
+        }
+        catch (IOException e)
+        {
+            return $"error: {e.Message}";
+        }
+    }
+
+    private static string Reply(RigParameter p, string asked) => p.Status == ParamStatus.Ok
+        ? $"ok rig {p.Name} = {Format(p)}   [{Format(p, p.Min)} .. {Format(p, p.Max)}]"
+        : $"error: rig parameter '{ParameterConsole.Truncate(asked)}': {Describe(p.Status)}";
+
+    private static string Format(RigParameter p, double? value = null) =>
+        new ParameterDefinition(p.Name, p.Kind, p.Min, p.Max, 0, "", "").Format(value ?? p.Value);
+
+    private static string Describe(ParamStatus status) => status switch
+    {
+        ParamStatus.UnknownName => "unknown parameter (type 'rig list')",
+        ParamStatus.OutOfRange => "out of range",
+        ParamStatus.WrongType => "wrong type",
+        ParamStatus.ReadOnly => "read-only",
+        ParamStatus.NotAllowedNow => "not allowed while armed: disarm first",
+        _ => status.ToString(),
+    };
+
+    /// <summary>Starts the live line; the next key typed stops it (<see cref="ReadLoop"/>).</summary>
+    private string StartWatch()
+    {
+        var snapshot = new RigSnapshot(_client.Rig?.Joints ?? 1);
+        var timer = new Timer(_ => Write("\r\x1b[K" + WatchLine(snapshot)), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+        (Interlocked.Exchange(ref _watch, timer))?.Dispose();
+        return "ok watching (any key stops)";
+    }
+
+    private bool StopWatch()
+    {
+        if (Interlocked.Exchange(ref _watch, null) is not { } timer)
+        {
+            return false;
+        }
+        timer.Dispose();
+        return true;
+    }
+
+    private string WatchLine(RigSnapshot rig)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        if (!_client.TryGetLatest(rig))
+        {
+            return "rig: no State yet";
+        }
+        var b = new System.Text.StringBuilder();
+        for (var j = 0; j < rig.Position.Length; j++)
+        {
+            b.Append(c, $"q{j} {rig.Position[j],7:F3} rad  v{j} {rig.Velocity[j],7:F3} rad/s  ");
+        }
+        for (var a = 0; a < rig.Torque.Length; a++)
+        {
+            b.Append(c, $"τ{a} {rig.Torque[a],6:F3} N·m  ");
+        }
+        var plan = _runner.PlanTimes;
+        var (steps, misses) = _runner.Progress;
+        b.Append(c, $"{rig.Arm.ToString().ToLowerInvariant()}{(rig.Faults != 0 ? $" ({rig.Faults})" : "")}  ");
+        b.Append(c, $"link {(_client.Failure is null ? "up" : "LOST")} rt {(_client.RoundTrip.Count > 0 ? _client.RoundTrip.Percentile(0.5) : double.NaN):F1} ms, rejected {_client.Received.DroppedTotal}  ");
+        b.Append(c, $"plan p50 {(plan.Count > 0 ? plan.Percentile(0.5) : double.NaN):F2} p99 {(plan.Count > 0 ? plan.Percentile(0.99) : double.NaN):F2} ms, misses {misses}/{steps}");
+        return b.ToString();
     }
 
     /// <summary>A latched estop is released only when the person says so: <c>clear estop</c>.</summary>
@@ -173,6 +294,11 @@ public sealed class TuningConsole
             {
                 for (var i = 0; i < n; i++)
                 {
+                    if (StopWatch())
+                    {
+                        Write($"\r\n{Prompt}"); // the key that stopped the live line is not typed into the next line
+                        continue;
+                    }
                     var line = _editor.Feed(buffer[i], echo);
                     if (echo.Length > 0)
                     {
