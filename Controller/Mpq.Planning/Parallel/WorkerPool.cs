@@ -69,6 +69,13 @@ public sealed class WorkerPool : IDisposable
             _threads[i].Start();
         }
         SchedulingReports = reports;
+        // ManualResetEventSlim creates its lock object on the first Wait that has to block: make that happen here, not
+        // in some planning step later (the per-step path allocates nothing).
+        _done.Wait(1);
+        foreach (var wake in _wake)
+        {
+            wake.Wait(1);
+        }
     }
 
     /// <summary>How long the caller spins for the other workers before it blocks.</summary>
