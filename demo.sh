@@ -56,7 +56,9 @@ $controller run --port "$pty/controller" --arm --horizon 8 --q "$q" --duration 1
   echo "the controller failed:" >&2; cat "$out/controller.log" >&2; exit 1; }
 $trainer plot-log "$out/swingup.mpqlog" --out "$out/swingup.png" >/dev/null
 
-field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$out/summary.json" | tr -d '"'; }
+# The first "NAME": in the summary (top-level fields come before the nested smoothness objects).
+field() { grep -o "\"$1\":[^,}]*" "$out/summary.json" | head -n 1 | cut -d: -f2 | tr -d '"'; }
+upright() { grep -o '"SmoothnessInSuccessRegion":{[^}]*}' "$out/summary.json" | grep -o "\"$1\":[^,}]*" | cut -d: -f2 | tr -d '"'; }
 printf '\n== summary ==\n'
 printf 'success (upright, last 2 s):  %s\n' "$(field Success)"
 printf 'time to upright (held 2 s):   %.2f s\n' "$(field SecondsToSuccess)"
@@ -64,6 +66,8 @@ printf 'link round trip:              p50 %.2f ms, p99 %.2f ms\n' "$(field Round
 printf 'deadline misses:              %s of %s steps\n' "$(field DeadlineMisses)" "$(field Steps)"
 printf 'planning time:                p50 %.2f ms, p99 %.2f ms\n' "$(field PlanMsP50)" "$(field PlanMsP99)"
 printf 'frames:                       sent %s, received %s intact, %s lost\n' "$(field FramesSent)" "$(field FramesAccepted)" "$(field FramesLost)"
+printf 'torque while upright:         sign flips %.0f %% of steps, mean |Δτ| %.2f N·m per step, at the limit %.0f %% (%s steps)\n' \
+  "$(awk "BEGIN{print 100*$(upright SignFlipRate)}")" "$(upright MeanAbsChange)" "$(awk "BEGIN{print 100*$(upright AtLimitShare)}")" "$(upright Steps)"
 printf 'stopped:                      %s\n' "$(field StopReason)"
 printf 'plot of angle and torque:     %s\n' "$out/swingup.png"
 [ "$(field Success)" = true ]

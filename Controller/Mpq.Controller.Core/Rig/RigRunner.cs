@@ -33,6 +33,12 @@ public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP5
     /// <summary>Planned actions that were not finite and went out as zero torque.</summary>
     public long NonFiniteActions { get; init; }
 
+    /// <summary>How smooth the applied torque was over the armed steps (sign flips, mean |Δτ|, share at the limit).</summary>
+    public SmoothnessFigures? Smoothness { get; init; }
+
+    /// <summary>The same over the armed steps in the task's success region (the pendulum: upright).</summary>
+    public SmoothnessFigures? SmoothnessInSuccessRegion { get; init; }
+
     /// <summary>Q files swapped in while running.</summary>
     public long QSwaps { get; init; }
 
@@ -339,6 +345,8 @@ public sealed class RigRunner : IDisposable
             result?.SecondsToSuccess, result?.Success ?? false, _client.StatesReceived, reason)
         {
             Stop = stop,
+            Smoothness = result?.Smoothness,
+            SmoothnessInSuccessRegion = result?.SmoothnessInSuccessRegion,
             Fallbacks = _loop.Fallbacks,
             NonFiniteActions = _loop.NonFiniteActions + _planner.NonFiniteSteps,
             QSwaps = Interlocked.Read(ref _qSwaps),

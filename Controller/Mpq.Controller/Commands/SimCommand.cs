@@ -99,15 +99,24 @@ internal static class SimCommand
                 episodes = results.Select(x => new { cost = x.TotalCost, success = x.Success }),
                 success_rate = successRate,
                 mean_cost = meanCost,
+                smoothness = Smoothness(results.Select(x => x.Smoothness)),
+                smoothness_in_success_region = Smoothness(results.Select(x => x.SmoothnessInSuccessRegion)),
                 non_finite_steps = runner.Planner.NonFiniteSteps,
                 wall_seconds = clock.Elapsed.TotalSeconds,
             };
-            Console.WriteLine(JsonSerializer.Serialize(payload));
+            // NaN (no steps in the success region) is written as "NaN", as in run's summary, never an exception.
+            Console.WriteLine(JsonSerializer.Serialize(payload, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         }
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{task.Name}: H={settings.Horizon} N={settings.Samples} model={(biased ? "biased" : "true")}{(q is null ? "" : " Q=" + Path.GetFileName(q.Path))}  success {results.Count(x => x.Success)}/{results.Count}  mean cost {meanCost:F2}  ({clock.Elapsed.TotalSeconds:F1} s)"));
+        }
+        if (!json && results.Count > 0)
+        {
+            var up = Smoothness(results.Select(x => x.SmoothnessInSuccessRegion));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  actions in the success region ({up.steps} steps): sign flips {up.sign_flip_rate:P0} of steps, mean |Δa| {up.mean_abs_change:F3}, at the limit {up.at_limit_share:P0}"));
         }
         if (runner.Planner.NonFiniteSteps > 0)
         {
@@ -117,4 +126,18 @@ internal static class SimCommand
         }
         return 0;
     }
+
+    /// <summary>Step-weighted smoothness over episodes (JSON names as the run summary's, snake case).</summary>
+    private static SmoothnessJson Smoothness(IEnumerable<Mpq.Planning.Control.SmoothnessFigures?> figures)
+    {
+        var all = figures.Where(f => f is { Steps: > 0 }).Select(f => f!).ToArray();
+        var steps = all.Sum(f => f.Steps);
+        double Weighted(Func<Mpq.Planning.Control.SmoothnessFigures, double> value) =>
+            steps == 0 ? double.NaN : all.Where(f => double.IsFinite(value(f))).Sum(f => value(f) * f.Steps) / steps;
+        return new SmoothnessJson(steps, Weighted(f => f.SignFlipRate), Weighted(f => f.MeanAbsChange), Weighted(f => f.AtLimitShare));
+    }
+
+#pragma warning disable IDE1006 // JSON field names
+    private sealed record SmoothnessJson(long steps, double sign_flip_rate, double mean_abs_change, double at_limit_share);
+#pragma warning restore IDE1006
 }

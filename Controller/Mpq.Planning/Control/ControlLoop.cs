@@ -31,6 +31,12 @@ public sealed record LoopResult(long Steps, double TotalCost, bool Success, doub
 
     /// <summary>Planned actions that were not finite and went out as zero.</summary>
     public long NonFiniteActions { get; init; }
+
+    /// <summary>How smooth the applied actions were over the run's live steps.</summary>
+    public SmoothnessFigures? Smoothness { get; init; }
+
+    /// <summary>The same over the live steps planned from the task's success region (the pendulum: upright).</summary>
+    public SmoothnessFigures? SmoothnessInSuccessRegion { get; init; }
 }
 
 /// <summary>
@@ -79,7 +85,11 @@ public sealed class ControlLoop
         _nextObservation = new double[plant.ObservationSize];
         _action = new double[plant.ActionSize];
         _applied = new double[plant.ActionSize];
+        Smoothness = new ActionSmoothness(planner.Plan.Low, planner.Plan.High); // the planner's limits: on a rig, the rig's torque limit
     }
+
+    /// <summary>Action smoothness of the current run (cleared at each run's start).</summary>
+    public ActionSmoothness Smoothness { get; }
 
     public IPlanner Planner { get; }
 
@@ -151,6 +161,7 @@ public sealed class ControlLoop
         var everSucceeded = false;
         long? firstSuccess = null;
         var late = false;
+        Smoothness.Clear();
         var stop = RunStop.DurationReached;
         var reason = "duration reached";
         long t = 0;
@@ -198,6 +209,11 @@ public sealed class ControlLoop
             if (live)
             {
                 total += cost;
+                Smoothness.Add(_applied, _task.IsSuccess(_observation));
+            }
+            else
+            {
+                Smoothness.Break();
             }
             Interlocked.Increment(ref _steps);
 
@@ -257,6 +273,8 @@ public sealed class ControlLoop
             DeadlineMisses = DeadlineMisses - startMisses,
             Fallbacks = Fallbacks - startFallbacks,
             NonFiniteActions = NonFiniteActions - startNonFinite,
+            Smoothness = Smoothness.All,
+            SmoothnessInSuccessRegion = Smoothness.InSuccessRegion,
         };
     }
 

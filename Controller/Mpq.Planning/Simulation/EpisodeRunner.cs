@@ -12,7 +12,14 @@ namespace Mpq.Planning.Simulation;
 /// <param name="Success">Whether the task's success rule held.</param>
 /// <param name="Steps">Control steps taken.</param>
 /// <param name="ModelParameters">Parameters of the model the planner used this episode.</param>
-public sealed record EpisodeResult(double TotalCost, bool Success, int Steps, double[] ModelParameters);
+public sealed record EpisodeResult(double TotalCost, bool Success, int Steps, double[] ModelParameters)
+{
+    /// <summary>How smooth the episode's actions were, over all steps and over those in the task's success region.</summary>
+    public Control.SmoothnessFigures? Smoothness { get; init; }
+
+    /// <inheritdoc cref="Smoothness"/>
+    public Control.SmoothnessFigures? SmoothnessInSuccessRegion { get; init; }
+}
 
 /// <summary>One control step (s_t, a_t, c, s_{t+1}, done) with both observations and physics states.</summary>
 public readonly ref struct Transition(int step, ReadOnlySpan<double> observation, ReadOnlySpan<double> action, double cost,
@@ -114,7 +121,11 @@ public sealed class EpisodeRunner : IDisposable
         _loop.Sink = sink;
         var result = _loop.Run(LoopLimits.ForSteps(_task.EpisodeSteps));
         _loop.Sink = null;
-        return new EpisodeResult(result.TotalCost, result.Success, (int)result.Steps, (double[])_parameters.Clone());
+        return new EpisodeResult(result.TotalCost, result.Success, (int)result.Steps, (double[])_parameters.Clone())
+        {
+            Smoothness = result.Smoothness,
+            SmoothnessInSuccessRegion = result.SmoothnessInSuccessRegion,
+        };
     }
 
     /// <summary>Applies a task's success rule to per-step success flags.</summary>

@@ -262,6 +262,31 @@ public class ControlLoopTests
     }
 
     [Test]
+    public void Run_Smoothness_SignFlipsChangeAndLimitOverLiveSteps()
+    {
+        // Actions 1, −1, 1, 10 (the limit), 10: flips on pairs 1 and 2 of 4; |Δa| 2, 2, 9, 0.
+        var script = new[] { 1.0, -1, 1, 10, 10 };
+        var loop = new ControlLoop(new LineTask(), new ScriptedPlanner(s => script[s]), new LinePlant());
+        var result = loop.Run(LoopLimits.ForSteps(5));
+        Assert.That(result.Smoothness!.Steps, Is.EqualTo(5));
+        Assert.That(result.Smoothness.SignFlipRate, Is.EqualTo(2.0 / 4));
+        Assert.That(result.Smoothness.MeanAbsChange, Is.EqualTo(13.0 / 4).Within(1e-12));
+        Assert.That(result.Smoothness.AtLimitShare, Is.EqualTo(2.0 / 5));
+        // x after each step: 1, 0, 1, 11, 21; planned from x = 0, 1, 0, 1, 11: success region (x ≥ 1) at steps 1, 3, 4.
+        Assert.That(result.SmoothnessInSuccessRegion!.Steps, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Run_Smoothness_NotCountedAcrossADisarmedGap()
+    {
+        var script = new[] { 1.0, -1, 1, -1 };
+        var plant = new LinePlant { Live = acts => acts != 2 }; // the step planned after two actions is not live
+        var result = new ControlLoop(new LineTask(), new ScriptedPlanner(s => script[s]), plant).Run(LoopLimits.ForSteps(4));
+        Assert.That(result.Smoothness!.Steps, Is.EqualTo(3), "the step from the disarmed state is not counted");
+        Assert.That(result.Smoothness.SignFlipRate, Is.EqualTo(1.0), "one pair (1 → −1) before the gap, none across it");
+    }
+
+    [Test]
     public void Constructor_MismatchedSizes_Throws()
     {
         var plant = new LinePlant();
