@@ -8,6 +8,7 @@ var root = new RootCommand("MPQ controller: MPPI with a learned terminal Q, in s
     BenchCommand.Create(),
     LogCommand.Create(),
     RunCommand.Create(),
+    PortsCommand.Create(),
 };
 var parsed = root.Parse(args);
 return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "controller") : parsed.Invoke();

@@ -26,6 +26,49 @@ public static class SerialTransports
     /// <summary>Serial ports the system knows (System.IO.Ports discovery).</summary>
     public static IReadOnlyList<string> ListPorts() => SerialPort.GetPortNames();
 
+    /// <summary>
+    /// One line per serial port for people choosing a <c>--port</c>: the device, its /dev/serial/by-id names (a USB
+    /// adapter's maker and serial number) and its latency timer when it has one. Legacy /dev/ttyS ports without a
+    /// by-id name are left out unless <paramref name="all"/>.
+    /// </summary>
+    public static IReadOnlyList<string> DescribePorts(bool all = false)
+    {
+        var byId = new Dictionary<string, List<string>>();
+        const string ids = "/dev/serial/by-id";
+        if (Directory.Exists(ids))
+        {
+            foreach (var link in Directory.GetFileSystemEntries(ids))
+            {
+                var target = ResolveDevice(link);
+                if (!byId.TryGetValue(target, out var names))
+                {
+                    byId[target] = names = [];
+                }
+                names.Add(link);
+            }
+        }
+        var lines = new List<string>();
+        foreach (var port in ListPorts().Concat(byId.Keys).Distinct().Order(StringComparer.Ordinal))
+        {
+            var named = byId.TryGetValue(port, out var names);
+            if (!all && !named && Path.GetFileName(port).StartsWith("ttyS", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var timer = $"/sys/bus/usb-serial/devices/{Path.GetFileName(port)}/latency_timer";
+            string? latency = null;
+            try
+            {
+                latency = File.Exists(timer) ? File.ReadAllText(timer).Trim() : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            lines.Add(port + (named ? $"  {string.Join(", ", names!)}" : "") + (latency is null ? "" : $"  latency timer {latency} ms"));
+        }
+        return lines;
+    }
+
     /// <summary>Follows symbolic links (socat's pty links, /dev/serial/by-id names) to the device node.</summary>
     public static string ResolveDevice(string path)
     {

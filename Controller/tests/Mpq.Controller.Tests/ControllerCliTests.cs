@@ -57,6 +57,15 @@ public class ControllerCliTests
         Assert.That(stderr.Trim(), Does.StartWith("error: unknown task 'cartpole'").And.Not.Contain("(Parameter"));
     }
 
+    // Issue 15, case 7: no program listed the serial ports (SerialTransports.ListPorts existed unused).
+    [Test]
+    public void Ports_ListsPortsOrSaysThereAreNone()
+    {
+        var (code, stdout, stderr) = Run("ports", "--all");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout.Length > 0 ? stdout : stderr, Does.StartWith("/dev/").Or.StartWith("no serial ports found"));
+    }
+
     [TestCase("sim", "--no-such-option")]
     [TestCase("sim", "--samples", "many")]
     [TestCase("no-such-command")]

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Mpq.Protocol.Serial;
+
+namespace Mpq.Controller.Commands;
+
+/// <summary><c>ports</c>: which serial ports there are, to choose <c>run --port</c>.</summary>
+internal static class PortsCommand
+{
+    public static Command Create()
+    {
+        var all = new Option<bool>("--all") { Description = "also legacy /dev/ttyS ports with no USB or by-id name" };
+        var command = new Command("ports", "List serial ports (USB adapters with their /dev/serial/by-id names and latency timers) for run --port.") { all };
+        command.SetAction(r => ControllerCli.Run(() =>
+        {
+            var lines = SerialTransports.DescribePorts(r.GetValue(all));
+            if (lines.Count == 0)
+            {
+                Console.Error.WriteLine("no serial ports found (plug in the rig's USB serial adapter, or use one end of a socat pty pair; --all shows legacy ttyS ports)");
+                return 0;
+            }
+            foreach (var line in lines)
+            {
+                Console.WriteLine(line);
+            }
+            return 0;
+        }));
+        return command;
+    }
+}
