@@ -43,7 +43,7 @@ internal static class ExperimentCommand
         var tableTask = new Option<string>("--task") { Description = "task", DefaultValueFactory = _ => "ballincup" };
         var horizons = new Option<string>("--horizons") { Description = "horizons, comma-separated", DefaultValueFactory = _ => "1,4,8" };
         var tests = new Option<int>("--test-episodes") { Description = "test episodes on the true system per learner", DefaultValueFactory = _ => 100 };
-        var width = new Option<double>("--dr-width") { Description = "DR: half-width of each parameter's range, as a fraction of the prior's mean", DefaultValueFactory = _ => 0.5 };
+        var width = new Option<double>("--dr-width", "--dr") { Description = "DR: half-width of each parameter's range, as a fraction of the prior's mean", DefaultValueFactory = _ => 0.5 };
         var tableSeeds = new Option<int>("--seeds") { Description = "seeds per learner (each cell sums them)", DefaultValueFactory = _ => 1 };
         var tableOut = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/table2" };
         var tableEpisodes = new Option<int>("--episodes", "-E") { Description = "training episodes per learner", DefaultValueFactory = _ => 30 };

@@ -36,10 +36,10 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its last checkpoint (same result as an unbroken run)" };
         var fromLog = new Option<string[]>("--from-log") { Description = "learn Q from these transition logs (Controller sim --log, or a rig) instead of acting", AllowMultipleArgumentsPerToken = true };
         var updates = new Option<int?>("--updates") { Description = "with --from-log: gradient updates (default 2000); with --rig: updates after each episode (default: one per transition collected)" };
-        var rig = new Option<string?>("--rig") { Description = "train on a rig: the serial PORT of its Firmware (virtual or real); needs --out" };
+        var rig = new Option<string?>("--rig", "--port") { Description = "train on a rig: the serial PORT of its Firmware (virtual or real; --port as in controller run); needs --out" };
         var baud = new Option<int>("--baud") { Description = "with --rig: baud rate", DefaultValueFactory = _ => 115200 };
         var episodeSeconds = new Option<double?>("--episode-seconds") { Description = "with --rig: seconds the rig is armed per episode (default: the task's episode length)" };
-        var dr = new Option<double?>("--dr") { Description = "domain randomisation: learn on a simulated plant whose parameters are re-drawn every step, uniform within ±W × the prior's mean (e.g. 0.5), never on the true system" };
+        var dr = new Option<double?>("--dr", "--dr-width") { Description = "domain randomisation: learn on a simulated plant whose parameters are re-drawn every step, uniform within ±W × the prior's mean (e.g. 0.5), never on the true system" };
         var set = SetOption();
         var settle = new Option<double>("--settle") { Description = "with --rig: seconds to wait disarmed before each further episode", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")

@@ -32,6 +32,10 @@ public class TrainCommandTests
     [TestCase(new[] { "train", "--dr", "NaN" }, "--dr must be a half-width in (0, 1)")]
     [TestCase(new[] { "experiment", "fig1a", "--seeds", "0" }, "--seeds and --episodes must be at least 1")]
     [TestCase(new[] { "experiment", "table2", "--dr-width", "1.5" }, "--dr-width must be a half-width in (0, 1)")]
+    // Issue 15, case 7: the same thing had two names in two commands; both names work in both now.
+    [TestCase(new[] { "experiment", "table2", "--dr", "1.5" }, "--dr-width must be a half-width in (0, 1)")]
+    [TestCase(new[] { "train", "--dr-width", "NaN" }, "--dr must be a half-width in (0, 1)")]
+    [TestCase(new[] { "train", "--port", "/dev/mpq-no-such-port" }, "--rig needs --out")]
     public void TrainRig_BadInput_ClearErrorBeforeAnyTorque(string[] args, string expected)
     {
         var (code, _, stderr) = Run(args);
