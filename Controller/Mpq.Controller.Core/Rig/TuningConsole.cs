@@ -79,11 +79,9 @@ public sealed class TuningConsole
         return words.Length switch
         {
             0 => Commands,
-            1 when words[0].ToLowerInvariant() is "get" or "set" => _runner.Tuning.Table.Definitions.Select(d => d.Name).ToArray(),
-            1 when words[0].Equals("clear", StringComparison.OrdinalIgnoreCase) => ["estop"],
             1 when words[0].Equals("rig", StringComparison.OrdinalIgnoreCase) => ["list", "get", "set"],
             2 when words[0].Equals("rig", StringComparison.OrdinalIgnoreCase) && words[1].ToLowerInvariant() is "get" or "set" => RigNames(),
-            _ => [],
+            _ => _parameters.Complete(words) ?? [],
         };
     }
 

@@ -43,10 +43,8 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
         return words.Length switch
         {
             0 => Commands,
-            1 when words[0].ToLowerInvariant() is "get" or "set" => parameters.Definitions.Select(d => d.Name).ToArray(),
-            1 when words[0].Equals("clear", StringComparison.OrdinalIgnoreCase) => ["estop"],
             1 when words[0].Equals("stream", StringComparison.OrdinalIgnoreCase) => ["on", "off"],
-            _ => [],
+            _ => _parameters.Complete(words) ?? [],
         };
     }
 

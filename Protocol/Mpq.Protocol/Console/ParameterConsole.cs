@@ -38,6 +38,17 @@ public sealed class ParameterConsole(ParameterTable parameters)
         };
     }
 
+    /// <summary>
+    /// Tab's candidates after the words typed so far, for the verbs every console shares: parameter names after
+    /// <c>get</c> or <c>set</c>, <c>estop</c> after <c>clear</c>; null when the words are not one of those.
+    /// </summary>
+    public IReadOnlyList<string>? Complete(string[] words) => words.Length == 1 ? words[0].ToLowerInvariant() switch
+    {
+        "get" or "set" => parameters.Definitions.Select(d => d.Name).ToArray(),
+        "clear" => ["estop"],
+        _ => null,
+    } : null;
+
     /// <summary>Null when <paramref name="words"/> has <paramref name="count"/> words, else the usage error.</summary>
     public static string? Usage(string[] words, int count, string usage) =>
         words.Length == count ? null : $"error: usage: {usage}";
