@@ -88,7 +88,7 @@ internal sealed class FaultRelay : IDisposable
     }
 
     /// <summary>A State as the Firmware sent it, with the relay's clock when it passed.</summary>
-    internal readonly record struct StateRecord(long Timestamp, ulong RigMicroseconds, uint Sequence, RigArmState Arm, FaultBits Faults, float Torque, ushort CommandEcho);
+    internal readonly record struct StateRecord(long Timestamp, ulong RigMicroseconds, uint Sequence, RigArmState Arm, FaultBits Faults, float Torque, ushort CommandEcho, float Position = 0);
 
     /// <summary>A Command as the Controller sent it.</summary>
     internal readonly record struct CommandRecord(long Timestamp, uint AnswersState, float Torque);
@@ -288,7 +288,7 @@ internal sealed class FaultRelay : IDisposable
                 switch (message)
                 {
                     case State s:
-                        States.Add(new StateRecord(now, s.TimeMicroseconds, s.Sequence, s.ArmState, s.Faults, s.Actuators > 0 ? s.Torque[0] : 0, s.CommandEcho));
+                        States.Add(new StateRecord(now, s.TimeMicroseconds, s.Sequence, s.ArmState, s.Faults, s.Actuators > 0 ? s.Torque[0] : 0, s.CommandEcho, s.Joints > 0 ? s.Position[0] : 0));
                         break;
                     case Command c:
                         Commands.Add(new CommandRecord(now, c.AnswersState, c.Actuators > 0 ? c.Torque[0] : 0));
