@@ -51,7 +51,9 @@ $firmware --port "$pty/rig" --driver virtual:pendulum --duration 25 >"$out/firmw
 pids+=($!)
 sleep 2
 rm -f "$out/swingup.mpqlog"
-$controller run --port "$pty/controller" --arm --horizon 8 --q "$q" --duration 10 --console none --report 0 --no-watch \
+# DEMO_PLANNER_ARGS: extra planner options for the controller (e.g. "-N 1024 --alpha 1"), to compare settings on the rig.
+# shellcheck disable=SC2086
+$controller run --port "$pty/controller" --arm --horizon 8 --q "$q" --duration 10 --console none --report 0 --no-watch ${DEMO_PLANNER_ARGS:-} \
   --log "$out/swingup.mpqlog" --json >"$out/summary.json" 2>"$out/controller.log" || {
   echo "the controller failed:" >&2; cat "$out/controller.log" >&2; exit 1; }
 $trainer plot-log "$out/swingup.mpqlog" --out "$out/swingup.png" >/dev/null

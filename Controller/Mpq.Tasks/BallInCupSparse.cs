@@ -51,6 +51,9 @@ public sealed class BallInCupSparse : ITask
     public int EpisodeSteps => 200;
     public int ObservationSize => 8;
     public IReadOnlyList<string> ObservationLayout { get; } = ["cup_x", "cup_z", "ball_dx", "ball_dz", "cup_vx", "cup_vz", "ball_vx", "ball_vz"];
+    public IReadOnlyList<string> ObservationUnits { get; } = ["m", "m", "m", "m", "m/s", "m/s", "m/s", "m/s"];
+    public IReadOnlyList<string> ActionLayout { get; } = ["cup_x_target", "cup_z_target"];
+    public string ActionUnit => "m";
     public int ActionSize => 2;
     public ReadOnlySpan<double> ActionLow => Low;
     public ReadOnlySpan<double> ActionHigh => High;

@@ -44,6 +44,9 @@ public sealed class FetchPushBlock : ITask
     public int EpisodeSteps => 100;
     public int ObservationSize => 10;
     public IReadOnlyList<string> ObservationLayout { get; } = ["pusher_x", "pusher_y", "block_dx", "block_dy", "goal_dx", "goal_dy", "pusher_vx", "pusher_vy", "block_vx", "block_vy"];
+    public IReadOnlyList<string> ObservationUnits { get; } = ["m", "m", "m", "m", "m", "m", "m/s", "m/s", "m/s", "m/s"];
+    public IReadOnlyList<string> ActionLayout { get; } = ["pusher_x_target", "pusher_y_target"];
+    public string ActionUnit => "m";
     public int ActionSize => 2;
     public ReadOnlySpan<double> ActionLow => Low;
     public ReadOnlySpan<double> ActionHigh => High;

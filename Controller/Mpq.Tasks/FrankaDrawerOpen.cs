@@ -47,6 +47,10 @@ public sealed class FrankaDrawerOpen : ITask
         "q1", "q2", "q3", "q4", "q5", "q6", "q7", "dq1", "dq2", "dq3", "dq4", "dq5", "dq6", "dq7",
         "tip_to_slot_x", "tip_to_slot_y", "tip_to_slot_z", "opening", "opening_rate", "finger_axis_z",
     ];
+    public IReadOnlyList<string> ObservationUnits { get; } =
+        ["rad", "rad", "rad", "rad", "rad", "rad", "rad", "rad/s", "rad/s", "rad/s", "rad/s", "rad/s", "rad/s", "rad/s", "m", "m", "m", "m", "m/s", ""];
+    public IReadOnlyList<string> ActionLayout { get; } = ["dq1_target", "dq2_target", "dq3_target", "dq4_target", "dq5_target", "dq6_target", "dq7_target"];
+    public string ActionUnit => "rad/s";
     public int ActionSize => 7;
     public ReadOnlySpan<double> ActionLow => Low;
     public ReadOnlySpan<double> ActionHigh => High;

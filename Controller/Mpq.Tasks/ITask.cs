@@ -28,6 +28,15 @@ public interface ITask : IRunningCost
     /// <summary>Names of the observation entries, in order (written into Q files and logs).</summary>
     IReadOnlyList<string> ObservationLayout { get; }
 
+    /// <summary>Units of the observation entries, in order ("" for a dimensionless one): CSV headers and plot axes.</summary>
+    IReadOnlyList<string> ObservationUnits { get; }
+
+    /// <summary>Names of the action entries (the actuators), in order.</summary>
+    IReadOnlyList<string> ActionLayout { get; }
+
+    /// <summary>Unit of the actions (e.g. N·m for torques, m for position set points, rad/s for joint velocities).</summary>
+    string ActionUnit { get; }
+
     /// <summary>Number of actuators.</summary>
     int ActionSize { get; }
 
@@ -68,4 +77,6 @@ public interface ITask : IRunningCost
 /// <param name="StepSize">Plan update step α.</param>
 /// <param name="Gamma">Discount γ.</param>
 /// <param name="ControlCost">Whether MPPI's control cost applies (off for position servos, whose plans are set points: the control cost would pull them towards the origin).</param>
-public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma, bool ControlCost = true);
+/// <param name="ActionRateCost">Weight of the planner's action-rate cost w · Σ (a_t − a_{t−1})² (0: off); the task's own cost does not carry it.</param>
+/// <param name="NoiseFilter">Time-correlated noise coefficients (c0, c1, c2), or null for white noise.</param>
+public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma, bool ControlCost = true, double ActionRateCost = 0, double[]? NoiseFilter = null);

@@ -146,6 +146,8 @@ internal static class TrainCommand
                 settings.Samples,
                 settings.Lambda,
                 settings.NoiseStd,
+                settings.NoiseFilter,
+                settings.ActionRateCost,
                 settings.Gamma,
                 settings.TargetSamples,
                 settings.TargetLambda,

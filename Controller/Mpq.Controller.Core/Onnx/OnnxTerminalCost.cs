@@ -50,6 +50,7 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     /// <summary>γ the Q was trained with, if the file says.</summary>
     public int? TrainedHorizon => Metadata.TryGetValue("mpq.horizon", out var v) && int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var h) ? h : null;
 
+
     public double? TrainedGamma => Metadata.TryGetValue("mpq.gamma", out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
 
     /// <summary>Loads and validates a Q file for <paramref name="task"/>.</summary>

@@ -136,6 +136,17 @@ public sealed class RigPlant : IPlant, IDisposable
         Send();
     }
 
+    /// <inheritdoc />
+    /// <remarks>The torque in the rig's latest State: what its supervisor applied after the clamp and the slew limit.</remarks>
+    public void Measured(Span<double> applied)
+    {
+        var torque = _snapshot.Torque;
+        for (var a = 0; a < applied.Length; a++)
+        {
+            applied[a] = a < torque.Length ? torque[a] : double.NaN;
+        }
+    }
+
     /// <summary>A Command of zero torque answering the latest State (warm-up, arming).</summary>
     public void SendZeroTorque()
     {

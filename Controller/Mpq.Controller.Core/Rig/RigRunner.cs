@@ -95,6 +95,7 @@ public sealed class RigRunner : IDisposable
 
     private ITerminalCost? _pendingQ;
     private bool _ownsCurrentQ;
+    private double _loggedTorqueScale = 1;
 
     public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, ITransitionSink? log, double? rateHz = null, bool keepRunningWhenDisarmed = false)
     {
@@ -304,11 +305,18 @@ public sealed class RigRunner : IDisposable
     /// <summary>Settings and Q changes requested by other threads, applied between two steps.</summary>
     private void ApplyRequests()
     {
+        var scale = Tuning.TorqueScaleValue;
+        if (scale != _loggedTorqueScale)
+        {
+            _loggedTorqueScale = scale;
+            _loop.RecordEvent(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"torque_scale={scale:R}"));
+        }
         if (Tuning.TakePending() is { } settings)
         {
             try
             {
                 _planner.Configure(settings);
+                _loop.RecordEvent(TransitionLogFiles.DescribeLine(settings));
                 _client.Log($"planner now H {settings.Horizon} N {settings.Samples} λ {settings.Lambda:G4} σ {settings.Std(0):G4} α {settings.StepSize:G3}");
             }
             catch (ArgumentException e)
@@ -327,6 +335,7 @@ public sealed class RigRunner : IDisposable
             }
             _ownsCurrentQ = true;
             Interlocked.Increment(ref _qSwaps);
+            _loop.RecordEvent(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"q=swap {Interlocked.Read(ref _qSwaps)}"));
         }
     }
 

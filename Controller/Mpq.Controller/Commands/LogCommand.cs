@@ -14,19 +14,7 @@ internal static class LogCommand
         inspect.SetAction(r => ControllerCli.Run(() =>
         {
             var path = r.GetValue(file)!;
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"transition log '{path}' does not exist");
-            }
-            TransitionLogReader log;
-            try
-            {
-                log = TransitionLogReader.Read(path);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new FormatException(e.Message, e);
-            }
+            var log = Open(path);
             var h = log.Header;
             var c = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(c, $"{path}: format {h.Format}, task {h.Task}, source {h.Source}, created {h.CreatedUtc:u}"));
@@ -39,11 +27,51 @@ internal static class LogCommand
             {
                 Console.WriteLine(string.Create(c, $"    episode {e.Key,3}: {e.Count(),4} steps, cost {e.Sum(x => x.Cost),10:F2}"));
             }
+            foreach (var e in log.Events)
+            {
+                Console.WriteLine(string.Create(c, $"  episode {e.Episode} step {e.Step}: {e.Text}"));
+            }
             Console.WriteLine(log.SkippedBytes == 0
                 ? "  intact: no damaged or truncated tail"
                 : string.Create(c, $"  {log.SkippedBytes} byte(s) after the last intact record skipped ({(log.DamagedRecords > 0 ? "damaged record" : "truncated write")})"));
             return 0;
         }));
-        return new Command("log", "Transition logs.") { inspect };
+        var exportFile = new Argument<string>("file") { Description = "a transition log" };
+        var csv = new Option<string>("--csv") { Description = "the CSV file to write ('-': standard output)", Required = true };
+        var export = new Command("export", "Write a transition log as CSV (pandas, PlotJuggler): one column per field, units in the header.") { exportFile, csv };
+        export.SetAction(r => ControllerCli.Run(() =>
+        {
+            var log = Open(r.GetValue(exportFile)!);
+            var target = r.GetValue(csv)!;
+            if (target == "-")
+            {
+                TransitionLogCsv.Write(log, Console.Out);
+                return 0;
+            }
+            using (var writer = new StreamWriter(target, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
+            {
+                TransitionLogCsv.Write(log, writer);
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {target}: {log.Records.Count} rows, {TransitionLogCsv.Columns(log.Header).Count} columns, {log.Events.Count} setting change(s)"));
+            return 0;
+        }));
+        return new Command("log", "Transition logs.") { inspect, export };
+    }
+
+    private static TransitionLogReader Open(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"transition log '{path}' does not exist");
+        }
+        try
+        {
+            return TransitionLogReader.Read(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new FormatException(e.Message, e);
+        }
     }
 }

@@ -16,7 +16,8 @@ internal sealed class PlannerOptions
     public Option<double?> StepSize { get; } = new("--alpha") { Description = "plan update step size α in (0, 1] (default: the task's)" };
     public Option<double?> Gamma { get; } = new("--gamma") { Description = "discount γ in (0, 1] (default: the task's)" };
     public Option<int> Iterations { get; } = new("--iterations", "-K") { Description = "MPPI iterations per control step", DefaultValueFactory = _ => 1 };
-    public Option<string?> NoiseFilter { get; } = new("--noise-filter") { Description = "time-correlated noise coefficients c0,c1,c2 (e.g. 1,0.6,0.5)" };
+    public Option<string?> NoiseFilter { get; } = new("--noise-filter") { Description = "time-correlated noise coefficients c0,c1,c2 (e.g. 1,0.6,0.3; default: the task's; off: white noise)" };
+    public Option<double?> ActionRateCost { get; } = new("--action-rate-cost") { Description = "weight w of the action-rate cost w·Σ(a_t − a_{t−1})² (default: the task's; 0: off)" };
     public Option<int> Threads { get; } = new("--threads", "-T") { Description = "rollout threads (including the caller)", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "seed of initial states, model draws and noise", DefaultValueFactory = _ => 1UL };
     public Option<string?> Q { get; } = new("--q") { Description = "learned Q (ONNX, from the trainer) as MPPI's terminal cost" };
@@ -24,7 +25,7 @@ internal sealed class PlannerOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, Threads, Seed, Prior, Q])
+        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, ActionRateCost, Threads, Seed, Prior, Q])
         {
             command.Options.Add(o);
         }
@@ -47,6 +48,8 @@ internal sealed class PlannerOptions
             // Q is the value of the tail a planner of the trained horizon leaves; another horizon uses it off its training.
             Console.Error.WriteLine($"warning: the Q '{q.Path}' was trained for H={trained}; planning with H={horizon}");
         }
+        // The action-rate cost is the acting planner's regulariser (the task's default), not part of the task's cost Q values.
+        var rate = r.GetValue(ActionRateCost) ?? d.ActionRateCost;
         var settings = new MppiSettings
         {
             Samples = r.GetValue(Samples),
@@ -56,8 +59,9 @@ internal sealed class PlannerOptions
             StepSize = r.GetValue(StepSize) ?? d.StepSize,
             Gamma = r.GetValue(Gamma) ?? q?.TrainedGamma ?? d.Gamma,
             Iterations = r.GetValue(Iterations),
-            NoiseFilter = ParseList(r.GetValue(NoiseFilter), "--noise-filter"),
+            NoiseFilter = ParseNoiseFilter(r.GetValue(NoiseFilter)) ?? d.NoiseFilter,
             ControlCost = d.ControlCost,
+            ActionRateCost = rate,
             Seed = r.GetValue(Seed),
         };
         settings.Validate(task.ActionSize);
@@ -69,6 +73,10 @@ internal sealed class PlannerOptions
         var t = r.GetValue(Threads);
         return t is >= 1 and <= 256 ? t : throw new ArgumentException($"--threads must be between 1 and 256 (got {t})");
     }
+
+    /// <summary>--noise-filter: "c0,c1,c2", or "off" for white noise (null: the task's default).</summary>
+    private static double[]? ParseNoiseFilter(string? text) =>
+        text is "off" or "none" ? [1, 0, 0] : ParseList(text, "--noise-filter");
 
     /// <summary>Parses "a,b,c" into numbers, or null for null text.</summary>
     public static double[]? ParseList(string? text, string option)

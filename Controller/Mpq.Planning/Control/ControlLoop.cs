@@ -65,6 +65,8 @@ public sealed class ControlLoop
     private readonly double[] _nextObservation;
     private readonly double[] _action;
     private readonly double[] _applied;
+    private readonly double[] _measured;
+    private long _currentStep;
     private long _steps;
     private long _misses;
     private long _fallbacks;
@@ -85,6 +87,7 @@ public sealed class ControlLoop
         _nextObservation = new double[plant.ObservationSize];
         _action = new double[plant.ActionSize];
         _applied = new double[plant.ActionSize];
+        _measured = new double[plant.ActionSize];
         Smoothness = new ActionSmoothness(planner.Plan.Low, planner.Plan.High); // the planner's limits: on a rig, the rig's torque limit
     }
 
@@ -111,6 +114,12 @@ public sealed class ControlLoop
 
     /// <summary>Receives every transition in which the plant was live; may be changed between runs.</summary>
     public ITransitionSink? Sink { get; set; }
+
+    /// <summary>
+    /// Records a live setting change in the sink (a transition log) at the step it takes effect: the next one planned.
+    /// Call from <see cref="BetweenSteps"/> (the loop's thread).
+    /// </summary>
+    public void RecordEvent(string text) => Sink?.Event(Volatile.Read(ref _currentStep), text);
 
     /// <summary>Called on the loop's thread before every step: applies requests other threads published (settings, a new Q).</summary>
     public Action? BetweenSteps { get; init; }
@@ -184,6 +193,7 @@ public sealed class ControlLoop
                 reason = limits.Steps is { } n && t >= n ? $"{n} steps done" : "duration reached";
                 break;
             }
+            Volatile.Write(ref _currentStep, t);
             BetweenSteps?.Invoke();
 
             if (late)
@@ -260,7 +270,8 @@ public sealed class ControlLoop
             var done = limits.Steps is { } last && t == last - 1;
             if (live && liveNext)
             {
-                Sink?.Add(new Transition((int)t, _observation, _applied, cost, _nextObservation, _state, _next, done));
+                _plant.Measured(_measured);
+                Sink?.Add(new Transition((int)t, _observation, _applied, cost, _nextObservation, _state, _next, done, _measured));
             }
             _next.CopyTo(_state, 0);
             _nextObservation.CopyTo(_observation, 0);

@@ -29,6 +29,13 @@ public interface IPlant
     /// <param name="applied">Receives what the plant was asked to apply (after its own scaling); this is what a transition records.</param>
     void Act(ReadOnlySpan<double> action, Span<double> applied);
 
+    /// <summary>
+    /// What the plant reports it applied over the step that just ended, read after the next <see cref="Observe"/>: a rig's
+    /// own torque after its clamp and slew limit (from its State); a simulation's action clamped to the actuator limits.
+    /// Logged beside the commanded action.
+    /// </summary>
+    void Measured(Span<double> applied);
+
     /// <summary>Why the plant cannot go on (a lost link, a rig that left the armed state), or null. Checked before every step.</summary>
     PlantStop? Stop { get; }
 }

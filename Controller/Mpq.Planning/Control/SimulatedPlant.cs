@@ -14,6 +14,7 @@ public sealed class SimulatedPlant : IPlant, IDisposable
     private readonly MuJoCoDynamics _dynamics;
     private readonly MuJoCoContext _context;
     private readonly double[] _parameters;
+    private readonly double[] _last;
     private readonly IReadOnlyList<ParameterPrior>? _randomization;
     private SplitMix64 _rng;
 
@@ -30,6 +31,7 @@ public sealed class SimulatedPlant : IPlant, IDisposable
         _dynamics = new MuJoCoDynamics(task);
         _context = _dynamics.CreateMuJoCoContext();
         _parameters = new double[task.Parameters.Count];
+        _last = new double[task.ActionSize];
     }
 
     public int StateSize => _dynamics.StateSize;
@@ -72,7 +74,14 @@ public sealed class SimulatedPlant : IPlant, IDisposable
         }
         action.CopyTo(applied);
         _context.Step(action);
+        for (var a = 0; a < _last.Length; a++)
+        {
+            _last[a] = Math.Clamp(action[a], _task.ActionLow[a], _task.ActionHigh[a]);
+        }
     }
+
+    /// <inheritdoc />
+    public void Measured(Span<double> applied) => _last.CopyTo(applied);
 
     public void Dispose()
     {

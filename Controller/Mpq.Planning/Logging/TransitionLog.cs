@@ -46,16 +46,25 @@ public sealed record TransitionLogHeader
 /// A versioned binary log of (s, a, c, s', done) transitions that the Trainer learns from.
 /// </summary>
 /// <remarks>
-/// Layout: the 8 bytes <c>MPQLOG1\n</c>, a u32 header length, the UTF-8 JSON header, then fixed-size
-/// little-endian records: f64 time, i32 episode, i32 step, f64[state] s, f32[obs] o, f32[act] a, f64 cost,
-/// f64[state] s', f32[obs] o', u8 done, u32 CRC-32C of the record. The writer flushes to disk at least once a
-/// second, so a crash loses at most the last second; a reader stops at a truncated or damaged tail and says
-/// how many bytes it skipped.
+/// Format 2: the 8 bytes <c>MPQLOG2\n</c>, a u32 header length, the UTF-8 JSON header, then little-endian records,
+/// each starting with its kind and ending with the u32 CRC-32C of everything before it in the record:
+/// <list type="bullet">
+/// <item><c>T</c> transition: f64 time, i32 episode, i32 step, f64[state] s, f32[obs] o, f32[act] a (commanded),
+/// f64 cost, f64[state] s', f32[obs] o', u8 done, f32[act] the action the plant reports it applied (a rig: after its
+/// clamp and slew limit).</item>
+/// <item><c>E</c> event (a live setting change): f64 time, i32 episode, i64 step it takes effect, u16 length, UTF-8 text.</item>
+/// </list>
+/// Format 1 (<c>MPQLOG1\n</c>: transitions only, no kind byte, no applied action) is still read. The writer flushes to
+/// disk at least once a second, so a crash loses at most the last second; a reader stops at a truncated or damaged
+/// tail and says how many bytes it skipped.
 /// </remarks>
 public sealed class TransitionLog : ITransitionSink, IDisposable
 {
-    public const int FormatVersion = 1;
-    public static readonly byte[] Magic = "MPQLOG1\n"u8.ToArray();
+    public const int FormatVersion = 2;
+    public static readonly byte[] Magic = "MPQLOG2\n"u8.ToArray();
+    public static readonly byte[] MagicVersion1 = "MPQLOG1\n"u8.ToArray();
+    public const byte TransitionKind = (byte)'T';
+    public const byte EventKind = (byte)'E';
 
     private readonly FileStream _file;
     private readonly byte[] _record;
@@ -74,8 +83,9 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
     public TransitionLogHeader Header { get; }
     public long Records { get; private set; }
 
-    /// <summary>Bytes of one record for a header's sizes.</summary>
-    public static int RecordSize(TransitionLogHeader h) => 8 + 4 + 4 + 16 * h.StateSize + 8 * h.ObservationSize + 4 * h.ActionSize + 8 + 1 + 4;
+    /// <summary>Bytes of one transition record for a header's sizes and format.</summary>
+    public static int RecordSize(TransitionLogHeader h) =>
+        (h.Format >= 2 ? 1 + 4 * h.ActionSize : 0) + 8 + 4 + 4 + 16 * h.StateSize + 8 * h.ObservationSize + 4 * h.ActionSize + 8 + 1 + 4;
 
     /// <summary>Creates a new log (an existing file is not overwritten).</summary>
     public static TransitionLog Create(string path, TransitionLogHeader header)
@@ -96,6 +106,7 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
         var h = Header;
         var span = _record.AsSpan();
         var o = 0;
+        span[o++] = TransitionKind;
         BinaryPrimitives.WriteDoubleLittleEndian(span[o..], Stopwatch.GetElapsedTime(_start).TotalSeconds); o += 8;
         BinaryPrimitives.WriteInt32LittleEndian(span[o..], _episode); o += 4;
         BinaryPrimitives.WriteInt32LittleEndian(span[o..], t.Step); o += 4;
@@ -106,6 +117,7 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
         o = PutDoubles(span, o, t.NextState, h.StateSize);
         o = PutFloats(span, o, t.NextObservation, h.ObservationSize);
         span[o++] = t.Done ? (byte)1 : (byte)0;
+        o = PutFloats(span, o, t.Measured.IsEmpty ? t.Action : t.Measured, h.ActionSize);
         BinaryPrimitives.WriteUInt32LittleEndian(span[o..], Crc32C.Compute(span[..o]));
         _file.Write(_record);
         Records++;
@@ -119,6 +131,27 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
             _lastFlush = Stopwatch.GetTimestamp();
         }
     }
+
+    /// <summary>Records a live setting change that takes effect at <paramref name="step"/> of the current episode.</summary>
+    /// <remarks>Allocates (the text): setting changes are rare, never per step.</remarks>
+    public void Event(long step, string text)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(text.Length > 4096 ? text[..4096] : text);
+        var record = new byte[1 + 8 + 4 + 8 + 2 + utf8.Length + 4];
+        var span = record.AsSpan();
+        span[0] = EventKind;
+        BinaryPrimitives.WriteDoubleLittleEndian(span[1..], Stopwatch.GetElapsedTime(_start).TotalSeconds);
+        BinaryPrimitives.WriteInt32LittleEndian(span[9..], _episode);
+        BinaryPrimitives.WriteInt64LittleEndian(span[13..], step);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[21..], (ushort)utf8.Length);
+        utf8.CopyTo(span[23..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[^4..], Crc32C.Compute(span[..^4]));
+        _file.Write(record);
+        Events++;
+    }
+
+    /// <summary>Events written so far.</summary>
+    public long Events { get; private set; }
 
     private static int PutDoubles(Span<byte> span, int o, ReadOnlySpan<double> values, int n)
     {
@@ -145,22 +178,29 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
     }
 }
 
-/// <summary>One logged transition as read back.</summary>
-public sealed record LoggedTransition(double Time, int Episode, int Step, double[] State, float[] Observation, float[] Action, double Cost, double[] NextState, float[] NextObservation, bool Done);
+/// <summary>One logged transition as read back; <paramref name="Measured"/> is null in a format-1 log.</summary>
+public sealed record LoggedTransition(double Time, int Episode, int Step, double[] State, float[] Observation, float[] Action, double Cost, double[] NextState, float[] NextObservation, bool Done, float[]? Measured = null);
+
+/// <summary>A live setting change as read back: it took effect at <paramref name="Step"/> of <paramref name="Episode"/>.</summary>
+public sealed record LoggedEvent(double Time, int Episode, long Step, string Text);
 
 /// <summary>Reads a transition log; never throws on a damaged tail (it stops and reports it).</summary>
 public sealed class TransitionLogReader
 {
-    private TransitionLogReader(TransitionLogHeader header, List<LoggedTransition> records, long skippedBytes, int damaged)
+    private TransitionLogReader(TransitionLogHeader header, List<LoggedTransition> records, List<LoggedEvent> events, long skippedBytes, int damaged)
     {
         Header = header;
         Records = records;
+        Events = events;
         SkippedBytes = skippedBytes;
         DamagedRecords = damaged;
     }
 
     public TransitionLogHeader Header { get; }
     public IReadOnlyList<LoggedTransition> Records { get; }
+
+    /// <summary>Live setting changes, in order (none in a format-1 log).</summary>
+    public IReadOnlyList<LoggedEvent> Events { get; }
 
     /// <summary>Bytes after the last intact record (a crash mid-write, or damage).</summary>
     public long SkippedBytes { get; }
@@ -172,7 +212,8 @@ public sealed class TransitionLogReader
     public static TransitionLogReader Read(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 12 || !bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.Magic))
+        var version1 = bytes.Length >= 8 && bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.MagicVersion1);
+        if (bytes.Length < 12 || !(version1 || bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.Magic)))
         {
             throw new InvalidDataException($"'{path}' is not a transition log");
         }
@@ -190,26 +231,52 @@ public sealed class TransitionLogReader
         {
             throw new InvalidDataException($"'{path}': the header is not valid JSON ({e.Message})", e);
         }
-        if (header.Format != TransitionLog.FormatVersion)
+        if (header.Format != (version1 ? 1 : TransitionLog.FormatVersion))
         {
-            throw new InvalidDataException($"'{path}': log format {header.Format}, this build reads {TransitionLog.FormatVersion}");
+            throw new InvalidDataException($"'{path}': log format {header.Format}, this build reads 1 and {TransitionLog.FormatVersion}");
         }
         var size = TransitionLog.RecordSize(header);
         var records = new List<LoggedTransition>();
+        var events = new List<LoggedEvent>();
         var offset = 12 + headerLength;
         var damaged = 0;
-        while (offset + size <= bytes.Length)
+        while (offset < bytes.Length)
         {
-            var r = bytes.AsSpan(offset, size);
+            var kind = version1 ? TransitionLog.TransitionKind : bytes[offset];
+            var length = kind switch
+            {
+                TransitionLog.TransitionKind => size,
+                TransitionLog.EventKind when offset + 23 <= bytes.Length => 23 + BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(offset + 21)) + 4,
+                TransitionLog.EventKind => int.MaxValue, // truncated inside the event's fixed part
+                _ => -1,
+            };
+            if (length < 0)
+            {
+                damaged = 1; // an unknown kind: damage
+                break;
+            }
+            if (length > bytes.Length - offset)
+            {
+                break; // a truncated tail
+            }
+            var r = bytes.AsSpan(offset, length);
             if (Crc32C.Compute(r[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(r[^4..]))
             {
                 damaged = 1;
                 break;
             }
-            records.Add(Parse(r, header));
-            offset += size;
+            if (kind == TransitionLog.EventKind)
+            {
+                events.Add(new LoggedEvent(BinaryPrimitives.ReadDoubleLittleEndian(r[1..]), BinaryPrimitives.ReadInt32LittleEndian(r[9..]),
+                    BinaryPrimitives.ReadInt64LittleEndian(r[13..]), Encoding.UTF8.GetString(r[23..^4])));
+            }
+            else
+            {
+                records.Add(Parse(version1 ? r : r[1..], header));
+            }
+            offset += length;
         }
-        return new TransitionLogReader(header, records, bytes.Length - offset, damaged);
+        return new TransitionLogReader(header, records, events, bytes.Length - offset, damaged);
     }
 
     private static LoggedTransition Parse(ReadOnlySpan<byte> r, TransitionLogHeader h)
@@ -224,8 +291,9 @@ public sealed class TransitionLogReader
         var cost = BinaryPrimitives.ReadDoubleLittleEndian(r[o..]); o += 8;
         var s2 = Doubles(r, ref o, h.StateSize);
         var obs2 = Floats(r, ref o, h.ObservationSize);
-        var done = r[o] != 0;
-        return new LoggedTransition(time, episode, step, s, obs, a, cost, s2, obs2, done);
+        var done = r[o++] != 0;
+        var measured = h.Format >= 2 ? Floats(r, ref o, h.ActionSize) : null;
+        return new LoggedTransition(time, episode, step, s, obs, a, cost, s2, obs2, done, measured);
     }
 
     private static double[] Doubles(ReadOnlySpan<byte> r, ref int o, int n)

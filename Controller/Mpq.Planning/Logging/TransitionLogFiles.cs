@@ -19,18 +19,34 @@ public static class TransitionLogFiles
         {
             throw new ArgumentException($"--log: '{path}' exists already; choose a new file");
         }
-        var planner = new Dictionary<string, string>
-        {
-            ["horizon"] = settings.Horizon.ToString(CultureInfo.InvariantCulture),
-            ["samples"] = settings.Samples.ToString(CultureInfo.InvariantCulture),
-            ["lambda"] = settings.Lambda.ToString("R", CultureInfo.InvariantCulture),
-            ["gamma"] = settings.Gamma.ToString("R", CultureInfo.InvariantCulture),
-            ["q"] = qPath ?? "",
-        };
+        var planner = Describe(settings);
+        planner["q"] = qPath ?? "";
         foreach (var (key, value) in extra)
         {
             planner[key] = value;
         }
         return TransitionLog.Create(path, TransitionLogHeader.For(task, stateSize, source, planner));
     }
+
+    /// <summary>Every planner setting by name, as a log's header and its setting-change events write them.</summary>
+    public static Dictionary<string, string> Describe(MppiSettings settings)
+    {
+        var c = CultureInfo.InvariantCulture;
+        return new Dictionary<string, string>
+        {
+            ["horizon"] = settings.Horizon.ToString(c),
+            ["samples"] = settings.Samples.ToString(c),
+            ["lambda"] = settings.Lambda.ToString("R", c),
+            ["noise_std"] = string.Join('/', settings.NoiseStd.Select(v => v.ToString("R", c))),
+            ["alpha"] = settings.StepSize.ToString("R", c),
+            ["gamma"] = settings.Gamma.ToString("R", c),
+            ["iterations"] = settings.Iterations.ToString(c),
+            ["noise_filter"] = settings.NoiseFilter is { } f ? string.Join('/', f.Select(v => v.ToString("R", c))) : "off",
+            ["control_cost"] = settings.ControlCost ? "on" : "off",
+            ["action_rate_cost"] = settings.ActionRateCost.ToString("R", c),
+        };
+    }
+
+    /// <summary>One line "name=value name=value …" of <see cref="Describe"/>: a setting-change event's text.</summary>
+    public static string DescribeLine(MppiSettings settings) => string.Join(' ', Describe(settings).Select(kv => $"{kv.Key}={kv.Value}"));
 }

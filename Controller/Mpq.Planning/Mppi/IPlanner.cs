@@ -38,7 +38,10 @@ public interface IPlanner : IDisposable
     void ResetPlan();
 
     /// <summary>The planner's value of <paramref name="state"/> from a fresh plan after <paramref name="iterations"/> iterations (a Q target).</summary>
-    double EstimateValue(ReadOnlySpan<double> state, int iterations);
+    /// <param name="state">The state to value.</param>
+    /// <param name="iterations">Iterations before the value batch.</param>
+    /// <param name="previousAction">The action taken into <paramref name="state"/> (what an action-rate cost compares the first step with); empty: the state's hold action.</param>
+    double EstimateValue(ReadOnlySpan<double> state, int iterations, ReadOnlySpan<double> previousAction = default);
 
     /// <summary>Steps in which nothing finite was found and the hold action was sent.</summary>
     long NonFiniteSteps { get; }

@@ -30,6 +30,9 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     private readonly Plan _plan;
     private readonly double[][] _observation;
     private readonly double[][] _action;
+    private readonly double[][] _lastAction;
+    private readonly double[] _previous;
+    private bool _previousPending = true;
     private readonly double[] _state;
     private readonly int _m;
     private ITerminalCost? _terminal;
@@ -63,12 +66,15 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         _contexts = new IRolloutContext[pool.Threads];
         _observation = new double[pool.Threads][];
         _action = new double[pool.Threads][];
+        _lastAction = new double[pool.Threads][];
+        _previous = new double[_m];
         for (var w = 0; w < pool.Threads; w++)
         {
             _contexts[w] = dynamics.CreateContext();
             // Padded so two workers' scratch never share a cache line (false sharing costs ~20% on 2 cores).
             _observation[w] = new double[dynamics.ObservationSize + 2 * CacheLinePad];
             _action[w] = new double[_m + 2 * CacheLinePad];
+            _lastAction[w] = new double[_m + 2 * CacheLinePad];
         }
         _terminal = terminalCost;
         Configure(settings);
@@ -149,7 +155,17 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     /// state (<see cref="IRolloutContext.HoldAction"/>: zero for torque and velocity actuators, "stay where you
     /// are" for position servos, for which zero would mean "go to the origin").
     /// </summary>
-    public void ResetPlan() => _plan.Reset();
+    public void ResetPlan()
+    {
+        _plan.Reset();
+        _previousPending = true;
+    }
+
+    /// <summary>
+    /// The action the action-rate cost compares a plan's first step with: the last one <see cref="Step"/> or
+    /// <see cref="Fallback"/> wrote, or after a reset the hold action of the next state planned from.
+    /// </summary>
+    public ReadOnlySpan<double> PreviousAction => _previous;
 
     /// <summary>
     /// One online control step: <see cref="MppiSettings.Iterations"/> iterations from
@@ -167,6 +183,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         if (double.IsFinite(value))
         {
             _plan.First.CopyTo(action);
+            action.CopyTo(_previous);
             Shift();
             return value;
         }
@@ -191,6 +208,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     {
         LoadState(state);
         _plan.First.CopyTo(action);
+        action.CopyTo(_previous);
         Shift();
     }
 
@@ -214,12 +232,31 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     /// </summary>
     /// <remarks>
     /// The plan is reset before the state is loaded, so it starts at that state's hold action ("stay" for a position
-    /// servo), not at zero (for a servo, "drive to the origin").
+    /// servo), not at zero (for a servo, "drive to the origin"). With an action-rate cost the first step is compared
+    /// with <paramref name="previousAction"/>, the action of the transition into the state: the Q this trains is the
+    /// value given the previous action, which is its own input.
     /// </remarks>
-    public double EstimateValue(ReadOnlySpan<double> state, int iterations)
+    /// <exception cref="ArgumentException">A bad state, or a previous action of the wrong length or not finite.</exception>
+    public double EstimateValue(ReadOnlySpan<double> state, int iterations, ReadOnlySpan<double> previousAction = default)
     {
+        if (!previousAction.IsEmpty && previousAction.Length != _m)
+        {
+            throw new ArgumentException($"previous action has length {previousAction.Length}, the model has {_m} actions", nameof(previousAction));
+        }
         ResetPlan();
         LoadState(state);
+        if (!previousAction.IsEmpty)
+        {
+            for (var d = 0; d < _m; d++)
+            {
+                var a = previousAction[d];
+                if (!double.IsFinite(a))
+                {
+                    throw new ArgumentException("previous action contains NaN or infinity", nameof(previousAction));
+                }
+                _previous[d] = Math.Clamp(a, _plan.Low[d], _plan.High[d]);
+            }
+        }
         for (var k = 0; k < iterations; k++)
         {
             Iterate(update: true);
@@ -244,12 +281,20 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
             }
         }
         state.CopyTo(_state);
-        if (_plan.Pending)
+        if (_plan.Pending || _previousPending)
         {
             // Worker 0's context is idle between iterations: the hold action of the state being planned from.
             var context = _contexts[0];
             context.SetState(_state);
-            _plan.Begin(context);
+            if (_plan.Pending)
+            {
+                _plan.Begin(context);
+            }
+            if (_previousPending)
+            {
+                _plan.HoldAction(context, _previous);
+                _previousPending = false;
+            }
         }
     }
 
@@ -360,6 +405,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         var action = _action[worker];
         var obs = observation.AsSpan(CacheLinePad, _dynamics.ObservationSize);
         var act = action.AsSpan(CacheLinePad, _m);
+        var last = _lastAction[worker].AsSpan(CacheLinePad, _m);
         while (true)
         {
             var start = (Interlocked.Increment(ref _nextChunk) - 1) * chunk;
@@ -370,12 +416,12 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
             var end = Math.Min(n, start + chunk);
             for (var i = start; i < end; i++)
             {
-                _costs[i] = Rollout(i, context, obs, act);
+                _costs[i] = Rollout(i, context, obs, act, last);
             }
         }
     }
 
-    private double Rollout(int sample, IRolloutContext context, Span<double> observation, Span<double> action)
+    private double Rollout(int sample, IRolloutContext context, Span<double> observation, Span<double> action, Span<double> last)
     {
         var s = _settings;
         var h = s.Horizon;
@@ -413,6 +459,8 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         var total = 0.0;
         var discount = 1.0;
         var controlWeight = s.ControlCost ? lambda : 0.0;
+        var rateWeight = s.ActionRateCost;
+        _previous.CopyTo(last);
         for (var t = 0; t < h; t++)
         {
             // λ (½ uᵀΣ⁻¹u + uᵀΣ⁻¹ε): the importance weight of a sample drawn around u rather than from the zero-mean
@@ -427,6 +475,18 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
                 controlCost += u * _inverseVariance[d] * (0.5 * u + e);
             }
             total += discount * controlWeight * controlCost;
+            if (rateWeight > 0)
+            {
+                // w Σ (a_t − a_{t−1})², on every step including the one Q stands for: Q(s, a) is the value given a.
+                var rate = 0.0;
+                for (var d = 0; d < m; d++)
+                {
+                    var change = action[d] - last[d];
+                    rate += change * change;
+                    last[d] = action[d];
+                }
+                total += discount * rateWeight * rate;
+            }
             context.Observe(observation);
             if (t < h - 1)
             {

@@ -50,6 +50,14 @@ public sealed record MppiSettings
     /// </summary>
     public bool ControlCost { get; init; } = true;
 
+    /// <summary>
+    /// Weight w of the action-rate cost w · Σ_d (a_t − a_{t−1})² added to every step of every sample (the first step's
+    /// a_{−1} is the action the planner sent last, or the hold action after a reset): smooth commands a gearbox survives
+    /// instead of bang-bang chatter. 0 (the default) is off. A Q trained with it is the value given the previous action
+    /// (its input a), so acting and targets must use the same weight.
+    /// </summary>
+    public double ActionRateCost { get; init; }
+
     /// <summary>Seed of the noise streams.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -63,6 +71,7 @@ public sealed record MppiSettings
         Require(double.IsFinite(Lambda) && Lambda > 0, nameof(Lambda), Lambda, "lambda must be a positive finite number");
         Require(double.IsFinite(StepSize) && StepSize > 0 && StepSize <= 1, nameof(StepSize), StepSize, "step size (alpha) must be in (0, 1]");
         Require(double.IsFinite(Gamma) && Gamma > 0 && Gamma <= 1, nameof(Gamma), Gamma, "gamma must be in (0, 1]");
+        Require(double.IsFinite(ActionRateCost) && ActionRateCost >= 0, nameof(ActionRateCost), ActionRateCost, "action-rate cost must be a finite number ≥ 0");
         Require(Iterations >= 1, nameof(Iterations), Iterations, "iterations must be at least 1");
         Require(NoiseStd is not null && (NoiseStd.Length == 1 || NoiseStd.Length == actionSize), nameof(NoiseStd), NoiseStd?.Length ?? 0, $"noise std needs 1 or {actionSize} entries");
         foreach (var s in NoiseStd!)

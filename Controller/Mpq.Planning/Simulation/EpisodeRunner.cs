@@ -23,8 +23,12 @@ public sealed record EpisodeResult(double TotalCost, bool Success, int Steps, do
 
 /// <summary>One control step (s_t, a_t, c, s_{t+1}, done) with both observations and physics states.</summary>
 public readonly ref struct Transition(int step, ReadOnlySpan<double> observation, ReadOnlySpan<double> action, double cost,
-    ReadOnlySpan<double> nextObservation, ReadOnlySpan<double> state, ReadOnlySpan<double> nextState, bool done)
+    ReadOnlySpan<double> nextObservation, ReadOnlySpan<double> state, ReadOnlySpan<double> nextState, bool done,
+    ReadOnlySpan<double> measured = default)
 {
+    /// <summary>What the plant reports it applied (a rig: after its clamp and slew limit); empty when not known.</summary>
+    public ReadOnlySpan<double> Measured { get; } = measured;
+
     public int Step { get; } = step;
     public ReadOnlySpan<double> Observation { get; } = observation;
     public ReadOnlySpan<double> Action { get; } = action;
@@ -39,6 +43,9 @@ public readonly ref struct Transition(int step, ReadOnlySpan<double> observation
 public interface ITransitionSink
 {
     void Add(in Transition transition);
+
+    /// <summary>A live setting change (e.g. <c>horizon=12</c>) that takes effect at loop step <paramref name="step"/>.</summary>
+    void Event(long step, string text) { }
 }
 
 /// <summary>

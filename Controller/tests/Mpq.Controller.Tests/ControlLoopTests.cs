@@ -20,6 +20,9 @@ public class ControlLoopTests
         public int EpisodeSteps => 10;
         public int ObservationSize => 1;
         public IReadOnlyList<string> ObservationLayout => ["x"];
+        public IReadOnlyList<string> ObservationUnits => ["m"];
+        public IReadOnlyList<string> ActionLayout => ["push"];
+        public string ActionUnit => "N";
         public int ActionSize => 1;
         public ReadOnlySpan<double> ActionLow => new[] { -10.0 };
         public ReadOnlySpan<double> ActionHigh => new[] { 10.0 };
@@ -35,6 +38,8 @@ public class ControlLoopTests
     /// <summary>x ← x + a; live while <see cref="Live"/> says so; stops when told.</summary>
     private sealed class LinePlant : IPlant
     {
+        public void Measured(Span<double> applied) => applied.Fill(0.5);
+
         public double X;
         public Func<long, bool> Live = _ => true;
         public PlantStop? StopAfter;
@@ -101,15 +106,45 @@ public class ControlLoopTests
         }
 
         public void ResetPlan() => Resets++;
-        public double EstimateValue(ReadOnlySpan<double> state, int iterations) => 0;
+        public double EstimateValue(ReadOnlySpan<double> state, int iterations, ReadOnlySpan<double> previousAction = default) => 0;
         public void Dispose() { }
     }
 
     private sealed class Recorder : ITransitionSink
     {
         public readonly List<(int Step, double Obs, double Action, double Cost, double Next, bool Done)> Rows = [];
+        public readonly List<double> Measured = [];
+        public readonly List<(long Step, string Text)> Events = [];
 
-        public void Add(in Transition t) => Rows.Add((t.Step, t.Observation[0], t.Action[0], t.Cost, t.NextObservation[0], t.Done));
+        public void Add(in Transition t)
+        {
+            Rows.Add((t.Step, t.Observation[0], t.Action[0], t.Cost, t.NextObservation[0], t.Done));
+            Measured.Add(t.Measured[0]);
+        }
+
+        public void Event(long step, string text) => Events.Add((step, text));
+    }
+
+    [Test]
+    public void Run_RecordEventFromBetweenSteps_CarriesTheStepItTakesEffectAndTheMeasuredAction()
+    {
+        var sink = new Recorder();
+        ControlLoop loop = null!;
+        var calls = 0;
+        loop = new ControlLoop(new LineTask(), new ScriptedPlanner(_ => 1), new LinePlant())
+        {
+            Sink = sink,
+            BetweenSteps = () =>
+            {
+                if (calls++ == 2)
+                {
+                    loop.RecordEvent("horizon=12");
+                }
+            },
+        };
+        loop.Run(LoopLimits.ForSteps(4));
+        Assert.That(sink.Events, Is.EqualTo(new[] { (2L, "horizon=12") }), "applied before step 2 was planned");
+        Assert.That(sink.Measured, Is.EqualTo(new[] { 0.5, 0.5, 0.5, 0.5 }), "what the plant reports, beside the commanded 1");
     }
 
     [Test]
@@ -309,6 +344,8 @@ public class ControlLoopTests
 
     private sealed class AllocationFreePlant : IPlant
     {
+        public void Measured(Span<double> applied) => applied.Clear();
+
         private double _x;
         public int StateSize => 1;
         public int ObservationSize => 1;

@@ -179,6 +179,56 @@ public class MppiPlannerTests
         Assert.That(planner.Optimize([u], 1), Is.EqualTo(k * u - k * k * sigma * sigma / (2 * lambda)).Within(0.02));
     }
 
+    // Action-rate cost alone, H = 1, a ~ N(0, σ²) around the reset plan, p the previous action, β = w/λ:
+    // F = −λ log E[exp(−β (a − p)²)] = (λ/2) ln(1 + 2βσ²) + w p² / (1 + 2βσ²).
+    [TestCase(0.0)]
+    [TestCase(0.7)]
+    [TestCase(-1.5)]
+    public void EstimateValue_ActionRateCost_FreeEnergyMatchesTheClosedForm(double previous)
+    {
+        const double w = 0.5, sigma = 1.0, lambda = 1.0;
+        using var pool = new WorkerPool(2);
+        var settings = new MppiSettings { Samples = 200_000, Horizon = 1, NoiseStd = [sigma], Lambda = lambda, Seed = 13, ControlCost = false, ActionRateCost = w };
+        using var planner = new MppiPlanner(new IntegratorDynamics(), new LinearActionCost(0), [-100.0], [100.0], settings, pool);
+        var value = planner.EstimateValue([0.3], 0, [previous]);
+        var r = 1 + 2 * w * sigma * sigma / lambda;
+        Assert.That(value, Is.EqualTo(lambda / 2 * Math.Log(r) + w * previous * previous / r).Within(0.01));
+        Assert.That(planner.EstimateValue([0.3], 0), Is.EqualTo(lambda / 2 * Math.Log(r)).Within(0.01), "no previous action: the hold action (zero torque)");
+    }
+
+    [Test]
+    public void Step_ActionRateCost_ComparesTheFirstStepWithTheActionSentLast()
+    {
+        using var pool = new WorkerPool(1);
+        var settings = new MppiSettings { Samples = 64, Horizon = 3, NoiseStd = [0.5], Lambda = 0.1, ActionRateCost = 1 };
+        using var planner = Create(new IntegratorDynamics(positionServo: true), new QuadraticCost(target: 1), settings, pool);
+        var action = new double[1];
+        planner.Step([0.4], action);
+        Assert.That(planner.PreviousAction.ToArray(), Is.EqualTo(action), "what the next step's first change is measured from");
+        planner.Fallback([0.5], action);
+        Assert.That(planner.PreviousAction.ToArray(), Is.EqualTo(action), "a fallback's action was sent too");
+        planner.ResetPlan();
+        planner.Optimize([-0.25], 0);
+        Assert.That(planner.PreviousAction.ToArray(), Is.EqualTo(new[] { -0.25 }), "after a reset: the hold action of the next state (a servo: stay)");
+        Assert.That(() => planner.EstimateValue([0.0], 0, [1.0, 2.0]), Throws.ArgumentException);
+        Assert.That(() => planner.EstimateValue([0.0], 0, [double.NaN]), Throws.ArgumentException);
+    }
+
+    [Test]
+    public void Optimize_ActionRateCost_PullsTheFirstActionTowardsThePreviousOne()
+    {
+        // c = (x − 1)² wants a big first move; a strong action-rate cost keeps the first action near the last one sent.
+        using var pool = new WorkerPool(1);
+        double FirstAction(double w)
+        {
+            var settings = new MppiSettings { Samples = 512, Horizon = 4, NoiseStd = [1], Lambda = 0.05, StepSize = 1, ActionRateCost = w, ControlCost = false, Seed = 5 };
+            using var planner = Create(new IntegratorDynamics(), new QuadraticCost(target: 1), settings, pool);
+            planner.EstimateValue([0.0], 20, [0.0]);
+            return planner.Plan.Values[0];
+        }
+        Assert.That(Math.Abs(FirstAction(100)), Is.LessThan(0.25 * Math.Abs(FirstAction(0))));
+    }
+
     [Test]
     public void Fallback_OneStepPlan_PositionServo_HoldsWhereTheSystemIs()
     {

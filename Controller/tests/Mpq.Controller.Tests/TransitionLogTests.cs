@@ -70,6 +70,73 @@ public class TransitionLogTests
     }
 
     [Test]
+    public void WriteRead_EventsAndAppliedActions_RoundTrip()
+    {
+        var header = TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig");
+        using (var log = TransitionLog.Create(_path, header))
+        {
+            log.Add(new Transition(0, [1, 0, 0], [0.8], 1.5, [1, 0, 0.1], [0, 0], [0, 0.1], false, [0.25]));
+            log.Event(1, "horizon=12 noise_std=0.5");
+            log.Add(new Transition(1, [1, 0, 0.1], [-0.8], 1.25, [1, 0, 0.2], [0, 0.1], [0, 0.2], true));
+        }
+        var read = TransitionLogReader.Read(_path);
+        Assert.That(read.Header.Format, Is.EqualTo(2));
+        Assert.That(read.Records.Select(r => r.Measured![0]), Is.EqualTo(new[] { 0.25f, -0.8f }), "applied as reported; the commanded one when none was");
+        Assert.That(read.Events.Select(e => (e.Episode, e.Step, e.Text)), Is.EqualTo(new[] { (0, 1L, "horizon=12 noise_std=0.5") }));
+        Assert.That(read.SkippedBytes, Is.Zero);
+    }
+
+    [Test]
+    public void Read_FormatOne_StillReadWithoutAppliedActions()
+    {
+        // Format 1 as the previous build wrote it: no kind byte, no applied action.
+        var header = TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "sim") with { Format = 1 };
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(header);
+        using (var f = File.Create(_path))
+        using (var w = new BinaryWriter(f))
+        {
+            w.Write(TransitionLog.MagicVersion1);
+            w.Write((uint)json.Length);
+            w.Write(json);
+            var record = new MemoryStream();
+            using (var r = new BinaryWriter(record, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                r.Write(0.5); r.Write(0); r.Write(0);
+                r.Write(0.1); r.Write(0.2);
+                r.Write(1f); r.Write(0f); r.Write(0.2f);
+                r.Write(0.7f);
+                r.Write(3.0);
+                r.Write(0.11); r.Write(0.3);
+                r.Write(1f); r.Write(0f); r.Write(0.3f);
+                r.Write((byte)1);
+            }
+            var bytes = record.ToArray();
+            w.Write(bytes);
+            w.Write(Mpq.Common.Crc32C.Compute(bytes));
+        }
+        var read = TransitionLogReader.Read(_path);
+        Assert.That(read.Records, Has.Count.EqualTo(1));
+        Assert.That((read.Records[0].Action[0], read.Records[0].Cost, read.Records[0].Done, read.Records[0].Measured), Is.EqualTo((0.7f, 3.0, true, (float[]?)null)));
+        Assert.That(read.Events, Is.Empty);
+    }
+
+    [Test]
+    public void Read_TruncatedEvent_KeepsWhatCameBefore()
+    {
+        var header = TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig");
+        using (var log = TransitionLog.Create(_path, header))
+        {
+            log.Add(new Transition(0, [1, 0, 0], [0.8], 1.5, [1, 0, 0.1], [0, 0], [0, 0.1], false));
+            log.Event(1, "lambda=0.2");
+        }
+        var bytes = File.ReadAllBytes(_path);
+        File.WriteAllBytes(_path, bytes[..^6]);
+        var read = TransitionLogReader.Read(_path);
+        Assert.That((read.Records.Count, read.Events.Count, read.DamagedRecords), Is.EqualTo((1, 0, 0)));
+        Assert.That(read.SkippedBytes, Is.GreaterThan(0));
+    }
+
+    [Test]
     public void Read_NotALog_Throws()
     {
         File.WriteAllText(_path, "hello, this is not a log at all");

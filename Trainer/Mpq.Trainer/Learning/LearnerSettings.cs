@@ -77,6 +77,12 @@ public sealed record LearnerSettings
     /// </summary>
     public bool TrueModel { get; init; }
 
+    /// <summary>
+    /// Weight of the planner's action-rate cost w · Σ (a_t − a_{t−1})² for acting and targets (0, the default: off).
+    /// The Q learned with it is the value given the previous action (recorded in the Q file as <c>mpq.action_rate_cost</c>).
+    /// </summary>
+    public double ActionRateCost { get; init; }
+
     /// <summary>Time-correlated exploration noise (c0, c1, c2) for acting and targets; null: white noise (<c>--set NoiseFilter=1/0.6/0.3</c>).</summary>
     public double[]? NoiseFilter { get; init; }
 
@@ -103,6 +109,7 @@ public sealed record LearnerSettings
         Iterations = 1,
         NoiseFilter = NoiseFilter,
         ControlCost = ControlCost,
+        ActionRateCost = ActionRateCost,
         Seed = seed,
     };
 
@@ -210,6 +217,11 @@ public sealed record LearnerSettings
 
     /// <summary>Defaults that suit a task (one SGD step per transition for every task: UpdateEvery = 4 cost ball-in-cup
     /// two thirds of its catches, Trainer/results).</summary>
+    /// <remarks>
+    /// The task's smoothing (action-rate cost, correlated noise) is the acting controller's, not the learner's: under it
+    /// the pendulum's Q never learned to swing up (0 of 30 episodes; the free energy then carries the exploration noise's
+    /// own action-rate cost, ≈ w · 2σ² per step, and the correlated noise explores too little). Set them with --set.
+    /// </remarks>
     public static LearnerSettings For(ITask task) => ForTask(task) with { ControlCost = task.PlannerDefaults.ControlCost };
 
     private static LearnerSettings ForTask(ITask task) => task switch

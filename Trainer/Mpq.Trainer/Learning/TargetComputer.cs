@@ -68,10 +68,17 @@ public sealed class TargetComputer : IParallelWork, IDisposable
         _models[worker].SetParameters(parameters);
         var planner = _planners[worker];
         var replay = _replay!;
+        Span<double> previous = stackalloc double[_task.ActionSize];
         for (var k = start; k < end; k++)
         {
             var i = _indices[k];
-            var value = planner.EstimateValue(replay.NextState(i), _settings.TargetIterations);
+            // The transition's own action is the one the next state's first planned step changes from.
+            var action = replay.Action(i);
+            for (var d = 0; d < previous.Length; d++)
+            {
+                previous[d] = action[d];
+            }
+            var value = planner.EstimateValue(replay.NextState(i), _settings.TargetIterations, previous);
             _targets[k] = (float)(replay.Cost(i) + _settings.Gamma * value);
         }
     }

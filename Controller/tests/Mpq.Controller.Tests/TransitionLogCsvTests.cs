@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text;
+using Mpq.Planning.Logging;
+using Mpq.Planning.Simulation;
+using Mpq.Tasks;
+
+namespace Mpq.Controller.Tests;
+
+/// <summary>The CSV export, read back with an RFC 4180 parser (the rules pandas' and PlotJuggler's readers follow).</summary>
+[TestFixture]
+public class TransitionLogCsvTests
+{
+    private string _path = null!;
+
+    [SetUp]
+    public void SetUp() => _path = Path.Combine(Path.GetTempPath(), $"mpq-csv-{Guid.NewGuid():N}.log");
+
+    [TearDown]
+    public void TearDown() => File.Delete(_path);
+
+    [Test]
+    public void Write_PendulumLog_DocumentedColumnsWithUnitsAndOneRowPerTransition()
+    {
+        using (var log = TransitionLog.Create(_path, TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig")))
+        {
+            log.Add(new Transition(0, [1, 0, 0.5], [0.75], 1.5, [1, 0, 0.25], [0, 0.5], [0, 0.25], false, [0.5]));
+            log.Event(1, "horizon=12 noise_std=0.5, then \"more\"");
+            log.Add(new Transition(1, [1, 0, 0.25], [-1e-7], 0.125, [1, 0, 0], [0, 0.25], [0, 0], true, [-1e-7]));
+        }
+        var text = new StringWriter();
+        TransitionLogCsv.Write(TransitionLogReader.Read(_path), text);
+        var rows = Parse(text.ToString());
+
+        Assert.That(rows[0], Is.EqualTo(new[]
+        {
+            "time [s]", "episode", "step", "cos_theta", "sin_theta", "theta_dot [rad/s]", "torque [N·m]", "torque_applied [N·m]",
+            "cost", "done", "state_0", "state_1", "setting",
+        }));
+        Assert.That(rows, Has.Count.EqualTo(3), "a header and one row per transition");
+        Assert.That(rows.Skip(1).All(r => r.Count == rows[0].Count), "every row has every column");
+        double D(int row, string column) => double.Parse(rows[row][rows[0].IndexOf(column)], CultureInfo.InvariantCulture);
+        Assert.That((D(1, "theta_dot [rad/s]"), D(1, "torque [N·m]"), D(1, "torque_applied [N·m]"), D(1, "cost"), D(1, "state_1")),
+            Is.EqualTo((0.5, 0.75, 0.5, 1.5, 0.5)));
+        Assert.That((D(2, "step"), D(2, "done"), (float)D(2, "torque [N·m]")), Is.EqualTo((1.0, 1.0, -1e-7f)), "round-trip numbers (the logged float32), '.' decimals");
+        Assert.That(rows[1][^1], Is.Empty);
+        Assert.That(rows[2][^1], Is.EqualTo("horizon=12 noise_std=0.5, then \"more\""), "the setting change on the step it took effect, quoted");
+    }
+
+    /// <summary>RFC 4180: fields separated by commas, quoted fields may hold commas, quotes (doubled) and line breaks.</summary>
+    private static List<List<string>> Parse(string text)
+    {
+        var rows = new List<List<string>>();
+        var row = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                Assert.That(field.Length, Is.Zero, "a quote only opens a field");
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                row.Add(field.ToString());
+                field.Clear();
+            }
+            else if (c == '\n')
+            {
+                row.Add(field.ToString().TrimEnd('\r'));
+                field.Clear();
+                rows.Add(row);
+                row = [];
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+        Assert.That(quoted, Is.False, "no quote left open");
+        Assert.That(field.Length + row.Count, Is.Zero, "the last line ends with a line break");
+        return rows;
+    }
+}
