@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using Mpq.Planning.Logging;
+using Mpq.Tasks;
 
 namespace Mpq.Trainer;
 
@@ -10,7 +12,7 @@ internal static class PlotLogCommand
     {
         var file = new Argument<string>("file") { Description = "a transition log (controller run/sim --log, or train --rig's rig.mpqlog)" };
         var output = new Option<string>("--out") { Description = "PNG to write", Required = true };
-        var command = new Command("plot-log", "Plot a transition log: the angle (or first position) and the applied actions against time.") { file, output };
+        var command = new Command("plot-log", "Plot a transition log: the angle (or first position) and the commanded and applied actions against time, with the limits and the log's events.") { file, output };
         command.SetAction(r => TrainerCli.Run(() =>
         {
             var path = r.GetValue(file)!;
@@ -23,17 +25,24 @@ internal static class PlotLogCommand
             {
                 throw new InvalidDataException($"'{path}' holds no transitions");
             }
-            Plot(log, r.GetValue(output)!);
-            Console.WriteLine($"wrote {r.GetValue(output)} ({log.Records.Count} transitions)");
+            var segments = Plot(log, r.GetValue(output)!);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {r.GetValue(output)} ({log.Records.Count} transitions in {segments} unbroken stretch(es), {log.Events.Count} event(s))"));
             return 0;
         }));
         return command;
     }
 
-    /// <summary>Angle from the (cos θ, sin θ) observation pair when the task has one, else the first position of the state.</summary>
-    private static void Plot(TransitionLogReader log, string path)
+    /// <summary>
+    /// Draws the plot and returns how many unbroken stretches it has. A line is broken (a gap, never a joining
+    /// line) where the log is: a new episode, a missing step (the rig was not live: disarmed, estopped), and for an
+    /// angle where it wraps at ±π.
+    /// </summary>
+    internal static int Plot(TransitionLogReader log, string path)
     {
-        var layout = log.Header.ObservationLayout;
+        var h = log.Header;
+        var task = TaskCatalog.Names.Contains(h.Task) ? TaskCatalog.Create(h.Task) : null;
+        var layout = h.ObservationLayout;
         var cos = Array.FindIndex(layout, n => n.StartsWith("cos_", StringComparison.Ordinal));
         var sin = cos < 0 ? -1 : Array.IndexOf(layout, "sin_" + layout[cos][4..]);
         var records = log.Records;
@@ -43,31 +52,114 @@ internal static class PlotLogCommand
         string positionLabel;
         if (sin >= 0)
         {
-            position = records.Select(r => Math.Atan2(r.NextObservation[sin], r.NextObservation[cos])).ToArray();
+            position = records.Select(r => Math.Atan2(r.Observation[sin], r.Observation[cos])).ToArray();
             positionLabel = $"{layout[cos][4..]} (rad, 0 = target)";
         }
         else
         {
-            position = records.Select(r => r.NextState[0]).ToArray();
+            position = records.Select(r => r.State[0]).ToArray();
             positionLabel = "first position (state[0])";
         }
+        var unit = task?.ActionUnit ?? "";
+        string ActionName(int a) => task is not null && a < task.ActionLayout.Count ? task.ActionLayout[a] : $"action {a}";
+        var breaks = Breaks(records);
+
         var plot = new ScottPlot.Plot();
-        var angle = plot.Add.Scatter(time, position);
-        angle.LegendText = positionLabel;
-        angle.MarkerSize = 0;
-        angle.LineWidth = 2;
-        for (var a = 0; a < log.Header.ActionSize; a++)
+        var palette = new ScottPlot.Palettes.Category10();
+        AddBroken(plot, time, position, i => breaks[i] || Math.Abs(position[i] - position[i - 1]) > Math.PI, positionLabel, palette.GetColor(0), 2, right: false);
+        for (var a = 0; a < h.ActionSize; a++)
         {
-            var action = plot.Add.Scatter(time, records.Select(r => (double)r.Action[a]).ToArray());
-            action.LegendText = log.Header.ActionSize == 1 ? "action (torque)" : $"action {a}";
-            action.MarkerSize = 0;
-            action.Axes.YAxis = plot.Axes.Right;
+            var axis = a;
+            var commanded = records.Select(r => (double)r.Action[axis]).ToArray();
+            AddBroken(plot, time, commanded, i => breaks[i], $"{ActionName(a)} commanded ({unit})", palette.GetColor(1 + 2 * a), 3, right: true);
+            if (records[0].Measured is not null)
+            {
+                var applied = records.Select(r => (double)r.Measured![axis]).ToArray();
+                AddBroken(plot, time, applied, i => breaks[i], $"{ActionName(a)} applied ({unit})", palette.GetColor(2 + 2 * a), 1, right: true);
+            }
         }
-        plot.Title($"{log.Header.Task} ({log.Header.Source}): {records.Count} steps");
+        foreach (var limit in Limits(h, task))
+        {
+            var line = plot.Add.HorizontalLine(limit);
+            line.Axes.YAxis = plot.Axes.Right;
+            line.Color = ScottPlot.Colors.Gray;
+            line.LinePattern = ScottPlot.LinePattern.Dashed;
+            line.LineWidth = 1;
+        }
+        foreach (var e in log.Events)
+        {
+            var line = plot.Add.VerticalLine(e.Time - t0);
+            line.Color = e.Text.StartsWith("stop", StringComparison.Ordinal) || e.Text.Contains("estop", StringComparison.OrdinalIgnoreCase) ? ScottPlot.Colors.Red : ScottPlot.Colors.DarkGreen;
+            line.LineWidth = 1;
+            line.LinePattern = ScottPlot.LinePattern.Dotted;
+            line.Text = e.Text.Length > 40 ? e.Text[..40] + "…" : e.Text;
+        }
+        plot.Title($"{h.Task} ({h.Source}): {records.Count} steps{(log.Events.Count > 0 ? $", {log.Events.Count} event(s)" : "")}");
         plot.XLabel("time (s)");
         plot.Axes.Left.Label.Text = positionLabel;
-        plot.Axes.Right.Label.Text = "action";
+        plot.Axes.Right.Label.Text = unit.Length > 0 ? $"action ({unit}); dashed: limits" : "action; dashed: limits";
         plot.ShowLegend();
         plot.SavePng(path, 1000, 500);
+        return breaks.Count(b => b) + 1;
+    }
+
+    /// <summary>Where the log itself breaks: a new episode or a step missing before record i.</summary>
+    private static bool[] Breaks(IReadOnlyList<LoggedTransition> records)
+    {
+        var breaks = new bool[records.Count];
+        for (var i = 1; i < records.Count; i++)
+        {
+            breaks[i] = records[i].Episode != records[i - 1].Episode || records[i].Step != records[i - 1].Step + 1;
+        }
+        return breaks;
+    }
+
+    /// <summary>The action limits: the rig's torque limit when the log recorded it, else the task's.</summary>
+    private static IEnumerable<double> Limits(TransitionLogHeader h, ITask? task)
+    {
+        if (h.Planner.TryGetValue("torque_limit", out var text))
+        {
+            foreach (var part in text.Split('/'))
+            {
+                if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                {
+                    yield return v;
+                    yield return -v;
+                }
+            }
+            yield break;
+        }
+        if (task is not null)
+        {
+            foreach (var v in task.ActionLow.ToArray().Concat(task.ActionHigh.ToArray()).Distinct())
+            {
+                yield return v;
+            }
+        }
+    }
+
+    /// <summary>One scatter per unbroken stretch, in one colour, with the legend entry on the first.</summary>
+    private static void AddBroken(ScottPlot.Plot plot, double[] x, double[] y, Func<int, bool> breakBefore, string label, ScottPlot.Color color, float width, bool right)
+    {
+        var start = 0;
+        var first = true;
+        for (var i = 1; i <= x.Length; i++)
+        {
+            if (i < x.Length && !breakBefore(i))
+            {
+                continue;
+            }
+            var line = plot.Add.Scatter(x[start..i], y[start..i]);
+            line.Color = color;
+            line.MarkerSize = i - start == 1 ? 3 : 0;
+            line.LineWidth = width;
+            line.LegendText = first ? label : "";
+            if (right)
+            {
+                line.Axes.YAxis = plot.Axes.Right;
+            }
+            first = false;
+            start = i;
+        }
     }
 }

@@ -82,7 +82,7 @@ internal static class RunCommand
             });
             var ack = client.Handshake(TimeSpan.FromSeconds(5));
             Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), {ack.Actuators} actuator(s), {ack.LoopRateHz} Hz, torque limit {ack.TorqueLimit[0]}");
-            using var transitions = TransitionLogFiles.OpenNew(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path);
+            using var transitions = TransitionLogFiles.OpenNew(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path, TransitionLogFiles.RigEntries(ack.RigName, ack.TorqueLimit));
             // A console PATH or '-' is always interactive; by default only a terminal on stdin is.
             var interactive = consoleStream is not null || r.GetValue(console) switch { "-" => true, null => !Console.IsInputRedirected, _ => false };
             using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate), keepRunningWhenDisarmed: interactive)

@@ -186,6 +186,7 @@ public sealed class ControlLoop
             if (_plant.Stop is { } plantStop)
             {
                 (stop, reason) = (plantStop.Kind, plantStop.Reason);
+                Sink?.Event(t, $"stop: {plantStop.Reason}"); // once per run: a plot's marker
                 break;
             }
             if (t >= limits.Steps || clock.Elapsed >= limits.Duration)
@@ -272,6 +273,11 @@ public sealed class ControlLoop
             {
                 _plant.Measured(_measured);
                 Sink?.Add(new Transition((int)t, _observation, _applied, cost, _nextObservation, _state, _next, done, _measured));
+            }
+            if (liveNext != live)
+            {
+                // Arm-state edges as events (rare: the strings are constants), for plots' markers.
+                Sink?.Event(t + 1, liveNext ? "armed" : "disarmed");
             }
             _next.CopyTo(_state, 0);
             _nextObservation.CopyTo(_observation, 0);

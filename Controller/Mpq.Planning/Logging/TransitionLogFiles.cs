@@ -28,6 +28,17 @@ public static class TransitionLogFiles
         return TransitionLog.Create(path, TransitionLogHeader.For(task, stateSize, source, planner));
     }
 
+    /// <summary>What a rig's log header records about the rig: its name and torque limit per actuator (plots draw the limit).</summary>
+    public static (string Key, string Value)[] RigEntries(string rigName, ReadOnlySpan<float> torqueLimit)
+    {
+        var limits = new string[torqueLimit.Length];
+        for (var a = 0; a < limits.Length; a++)
+        {
+            limits[a] = torqueLimit[a].ToString("R", CultureInfo.InvariantCulture);
+        }
+        return [("rig", rigName), ("torque_limit", string.Join('/', limits))];
+    }
+
     /// <summary>Every planner setting by name, as a log's header and its setting-change events write them.</summary>
     public static Dictionary<string, string> Describe(MppiSettings settings)
     {

@@ -145,13 +145,17 @@ public class FirmwareLinkTests
         var command = new Command { Actuators = 1, ValidityMilliseconds = 100 };
         command.Torque[0] = 1f;
         var last = armed;
-        for (var i = 0; i < 20; i++)
+        var ramp = new List<float>();
+        for (var i = 0; i < 200 && last.Torque < 1f; i++)
         {
             command.AnswersState = last.Sequence;
             h.Send(command);
             last = h.NextState(_ => true);
+            ramp.Add(last.Torque);
         }
         Assert.That(last.Torque, Is.EqualTo(1f));
+        // The default slew rate (20 × the 1 N·m limit per second) ramps a step from 0 to 1 N·m over 50 ms, never at once.
+        Assert.That(ramp[0], Is.GreaterThanOrEqualTo(0f).And.LessThan(0.5f), $"ramp {string.Join(' ', ramp.Take(10))}");
         h.Send(new EStop());
         var stopped = h.NextState(s => s.Arm == RigArmState.EStopped);
         Assert.That(stopped.Torque, Is.Zero);

@@ -58,7 +58,8 @@ internal static class RigTraining
         var ack = client.Handshake(TimeSpan.FromSeconds(5));
         Directory.CreateDirectory(args.OutputDirectory);
         Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), torque limit {ack.TorqueLimit[0]}; training {settings.Algorithm} H={settings.Horizon} for {args.Episodes} episode(s) of {args.EpisodeSeconds} s");
-        using var log = TransitionLogFiles.OpenNew(logPath, task, 2 * ack.Joints, "rig", planner, qPath, ("algorithm", settings.Algorithm.ToString()))!;
+        using var log = TransitionLogFiles.OpenNew(logPath, task, 2 * ack.Joints, "rig", planner, qPath,
+            [("algorithm", settings.Algorithm.ToString()), .. TransitionLogFiles.RigEntries(ack.RigName, ack.TorqueLimit)])!;
         var episode = new EpisodeSink(task, learner, log, (int)Math.Ceiling(args.EpisodeSeconds / task.ControlPeriod) + 1);
         using var runner = new RigRunner(task, planner, pool, q: null, client, ack, episode);
         using var reloader = new QReloader(task, null, planner.Samples, runner.OfferTerminalCost, client.Log);
@@ -141,6 +142,8 @@ internal static class RigTraining
             Cost = 0;
             _success.Clear();
         }
+
+        public void Event(long step, string text) => log.Event(step, text);
 
         public void Add(in Transition transition)
         {
