@@ -322,6 +322,70 @@ public class FaultInjectionTests
         Assert.That(person.Seen[after..], Does.Not.Contain("rad/s"), "a key stopped the live line");
     }
 
+    // Issue 15, cases 3 and 4: 'rig set torque_limit 0.5' typed into the controller's console must reach the rig, and a
+    // live 'set horizon 12' must be in the log (log inspect kept saying horizon=8), beside the torque the rig applied.
+    [Test]
+    public void ConsolePty_RigTorqueLimitAndHorizon_ReachTheRigAndTheLog()
+    {
+        using var pty = SocatPair.Create();
+        var log = Path.Combine(Path.GetTempPath(), $"mpq-hil-{Guid.NewGuid():N}.mpqlog");
+        try
+        {
+            string text;
+            using (var bridge = Bridge.StartArmed(20, 8, "--console", pty.PathA, "--log", log))
+            using (var person = new ConsoleSession(pty.PathB))
+            {
+                person.Keys("rig set torque_limit 0.5\r");
+                person.WaitFor("torque_limit", TimeSpan.FromSeconds(3));
+                person.Keys("set horizon 12\r");
+                person.WaitFor("ok", TimeSpan.FromSeconds(3));
+                Thread.Sleep(1500);
+                text = person.Seen;
+                var states = bridge.Relay.ToController.Snapshot().States;
+                var late = states.Skip(states.Length - 20).ToArray(); // the last 40 ms of States, long after the change
+                Assert.That(late.All(st => Math.Abs(st.Torque) <= 0.5 + 1e-6), Is.True, $"the rig clamps to the new limit\n{text}");
+                Assert.That(bridge.Controller.WaitForExit(TimeSpan.FromSeconds(20)), Is.True, bridge.Controller.Log);
+            }
+            Assert.That(text, Does.Contain("ok rig torque_limit = 0.5").Or.Contain("ok rig set torque_limit"), text);
+            var read = Mpq.Planning.Logging.TransitionLogReader.Read(log);
+            var change = read.Events.Single(e => e.Text.Contains("horizon=12", StringComparison.Ordinal));
+            Assert.That(change.Step, Is.InRange(1, read.Records.Count), "the step it took effect, within the run");
+            var after = read.Records.Where(t => t.Step > change.Step + 2).ToArray();
+            Assert.That(after.All(t => Math.Abs(t.Measured![0]) <= 0.5 + 1e-6), Is.True, "the applied torque logged is the rig's, within its new limit");
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    // Issue 15: a live view of the run, drawn on a real terminal (script(1) gives the controller a pty for stderr).
+    [Test]
+    public void RunLive_OnATerminal_ShowsTheRigWhileItRuns()
+    {
+        using var relay = new FaultRelay();
+        using var firmware = new FirmwareProcess(15, relay.FirmwarePort);
+        var command = string.Join(' ', new[]
+        {
+            "dotnet", Path.Combine(AppContext.BaseDirectory, "controller.dll"), "run", "--port", relay.ControllerPort, "--arm", "--q", FirmwareProcess.TrainedQ(),
+            "--duration", "4", "--report", "0", "--no-watch", "--console", "none", "--live",
+        }.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+        var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var a in (string[])["-qfec", command, "/dev/null"])
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var script = Process.Start(info) ?? throw new InvalidOperationException("could not start script(1) (Debian: bsdutils)");
+        var output = script.StandardOutput.ReadToEndAsync();
+        Assert.That(script.WaitForExit(TimeSpan.FromSeconds(40)), Is.True, "the run ended");
+        var screen = System.Text.RegularExpressions.Regex.Replace(output.Result, "\x1b\\[[0-9;?]*[A-Za-z]", "");
+        Assert.That(script.ExitCode, Is.Zero, screen);
+        Assert.That(screen, Does.Contain("joint 0").And.Contain("rad/s").And.Contain("N·m").And.Contain("limit ±1"), screen);
+        Assert.That(screen, Does.Contain("armed").And.Contain("round trip p50").And.Contain("deadline misses"), screen);
+        var redraws = System.Text.RegularExpressions.Regex.Matches(screen, "controller run: [0-9.]+ / 4 s").Select(m => m.Value).Distinct().Count();
+        Assert.That(redraws, Is.GreaterThanOrEqualTo(8), "redrawn a few times a second over 4 s\n" + screen);
+    }
+
     [Test]
     public void ConsoleEstop_MidSwing_TorqueZeroOnTheNextTick_LatchedUntilClear()
     {

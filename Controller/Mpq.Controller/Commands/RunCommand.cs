@@ -30,10 +30,11 @@ internal static class RunCommand
             Description = "SCHED_FIFO priority of the control loop and its planner threads, 1-79, below the Firmware's 80 (0: normal scheduling); granted to root or CAP_SYS_NICE",
             DefaultValueFactory = _ => 50,
         };
+        var live = new Option<bool>("--live") { Description = "a live view of the run on the terminal (angle, velocity, applied torque, arm state, link, planner timing), redrawn 4 times a second" };
         var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, baud, arm, duration, rate, log, console, noWatch, report, watchdog, realtime, json,
+            port, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json,
         };
         planner.AddTo(command);
         command.SetAction(r => ControllerCli.Run(() =>
@@ -64,6 +65,17 @@ internal static class RunCommand
             {
                 throw new ArgumentException($"--realtime-priority must be between 0 (off) and 79, below the Firmware's device loop (got {r.GetValue(realtime)})");
             }
+            if (r.GetValue(live))
+            {
+                if (!RunLiveView.Supported)
+                {
+                    throw new ArgumentException("--live draws on the terminal, and stderr is not one");
+                }
+                if (r.GetValue(console) is null or "-" && !Console.IsInputRedirected)
+                {
+                    throw new ArgumentException("--live draws on this terminal: give the tuning console its own (--console /dev/pts/N) or --console none");
+                }
+            }
             var task = planner.CreateTask(r);
             using var q = planner.LoadQ(r, task);
             var settings = planner.Settings(r, task, q);
@@ -72,9 +84,17 @@ internal static class RunCommand
             Console.Error.WriteLine(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
             using var consoleStream = OpenConsole(r.GetValue(console));
             TuningConsole? tuning = null;
+            RunLiveView? view = null;
             using var client = new RigClient(transport, line =>
             {
-                Console.Error.WriteLine(line);
+                if (view is not null)
+                {
+                    view.Message(line);
+                }
+                else
+                {
+                    Console.Error.WriteLine(line);
+                }
                 if (consoleStream is not null)
                 {
                     tuning?.WriteLine(line);
@@ -117,7 +137,14 @@ internal static class RunCommand
                 e.Cancel = true;
                 cancel.Cancel();
             };
+            if (r.GetValue(live))
+            {
+                view = new RunLiveView(client, runner, r.GetValue(duration));
+                view.Start();
+            }
             var s = runner.Run(TimeSpan.FromSeconds(r.GetValue(duration)), r.GetValue(arm), cancel.Token);
+            view?.Dispose();
+            view = null;
             // The run is over and Disarm sent: stop the Heartbeats too, so the count of frames sent is final.
             client.StopHeartbeats();
             client.Flush(TimeSpan.FromSeconds(1));
