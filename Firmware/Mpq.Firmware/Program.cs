@@ -8,14 +8,15 @@ using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
 using Mpq.Protocol.Serial;
 
-var port = new Option<string>("--port") { Description = "serial device (e.g. /dev/ttyUSB0, or one end of a socat pty pair)", Required = true };
+var port = new Option<string?>("--port") { Description = "serial device (e.g. /dev/ttyUSB0, or one end of a socat pty pair; --list-ports shows them)" };
+var listPorts = new Option<bool>("--list-ports") { Description = "list the serial ports and exit" };
 var baud = new Option<int>("--baud") { Description = "baud rate", DefaultValueFactory = _ => 115200 };
-var driverOption = new Option<string>("--driver") { Description = "gpio, or virtual:TASK (e.g. virtual:pendulum)", Required = true };
+var driverOption = new Option<string?>("--driver") { Description = "gpio, or virtual:TASK (e.g. virtual:pendulum)" };
 var config = new Option<string?>("--config") { Description = "GPIO driver configuration (pin map, counts per revolution; JSON)" };
 var paramsFile = new Option<string?>("--params") { Description = "where parameters persist (default: firmware-params.json beside --config, or none)" };
 var lockstep = new Option<bool>("--lockstep") { Description = "virtual rig only: advance only when the controller answered the last State (deterministic tests)" };
 var transport = new Option<string>("--transport") { Description = "tty (low latency, default) or serialport (System.IO.Ports)", DefaultValueFactory = _ => "tty" };
-transport.AcceptOnlyFromAmong("tty", "serialport");
+transport.AcceptOnlyFromAmong(SerialTransports.KindNames);
 var rate = new Option<int>("--rate") { Description = "device loop rate, Hz", DefaultValueFactory = _ => 500 };
 var duration = new Option<double?>("--duration") { Description = "run this many seconds, then stop and print loop statistics" };
 var json = new Option<bool>("--json") { Description = "with --duration: print the statistics as one JSON object" };
@@ -26,8 +27,23 @@ var delay = new Option<int>("--delay-ticks") { Description = "virtual rig: actua
 
 var root = new RootCommand("MPQ rig firmware: drivers, safety, telemetry and a console on one serial port.")
 {
-    port, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay,
+    port, listPorts, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay,
 };
+// --port and --driver are required unless only the ports are listed: a parse error (exit 2) like any other.
+root.Validators.Add(result =>
+{
+    if (result.GetValue(listPorts))
+    {
+        return;
+    }
+    foreach (var required in (Option[])[port, driverOption])
+    {
+        if (result.GetResult(required) is null)
+        {
+            result.AddError($"Option '{required.Name}' is required.");
+        }
+    }
+});
 // The project's error policy; a state the request cannot be met in (a port already in use) is a usage error too.
 root.SetAction(r => CliErrors.Run(() => Run(r), typeof(InvalidOperationException)));
 var parsed = root.Parse(args);
@@ -35,6 +51,11 @@ return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e =>
 
 int Run(ParseResult r)
 {
+    if (r.GetValue(listPorts))
+    {
+        SerialTransports.PrintPorts(Console.Out, Console.Error);
+        return 0;
+    }
     if (r.GetValue(rate) is < 50 or > 2000)
     {
         throw new ArgumentException($"--rate must be between 50 and 2000 Hz (got {r.GetValue(rate)})");
@@ -72,7 +93,7 @@ int Run(ParseResult r)
         table.Load(FirmwareParameters.LoopRateHz, r.GetValue(rate));
     }
     var supervisor = new SafetySupervisor(driver.Joints, driver.Actuators);
-    var kind = r.GetValue(transport) == "serialport" ? TransportKind.SerialPort : TransportKind.Tty;
+    var kind = SerialTransports.ParseKind(r.GetValue(transport)!);
     using var link0 = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud), kind);
     log(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
     DeviceLoop? loop = null;

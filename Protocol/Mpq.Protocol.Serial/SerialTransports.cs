@@ -23,6 +23,33 @@ public static class SerialTransports
         _ => SerialPortTransport.Open(path, baud),
     };
 
+    /// <summary>The names <c>--transport</c> takes in every program: <c>tty</c> (the default) and <c>serialport</c>.</summary>
+    public static readonly string[] KindNames = ["tty", "serialport"];
+
+    /// <summary>The <c>--transport</c> text as a kind.</summary>
+    /// <exception cref="ArgumentException">Not one of <see cref="KindNames"/>.</exception>
+    public static TransportKind ParseKind(string text) => text switch
+    {
+        "tty" => TransportKind.Tty,
+        "serialport" => TransportKind.SerialPort,
+        _ => throw new ArgumentException($"--transport must be tty or serialport (got '{text}')"),
+    };
+
+    /// <summary>What <c>--list-ports</c> prints in every program: <see cref="DescribePorts"/>, or a hint when there is none.</summary>
+    public static void PrintPorts(TextWriter output, TextWriter error, bool all = false)
+    {
+        var lines = DescribePorts(all);
+        if (lines.Count == 0)
+        {
+            error.WriteLine("no serial ports found (plug in the rig's USB serial adapter, or use one end of a socat pty pair)");
+            return;
+        }
+        foreach (var line in lines)
+        {
+            output.WriteLine(line);
+        }
+    }
+
     /// <summary>Serial ports the system knows (System.IO.Ports discovery).</summary>
     public static IReadOnlyList<string> ListPorts() => SerialPort.GetPortNames();
 

@@ -24,11 +24,12 @@ internal static class BenchCommand
         var episodes = new Option<int>("--episodes", "-E") { Description = "timed episodes (after one untimed warm-up episode)", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads", "-T") { Description = "threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
-        var set = TrainCommand.SetOption();
+        var learner = new LearnerOptions();
         var command = new Command("bench", "Time learning: transitions/s, updates/s, an update's split (target rollouts, Q, SGD) and the rollouts against the bare mj_step floor.")
         {
-            task, algo, horizon, episodes, threads, json, set,
+            task, algo, horizon, episodes, threads, json,
         };
+        learner.AddTo(command);
         command.SetAction(r => TrainerCli.Run(() =>
         {
             var algorithm = r.GetValue(algo) switch
@@ -44,7 +45,7 @@ internal static class BenchCommand
                 throw new ArgumentException($"--episodes must be at least 1 and --threads 1-256 (got {e}, {t})");
             }
             var h = r.GetValue(horizon) ?? (algorithm == Algorithm.SoftQ ? 1 : 8);
-            return Execute(TaskCatalog.Create(r.GetValue(task)!), algorithm, h, e, t, r.GetValue(json), r.GetValue(set));
+            return Execute(TaskCatalog.Create(r.GetValue(task)!), algorithm, h, e, t, r.GetValue(json), learner.Assignments(r));
         }));
         return command;
     }

@@ -14,7 +14,7 @@ internal static class ExperimentCommand
         var episodes = new Option<int>("--episodes", "-E") { Description = "training episodes", DefaultValueFactory = _ => 30 };
         var threads = new Option<int>("--threads", "-T") { Description = "threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var prior = new Option<string?>("--prior") { Description = "biased priors NAME=BIAS:SIGMA,... (default: the task's)" };
-        var set = TrainCommand.SetOption();
+        var learner = new LearnerOptions();
         var only = new Option<string?>("--only")
         {
             Description = "run only these curves (comma-separated): mpq, mppi-short, mppi-long, mppi-long-true, mppi-long-budget, mpq-paper-n, mppi-long-paper-n, softq",
@@ -22,9 +22,10 @@ internal static class ExperimentCommand
         var fig1aOut = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "runs/fig1a" };
         var fig1a = new Command("fig1a", "MPQ H=8 vs MPPI H=8, MPPI H=32 and soft-Q on PendulumSwingup with a biased model: results.csv, figure.png, summary.txt.")
         {
-            seeds, episodes, fig1aOut, threads, prior, set, only,
+            seeds, episodes, fig1aOut, threads, prior, only,
         };
-        fig1a.SetAction(r => TrainerCli.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, set, only)));
+        learner.AddTo(fig1a);
+        fig1a.SetAction(r => TrainerCli.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, learner, only)));
 
         var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", Required = true };
         var shortH = new Option<int>("--short") { Description = "MPQ's and the short MPPI's horizon", DefaultValueFactory = _ => 8 };
@@ -32,12 +33,13 @@ internal static class ExperimentCommand
         var fig1Out = new Option<string?>("--out") { Description = "output directory (default: runs/fig1-TASK)" };
         var fig1 = new Command("fig1", "The paper's Figure 1 for any task: MPQ (short H) vs MPPI (short and long H) and soft-Q, biased model: results.csv, figure.png, summary.txt.")
         {
-            task, shortH, longH, seeds, episodes, fig1Out, threads, prior, set, only,
+            task, shortH, longH, seeds, episodes, fig1Out, threads, prior, only,
         };
+        learner.AddTo(fig1);
         fig1.SetAction(r => TrainerCli.Run(() =>
         {
             var name = r.GetValue(task)!;
-            return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior, set, only);
+            return Figure(r, name, r.GetValue(shortH), r.GetValue(longH), r.GetValue(fig1Out) ?? $"runs/fig1-{name}", seeds, episodes, threads, prior, learner, only);
         }));
 
         var tableTask = new Option<string>("--task") { Description = "task", DefaultValueFactory = _ => "ballincup" };
@@ -49,8 +51,9 @@ internal static class ExperimentCommand
         var tableEpisodes = new Option<int>("--episodes", "-E") { Description = "training episodes per learner", DefaultValueFactory = _ => 30 };
         var table2 = new Command("table2", "The paper's Table 2: MPQ from the true system vs MPQ with domain randomisation, per horizon, tested on the true system: table2.md, table2.csv.")
         {
-            tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior, set, tableSeeds,
+            tableTask, horizons, tableEpisodes, tests, width, tableOut, threads, prior, tableSeeds,
         };
+        learner.AddTo(table2);
         table2.SetAction(r => TrainerCli.Run(() =>
         {
             var hs = r.GetValue(horizons)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -66,7 +69,7 @@ internal static class ExperimentCommand
             var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
             var name = r.GetValue(tableTask)!;
             var dir = r.GetValue(tableOut)!;
-            var overrides = r.GetValue(set);
+            var overrides = learner.Assignments(r);
             LearnerSettings.For(TaskCatalog.Create(name, priors)).WithOverrides(overrides); // bad names and values fail here, before any work
             Table2.Run(() => TaskCatalog.Create(name, priors), hs, r.GetValue(tableEpisodes), r.GetValue(tests), r.GetValue(width), r.GetValue(threads), dir, Console.WriteLine,
                 r.GetValue(tableSeeds), s => s.WithOverrides(overrides));
@@ -106,7 +109,7 @@ internal static class ExperimentCommand
         return new Command("experiment", "The paper's experiments.") { fig1a, fig1, table2, plot };
     }
 
-    private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior, Option<string?> set,
+    private static int Figure(ParseResult r, string taskName, int shortHorizon, int longHorizon, string dir, Option<int> seeds, Option<int> episodes, Option<int> threads, Option<string?> prior, LearnerOptions learner,
         Option<string?> only)
     {
         if (r.GetValue(seeds) < 1 || r.GetValue(episodes) < 1 || r.GetValue(threads) is < 1 or > 256 || shortHorizon is < 1 or > 256 || longHorizon is < 1 or > 256)
@@ -114,7 +117,7 @@ internal static class ExperimentCommand
             throw new ArgumentException($"--seeds and --episodes must be at least 1, --threads 1-256, --short and --long 1-256 (got {r.GetValue(seeds)}, {r.GetValue(episodes)}, {r.GetValue(threads)}, {shortHorizon}, {longHorizon})");
         }
         var priors = r.GetValue(prior) is { } p ? TaskCatalog.ParsePriors(p) : null;
-        var overrides = r.GetValue(set);
+        var overrides = learner.Assignments(r);
         // Unknown names, parameters, settings and curves fail here, before any work.
         var samples = LearnerSettings.For(TaskCatalog.Create(taskName, priors)).WithOverrides(overrides).Samples;
         var configurations = Figure1.Select(Figure1.Default(shortHorizon, longHorizon, samples), r.GetValue(only));

@@ -37,19 +37,30 @@ internal static class TrainCommand
         var fromLog = new Option<string[]>("--from-log") { Description = "learn Q from these transition logs (Controller sim --log, or a rig) instead of acting", AllowMultipleArgumentsPerToken = true };
         var updates = new Option<int?>("--updates") { Description = "with --from-log: gradient updates (default 2000); with --rig: updates after each episode (default: one per transition collected)" };
         var rig = new Option<string?>("--rig", "--port") { Description = "train on a rig: the serial PORT of its Firmware (virtual or real; --port as in controller run); needs --out" };
+        var listPorts = new Option<bool>("--list-ports") { Description = "list the serial ports (for --rig/--port) and exit" };
+        var transport = new Option<string>("--transport") { Description = "with --rig: tty (low latency, default) or serialport (System.IO.Ports)", DefaultValueFactory = _ => "tty" };
+        transport.AcceptOnlyFromAmong(Mpq.Protocol.Serial.SerialTransports.KindNames);
         var baud = new Option<int>("--baud") { Description = "with --rig: baud rate", DefaultValueFactory = _ => 115200 };
         var episodeSeconds = new Option<double?>("--episode-seconds") { Description = "with --rig: seconds the rig is armed per episode (default: the task's episode length)" };
         var dr = new Option<double?>("--dr", "--dr-width") { Description = "domain randomisation: learn on a simulated plant whose parameters are re-drawn every step, uniform within ±W × the prior's mean (e.g. 0.5), never on the true system" };
-        var set = SetOption();
+        var learner = new LearnerOptions();
         var settle = new Option<double>("--settle") { Description = "with --rig: seconds to wait disarmed before each further episode", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")
         {
-            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr, set,
+            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr,
         };
+        learner.AddTo(command);
         var force = new Option<bool>("--force") { Description = "with --out: start over in a directory that already holds a run (its checkpoint and metrics are overwritten)" };
         command.Options.Add(force);
+        command.Options.Add(listPorts);
+        command.Options.Add(transport);
         command.SetAction(r => TrainerCli.Run(() =>
         {
+            if (r.GetValue(listPorts))
+            {
+                Mpq.Protocol.Serial.SerialTransports.PrintPorts(Console.Out, Console.Error);
+                return 0;
+            }
             if (r.GetValue(episodes) < 1)
             {
                 throw new ArgumentException($"--episodes must be at least 1 (got {r.GetValue(episodes)})");
@@ -84,8 +95,9 @@ internal static class TrainCommand
                 var dirForRig = r.GetValue(output) ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
                 var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
                 var a = ParseAlgorithm(r.GetValue(algo)!);
-                var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? DefaultHorizon(a), Seed = r.GetValue(seed), Warmup = 0 }).WithOverrides(r.GetValue(set));
-                var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig);
+                var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? DefaultHorizon(a), Seed = r.GetValue(seed), Warmup = 0 }).WithOverrides(learner.Assignments(r));
+                var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig,
+                    Mpq.Protocol.Serial.SerialTransports.ParseKind(r.GetValue(transport)!));
                 using var cancel = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) =>
                 {
@@ -108,7 +120,7 @@ internal static class TrainCommand
             }
             else
             {
-                run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr), r.GetValue(set));
+                run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr), learner.Assignments(r));
                 dir = r.GetValue(output);
             }
             return Execute(run, dir, resuming: r.GetValue(resume) is not null);

@@ -12,16 +12,7 @@ internal static class PortsCommand
         var command = new Command("ports", "List serial ports (USB adapters with their /dev/serial/by-id names and latency timers) for run --port.") { all };
         command.SetAction(r => ControllerCli.Run(() =>
         {
-            var lines = SerialTransports.DescribePorts(r.GetValue(all));
-            if (lines.Count == 0)
-            {
-                Console.Error.WriteLine("no serial ports found (plug in the rig's USB serial adapter, or use one end of a socat pty pair; --all shows legacy ttyS ports)");
-                return 0;
-            }
-            foreach (var line in lines)
-            {
-                Console.WriteLine(line);
-            }
+            SerialTransports.PrintPorts(Console.Out, Console.Error, r.GetValue(all));
             return 0;
         }));
         return command;

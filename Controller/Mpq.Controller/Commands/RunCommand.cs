@@ -15,7 +15,10 @@ internal static class RunCommand
     public static Command Create()
     {
         var planner = new PlannerOptions();
-        var port = new Option<string>("--port") { Description = "serial device of the rig (or one end of a socat pty pair)", Required = true };
+        var port = new Option<string?>("--port") { Description = "serial device of the rig (or one end of a socat pty pair); --list-ports shows them" };
+        var listPorts = new Option<bool>("--list-ports") { Description = "list the serial ports (as 'controller ports') and exit" };
+        var transport = new Option<string>("--transport") { Description = "tty (low latency, default) or serialport (System.IO.Ports)", DefaultValueFactory = _ => "tty" };
+        transport.AcceptOnlyFromAmong(SerialTransports.KindNames);
         var baud = new Option<int>("--baud") { Description = "baud rate", DefaultValueFactory = _ => 115200 };
         var arm = new Option<bool>("--arm") { Description = "arm the rig and apply torque (without it the loop runs and commands zero-effect while disarmed)" };
         var duration = new Option<double>("--duration") { Description = "seconds to run", DefaultValueFactory = _ => 10 };
@@ -34,12 +37,18 @@ internal static class RunCommand
         var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json,
+            port, listPorts, transport, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json,
         };
         planner.AddTo(command);
         command.SetAction(r => ControllerCli.Run(() =>
         {
+            if (r.GetValue(listPorts))
+            {
+                SerialTransports.PrintPorts(Console.Out, Console.Error);
+                return 0;
+            }
             // Every option is checked before the port is opened: bad input never reaches the rig.
+            var portPath = r.GetValue(port) ?? throw new ArgumentException("--port is required (the rig's serial device; --list-ports shows them)");
             var reportSeconds = r.GetValue(report);
             if (!double.IsFinite(reportSeconds) || reportSeconds < 0)
             {
@@ -80,12 +89,12 @@ internal static class RunCommand
             using var q = planner.LoadQ(r, task);
             var settings = planner.Settings(r, task, q);
             using var pool = new WorkerPool(planner.ThreadCount(r), realtimePriority: r.GetValue(realtime));
-            using var transport = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud));
-            Console.Error.WriteLine(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
+            using var link = SerialTransports.Open(portPath, r.GetValue(baud), SerialTransports.ParseKind(r.GetValue(transport)!));
+            Console.Error.WriteLine(SerialTransports.TrySetLatencyTimer(portPath));
             using var consoleStream = OpenConsole(r.GetValue(console));
             TuningConsole? tuning = null;
             RunLiveView? view = null;
-            using var client = new RigClient(transport, line =>
+            using var client = new RigClient(link, line =>
             {
                 if (view is not null)
                 {

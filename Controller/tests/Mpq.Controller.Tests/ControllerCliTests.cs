@@ -66,6 +66,32 @@ public class ControllerCliTests
         Assert.That(stdout.Length > 0 ? stdout : stderr, Does.StartWith("/dev/").Or.StartWith("no serial ports found"));
     }
 
+    // Issue 15, case 7: one vocabulary: --list-ports and --transport as in the firmware and the trainer.
+    [Test]
+    public void Run_ListPorts_NeedsNoPortAndExitsZero()
+    {
+        var (code, stdout, stderr) = Run("run", "--list-ports");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout.Length > 0 ? stdout : stderr, Does.StartWith("/dev/").Or.StartWith("no serial ports found"));
+    }
+
+    [Test]
+    public void Run_NoPort_UsageErrorPointingAtListPorts()
+    {
+        var (code, _, stderr) = Run("run", "--duration", "1");
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("--port is required").And.Contain("--list-ports"));
+    }
+
+    [Test]
+    public void Run_LiveWithoutATerminal_UsageErrorBeforeThePortIsOpened()
+    {
+        var (code, _, stderr) = Run("run", "--port", "/dev/does-not-exist-mpq", "--live", "--console", "none");
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("--live draws on the terminal"));
+    }
+
+    [TestCase("run", "--port", "/dev/null", "--transport", "usb")]
     [TestCase("sim", "--no-such-option")]
     [TestCase("sim", "--samples", "many")]
     [TestCase("no-such-command")]

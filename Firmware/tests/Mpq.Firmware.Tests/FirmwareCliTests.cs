@@ -61,6 +61,15 @@ public class FirmwareCliTests
         Assert.That(stderr, Does.StartWith("error:").And.Contain("firmware --help"));
     }
 
+    // Issue 15, case 7: --list-ports in every program; the required --port and --driver do not stand in its way.
+    [Test]
+    public void ListPorts_NeedsNoPortOrDriver()
+    {
+        var (code, stdout, stderr) = Run(Dll, "--list-ports");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout.Length > 0 ? stdout : stderr, Does.StartWith("/dev/").Or.StartWith("no serial ports found"));
+    }
+
     [Test]
     public void Duration_RunsAndReportsLoopStatistics()
     {

@@ -21,7 +21,9 @@ namespace Mpq.Trainer.Rig;
 /// <param name="Updates">Gradient updates after each episode (null: one per transition collected, as the simulated learner does).</param>
 /// <param name="Settle">Seconds to wait disarmed before each episode after the first (a real rig's pendulum coming to rest).</param>
 /// <param name="OutputDirectory">Run directory: metrics.csv, q.onnx (the Q the next episode runs), rig.mpqlog.</param>
-public sealed record RigTrainingArguments(string Port, int Baud, int Episodes, double EpisodeSeconds, int? Updates, double Settle, string OutputDirectory);
+/// <param name="Transport">tty (direct, low latency) or System.IO.Ports.</param>
+public sealed record RigTrainingArguments(string Port, int Baud, int Episodes, double EpisodeSeconds, int? Updates, double Settle, string OutputDirectory,
+    TransportKind Transport = TransportKind.Tty);
 
 /// <summary>
 /// MPQ on a rig: every episode the Controller's own loop (<see cref="RigRunner"/>) acts on the rig through the
@@ -53,7 +55,7 @@ internal static class RigTraining
         var q = learner.Q ?? throw new ArgumentException("plain MPPI learns nothing on a rig: use --algo mpq or softq");
         var planner = settings.Planner(settings.Samples, settings.Gamma, settings.Seed);
         using var pool = new WorkerPool(threads);
-        using var transport = SerialTransports.Open(args.Port, args.Baud);
+        using var transport = SerialTransports.Open(args.Port, args.Baud, args.Transport);
         using var client = new RigClient(transport, line => Console.Error.WriteLine(line));
         var ack = client.Handshake(TimeSpan.FromSeconds(5));
         Directory.CreateDirectory(args.OutputDirectory);

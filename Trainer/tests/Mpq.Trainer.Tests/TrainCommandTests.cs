@@ -102,6 +102,44 @@ public class TrainCommandTests
         }
     }
 
+    // Issue 15, case 7: the planner's settings have the controller's option names in the trainer too.
+    [Test]
+    public void Train_PlannerOptionsNamedAsInTheController_TakeEffect()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-planner-options-").FullName;
+        try
+        {
+            var (code, _, stderr) = Run("train", "--algo", "mppi", "--episodes", "1", "--threads", "1", "--out", dir, "--force",
+                "-N", "32", "--lambda", "0.2", "--noise-std", "0.5", "--alpha", "0.5", "--noise-filter", "1,0.5,0", "--action-rate-cost", "2");
+            Assert.That(code, Is.Zero, stderr);
+            using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "config.json")));
+            var c = config.RootElement;
+            Assert.That((c.GetProperty("Samples").GetInt32(), c.GetProperty("Lambda").GetDouble(), c.GetProperty("NoiseStd").GetDouble(), c.GetProperty("ActionRateCost").GetDouble()),
+                Is.EqualTo((32, 0.2, 0.5, 2.0)));
+            Assert.That(c.GetProperty("NoiseFilter").EnumerateArray().Select(e => e.GetDouble()), Is.EqualTo(new[] { 1.0, 0.5, 0.0 }));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Train_OptionAndSetNameTheSameSetting_Refused()
+    {
+        var (code, _, stderr) = Run("train", "--episodes", "1", "--samples", "32", "--set", "Samples=64");
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("--samples and --set Samples= name the same setting"));
+    }
+
+    [Test]
+    public void Train_ListPorts_ExitsZero()
+    {
+        var (code, stdout, stderr) = Run("train", "--list-ports");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout.Length > 0 ? stdout : stderr, Does.StartWith("/dev/").Or.StartWith("no serial ports found"));
+    }
+
     [Test]
     public void Train_IntoAnExistingRun_RefusedWithoutResumeOrForce()
     {
