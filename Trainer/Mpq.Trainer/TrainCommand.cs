@@ -175,29 +175,54 @@ internal static class TrainCommand
                 priors = t.Parameters.Select(x => new { x.Name, x.TrueValue, bias = x.Prior.MeanFactor, sigma = x.Prior.HalfWidthFactor }),
             }, new JsonSerializerOptions { WriteIndented = true }));
         }
-        // The CSV on stdout starts with its header (scripts and pandas read it as it is); progress goes to stderr.
-        foreach (var line in lines)
+        // The CSV on stdout starts with its header (scripts and pandas read it as it is); progress goes to stderr: a live
+        // progress bar on a terminal, plain lines otherwise. With both on one terminal the CSV comes after the bar.
+        var live = !Console.IsErrorRedirected;
+        var csvNow = !live || Console.IsOutputRedirected;
+        if (csvNow)
         {
-            Console.WriteLine(line);
+            foreach (var line in lines)
+            {
+                Console.WriteLine(line);
+            }
         }
         var first = learner.NextEpisode;
         Console.Error.WriteLine($"training {settings.Algorithm} H={settings.Horizon} N={settings.Samples} on '{t.Name}': episodes {first + 1}-{run.Episodes} of {t.EpisodeSteps} steps{(dir is null ? "" : $", into {dir}")}");
-        var elapsed = 0.0;
-        for (var e = first; e < run.Episodes; e++)
+        var progress = new TrainingProgress(first, run.Episodes);
+        EpisodeMetrics Episode(int e)
         {
             var m = learner.RunEpisode(e);
             var line = string.Create(CultureInfo.InvariantCulture, $"{m.Episode},{m.Cost:F3},{(m.Success ? 1 : 0)},{m.WallSeconds:F3},{m.Updates},{m.MeanLoss:F3}");
             lines.Add(line);
-            Console.WriteLine(line);
-            elapsed += m.WallSeconds;
-            var done = e + 1 - first;
-            var left = TimeSpan.FromSeconds(elapsed / done * (run.Episodes - e - 1));
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"episode {e + 1}/{run.Episodes}: cost {m.Cost:F1}, {(m.Success ? "success" : "no success")}, {m.WallSeconds:F1} s, {m.Updates} updates; {(e + 1 < run.Episodes ? $"about {left:h\\:mm\\:ss} left" : "done")}"));
+            if (csvNow)
+            {
+                Console.WriteLine(line);
+            }
+            progress.Add(m);
             if (dir is not null)
             {
                 AtomicFile.Write(Path.Combine(dir, "metrics.csv"), string.Join('\n', lines) + "\n");
                 learner.SaveCheckpoint(Path.Combine(dir, "checkpoint.bin"), fingerprint);
+            }
+            return m;
+        }
+        if (live)
+        {
+            progress.RunLive(Episode);
+            if (!csvNow)
+            {
+                foreach (var line in lines)
+                {
+                    Console.WriteLine(line);
+                }
+            }
+        }
+        else
+        {
+            for (var e = first; e < run.Episodes; e++)
+            {
+                Episode(e);
+                Console.Error.WriteLine(progress.Line());
             }
         }
         if (dir is not null && learner.Q is { } q)
