@@ -107,6 +107,19 @@ public sealed unsafe class MjData : SafeHandle
         GC.KeepAlive(this);
     }
 
+    /// <summary>
+    /// Advances one timestep with <paramref name="model"/> instead of the model this data was made for: another
+    /// instance of the same MJCF with other physical parameters (a model ensemble). Same structure is the caller's
+    /// promise, checked once when the ensemble is made (<see cref="MjModel.SameStructure"/>).
+    /// </summary>
+    public void StepWith(MjModel model)
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        MuJoCoNative.mj_step(model.Pointer, handle);
+        GC.KeepAlive(this);
+        GC.KeepAlive(model);
+    }
+
     /// <summary>Computes all derived quantities for the current state without integrating.</summary>
     public void Forward()
     {

@@ -48,6 +48,11 @@ public sealed unsafe class MjModel : SafeHandle
     public int NSensorData { get; }
     public int NMocap { get; }
 
+    /// <summary>Whether <paramref name="other"/> has this model's structure (sizes of every kind): a data made for one can be stepped with the other.</summary>
+    public bool SameStructure(MjModel other) =>
+        (Nq, Nv, Nu, Na, NBody, NJoint, NGeom, NSite, NTendon, NSensorData, NMocap)
+        == (other.Nq, other.Nv, other.Nu, other.Na, other.NBody, other.NJoint, other.NGeom, other.NSite, other.NTendon, other.NSensorData, other.NMocap);
+
     /// <summary>Length of the state vector used by <see cref="MjData.GetState"/>: qpos, qvel, act, mocap pos and quat.</summary>
     public int StateSize => Nq + Nv + Na + 7 * NMocap;
 

@@ -159,6 +159,7 @@ internal static class TrainCommand
                 settings.Lambda,
                 settings.NoiseStd,
                 settings.NoiseFilter,
+                settings.ModelDraws,
                 settings.ActionRateCost,
                 settings.Gamma,
                 settings.TargetSamples,

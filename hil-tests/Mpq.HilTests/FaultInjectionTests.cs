@@ -169,9 +169,34 @@ public class FaultInjectionTests
         var disarm = relay.ToRig.Snapshot().Events.Last(e => e.Type == MessageType.Disarm);
         var expected = relay.ToController.RejectionsBefore(disarm.Timestamp);
         Assert.That(controllerRejected, Is.InRange(expected - 3, expected + 15), "the controller counted every corrupt chunk delivered while it ran (it reads its counters a few ms after its Disarm)");
-        // None applied: every torque the rig reported was a torque the controller sent (clamped to the limit), or zero.
-        var sent = commands.Select(c => Math.Clamp(c.Torque, -TorqueLimit, TorqueLimit)).ToHashSet();
-        var foreign = states.Where(st => st.Torque != 0 && !sent.Contains(st.Torque)).ToArray();
+        // None applied: every torque the rig reported is on its way (at the Firmware's default slew rate, 20 N·m/s) from
+        // the previous one to a torque the controller sent answering the State the rig names as the command it applies
+        // (CommandEcho), clamped to the limit, or to zero. A corrupt Command that got through would show as a torque, or
+        // an echo, the controller never sent.
+        var sentByEcho = commands.GroupBy(c => (ushort)c.AnswersState)
+            .ToDictionary(g => g.Key, g => g.Select(c => Math.Clamp(c.Torque, -TorqueLimit, TorqueLimit)).Append(0f).ToArray());
+        var foreign = new List<FaultRelay.StateRecord>();
+        for (var i = 1; i < states.Length; i++)
+        {
+            var (previous, state) = (states[i - 1], states[i]);
+            if (state.Torque == 0)
+            {
+                continue;
+            }
+            if (!sentByEcho.TryGetValue(state.CommandEcho, out var targets))
+            {
+                foreign.Add(state);
+                continue;
+            }
+            var change = state.Torque - previous.Torque;
+            var maxStep = 20.0 * (state.RigMicroseconds - previous.RigMicroseconds) / 1e6 + 1e-4;
+            var towardATarget = targets.Any(t => t == state.Torque
+                || (Math.Abs(change) <= maxStep && Math.Sign(t - previous.Torque) == Math.Sign(change) && Math.Abs(change) <= Math.Abs(t - previous.Torque) + 1e-5));
+            if (!towardATarget)
+            {
+                foreign.Add(state);
+            }
+        }
         Assert.That(foreign, Is.Empty, "a torque nobody sent was applied: a corrupt frame got through");
         Assert.That(states.Count(st => st.Arm == RigArmState.Armed && st.Torque != 0), Is.GreaterThan(1000), "torque was applied while armed");
     }

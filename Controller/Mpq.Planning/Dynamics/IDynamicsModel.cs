@@ -36,4 +36,10 @@ public interface IRolloutContext : IDisposable
     /// the current position for position servos.
     /// </summary>
     void HoldAction(Span<double> action) => action.Clear();
+
+    /// <summary>
+    /// Called before sample <paramref name="sample"/>'s rollout (before its <see cref="SetState"/>): an ensemble model
+    /// picks the member that rolls it. A single model does nothing.
+    /// </summary>
+    void BeginSample(int sample) { }
 }

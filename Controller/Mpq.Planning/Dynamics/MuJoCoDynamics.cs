@@ -7,15 +7,31 @@ namespace Mpq.Planning.Dynamics;
 /// <remarks>
 /// Owns the <see cref="MjModel"/>. Parameters may be re-drawn with <see cref="SetParameters"/>
 /// between planning steps (never while a rollout runs: contexts share the model).
+/// With <c>members</c> &gt; 1 it is an ensemble: that many instances of the model, each with its own parameters
+/// (<see cref="SetMemberParameters"/>), and sample i of an MPPI iteration rolls member i mod members
+/// (<see cref="IRolloutContext.BeginSample"/>), as the authors' code gives each rollout worker its own model draw.
 /// </remarks>
 public sealed class MuJoCoDynamics : IDynamicsModel, IDisposable
 {
     private readonly ITask _task;
 
-    public MuJoCoDynamics(ITask task, ReadOnlySpan<double> parameters = default)
+    /// <param name="task">The task whose model this is.</param>
+    /// <param name="parameters">Parameter values for every member (empty: the model's own).</param>
+    /// <param name="members">Models in the ensemble (1: a single model).</param>
+    public MuJoCoDynamics(ITask task, ReadOnlySpan<double> parameters = default, int members = 1)
     {
         _task = task;
+        if (members is < 1 or > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(members), $"an ensemble has 1 to 256 members (got {members})");
+        }
         Model = MjModel.FromXmlString(task.ModelXml);
+        Members = new MjModel[members];
+        Members[0] = Model;
+        for (var k = 1; k < members; k++)
+        {
+            Members[k] = MjModel.FromXmlString(task.ModelXml);
+        }
         var ratio = task.ControlPeriod / Model.Timestep;
         PhysicsStepsPerControl = (int)Math.Round(ratio);
         if (PhysicsStepsPerControl < 1 || Math.Abs(ratio - PhysicsStepsPerControl) > 1e-6)
@@ -32,7 +48,14 @@ public sealed class MuJoCoDynamics : IDynamicsModel, IDisposable
         }
     }
 
+    /// <summary>The first member (the only one of a single model): plants and observers use it.</summary>
     public MjModel Model { get; }
+
+    /// <summary>Every member of the ensemble, <see cref="Model"/> first.</summary>
+    internal MjModel[] Members { get; }
+
+    /// <summary>Models in the ensemble.</summary>
+    public int MemberCount => Members.Length;
     public ITask Task => _task;
     public int PhysicsStepsPerControl { get; }
     public int StateSize => Model.StateSize;
@@ -46,7 +69,20 @@ public sealed class MuJoCoDynamics : IDynamicsModel, IDisposable
         {
             throw new ArgumentException($"task '{_task.Name}' has {_task.Parameters.Count} parameters, got {values.Length} values");
         }
-        TaskParameters.Apply(_task.Parameters, Model, values);
+        foreach (var member in Members)
+        {
+            TaskParameters.Apply(_task.Parameters, member, values);
+        }
+    }
+
+    /// <summary>Writes parameter values into one member of the ensemble.</summary>
+    public void SetMemberParameters(int member, ReadOnlySpan<double> values)
+    {
+        if (values.Length != _task.Parameters.Count)
+        {
+            throw new ArgumentException($"task '{_task.Name}' has {_task.Parameters.Count} parameters, got {values.Length} values");
+        }
+        TaskParameters.Apply(_task.Parameters, Members[member], values);
     }
 
     public IRolloutContext CreateContext() => new Context(this);
@@ -56,7 +92,13 @@ public sealed class MuJoCoDynamics : IDynamicsModel, IDisposable
 
     IRolloutContext IDynamicsModel.CreateContext() => CreateContext();
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        foreach (var member in Members)
+        {
+            member.Dispose();
+        }
+    }
 
     private sealed class Context(MuJoCoDynamics owner) : MuJoCoContext(owner);
 }
@@ -66,13 +108,19 @@ public class MuJoCoContext : IRolloutContext
 {
     private readonly ITask _task;
     private readonly int _substeps;
+    private readonly MjModel[] _members;
+    private MjModel? _member;
 
     internal MuJoCoContext(MuJoCoDynamics owner)
     {
         _task = owner.Task;
         _substeps = owner.PhysicsStepsPerControl;
         Data = MjData.Create(owner.Model);
+        _members = owner.Members;
     }
+
+    /// <summary>Sample i rolls member i mod members of an ensemble (a single model: nothing to choose).</summary>
+    public void BeginSample(int sample) => _member = _members.Length == 1 ? null : _members[sample % _members.Length];
 
     /// <summary>The native data this context steps.</summary>
     public MjData Data { get; }
@@ -84,6 +132,14 @@ public class MuJoCoContext : IRolloutContext
     public void Step(ReadOnlySpan<double> action)
     {
         action.CopyTo(Data.Ctrl);
+        if (_member is { } member)
+        {
+            for (var i = 0; i < _substeps; i++)
+            {
+                Data.StepWith(member);
+            }
+            return;
+        }
         for (var i = 0; i < _substeps; i++)
         {
             Data.Step();

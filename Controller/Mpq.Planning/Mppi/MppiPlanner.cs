@@ -455,6 +455,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
                 noise[t * m + d] = e;
             }
         }
+        context.BeginSample(sample);
         context.SetState(_state);
         var total = 0.0;
         var discount = 1.0;

@@ -60,10 +60,11 @@ public sealed class EpisodeRunner : IDisposable
     private readonly MuJoCoDynamics _modelDynamics;
     private readonly ControlLoop _loop;
     private readonly double[] _parameters;
+    private readonly double[] _memberParameters;
 
     /// <summary>A runner whose planner is MPPI with <paramref name="settings"/> on the runner's model.</summary>
-    public EpisodeRunner(ITask task, MppiSettings settings, WorkerPool pool, bool biasedModel, ulong seed, ITerminalCost? terminalCost = null, IReadOnlyList<ParameterPrior>? plantRandomization = null)
-        : this(task, model => new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool, terminalCost), biasedModel, seed, plantRandomization)
+    public EpisodeRunner(ITask task, MppiSettings settings, WorkerPool pool, bool biasedModel, ulong seed, ITerminalCost? terminalCost = null, IReadOnlyList<ParameterPrior>? plantRandomization = null, int modelDraws = 1)
+        : this(task, model => new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool, terminalCost), biasedModel, seed, plantRandomization, modelDraws)
     {
     }
 
@@ -76,14 +77,19 @@ public sealed class EpisodeRunner : IDisposable
     /// Domain randomisation: when set, the plant is no longer the true system; its parameters are re-drawn from
     /// these distributions (one per task parameter, in the task's order) before every step.
     /// </param>
-    public EpisodeRunner(ITask task, Func<MuJoCoDynamics, IPlanner> createPlanner, bool biasedModel, ulong seed, IReadOnlyList<ParameterPrior>? plantRandomization = null)
+    /// <param name="modelDraws">
+    /// Models drawn from the biased prior each episode (an ensemble: sample i of every MPPI iteration rolls draw
+    /// i mod draws); 1, the default, is one model per episode. Ignored on the true model.
+    /// </param>
+    public EpisodeRunner(ITask task, Func<MuJoCoDynamics, IPlanner> createPlanner, bool biasedModel, ulong seed, IReadOnlyList<ParameterPrior>? plantRandomization = null, int modelDraws = 1)
     {
         _task = task;
         BiasedModel = biasedModel;
         Seed = seed;
         PlantRandomization = plantRandomization;
         _plant = new SimulatedPlant(task, plantRandomization);
-        _modelDynamics = new MuJoCoDynamics(task);
+        _modelDynamics = new MuJoCoDynamics(task, members: biasedModel ? modelDraws : 1);
+        _memberParameters = new double[task.Parameters.Count];
         Planner = createPlanner(_modelDynamics);
         _loop = new ControlLoop(task, Planner, _plant);
         _parameters = new double[task.Parameters.Count];
@@ -123,6 +129,13 @@ public sealed class EpisodeRunner : IDisposable
             }
         }
         _modelDynamics.SetParameters(_parameters);
+        for (var k = 1; k < _modelDynamics.MemberCount; k++)
+        {
+            // Further members from their own stream: the first draw (and a one-model run) is unchanged.
+            var memberRng = SplitMix64.ForStream(Seed, (ulong)episode, 0xE75E + (ulong)k);
+            TaskParameters.Sample(_task.Parameters, _memberParameters, ref memberRng);
+            _modelDynamics.SetMemberParameters(k, _memberParameters);
+        }
         Planner.ResetPlan();
         _loop.ClearStatistics();
         _loop.Sink = sink;

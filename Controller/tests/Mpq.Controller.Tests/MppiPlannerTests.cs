@@ -229,6 +229,33 @@ public class MppiPlannerTests
         Assert.That(Math.Abs(FirstAction(100)), Is.LessThan(0.25 * Math.Abs(FirstAction(0))));
     }
 
+    // Issue 14: several model draws per MPPI iteration (the authors give each rollout worker its own draw).
+    [Test]
+    public void Optimize_Ensemble_SampleIRollsMemberIModK()
+    {
+        var task = new PendulumSwingup();
+        using var pool = new WorkerPool(2);
+        var settings = new MppiSettings { Samples = 16, Horizon = 6, Seed = 3 };
+        using var light = new MuJoCoDynamics(task, [1.0, 1.0]);
+        using var heavy = new MuJoCoDynamics(task, [2.0, 1.0]);
+        using var both = new MuJoCoDynamics(task, [1.0, 1.0], members: 2);
+        both.SetMemberParameters(1, [2.0, 1.0]);
+        Assert.That(both.Model.SameStructure(heavy.Model), Is.True);
+        double[] Costs(MuJoCoDynamics model)
+        {
+            using var planner = new MppiPlanner(model, task, task.ActionLow, task.ActionHigh, settings, pool);
+            planner.Optimize([2.5, 0.0], 1);
+            return planner.SampleCosts.ToArray();
+        }
+        var (l, h, e) = (Costs(light), Costs(heavy), Costs(both));
+        Assert.That(l[1], Is.Not.EqualTo(h[1]).Within(1e-6), "the two members are different models");
+        for (var i = 0; i < e.Length; i++)
+        {
+            Assert.That(e[i], Is.EqualTo(i % 2 == 0 ? l[i] : h[i]).Within(1e-9), $"sample {i} rolls member {i % 2}");
+        }
+        Assert.That(() => new MuJoCoDynamics(task, members: 0), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
     [Test]
     public void Fallback_OneStepPlan_PositionServo_HoldsWhereTheSystemIs()
     {

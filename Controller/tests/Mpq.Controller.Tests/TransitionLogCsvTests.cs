@@ -46,6 +46,62 @@ public class TransitionLogCsvTests
         Assert.That(rows[2][^1], Is.EqualTo("horizon=12 noise_std=0.5, then \"more\""), "the setting change on the step it took effect, quoted");
     }
 
+    [Test]
+    public void Write_ReadByPandas_ColumnsRowsAndValues()
+    {
+        // Optional: pandas itself, when the machine has it (Debian: apt-get install python3-pandas); the RFC 4180 test
+        // above checks the same rules without it.
+        var python = new[] { "/usr/bin/python3", "python3" }.FirstOrDefault(p => RunPython(p, "import pandas").Code == 0);
+        if (python is null)
+        {
+            Assert.Ignore("pandas is not installed (apt-get install python3-pandas): the RFC 4180 reader checks the CSV instead");
+        }
+        using (var log = TransitionLog.Create(_path, TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig")))
+        {
+            log.Add(new Transition(0, [1, 0, 0.5], [0.75], 1.5, [1, 0, 0.25], [0, 0.5], [0, 0.25], false, [0.5]));
+            log.Event(1, "horizon=12, lambda=0.2");
+            log.Add(new Transition(1, [1, 0, 0.25], [-0.25], 0.125, [1, 0, 0], [0, 0.25], [0, 0], true, [-0.25]));
+        }
+        var csv = _path + ".csv";
+        try
+        {
+            using (var writer = new StreamWriter(csv, append: false, new UTF8Encoding(false)))
+            {
+                TransitionLogCsv.Write(TransitionLogReader.Read(_path), writer);
+            }
+            var (code, output) = RunPython(python!, $"import pandas as pd; d = pd.read_csv('{csv}'); print('|'.join(d.columns)); print(len(d)); "
+                + "print(d['torque [N·m]'].tolist(), d['torque_applied [N·m]'].tolist(), d['setting'].fillna('').tolist())");
+            Assert.That(code, Is.Zero, output);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.That(lines[0], Is.EqualTo(string.Join('|', TransitionLogCsv.Columns(TransitionLogReader.Read(_path).Header))));
+            Assert.That(lines[1], Is.EqualTo("2"));
+            Assert.That(lines[2], Is.EqualTo("[0.75, -0.25] [0.5, -0.25] ['', 'horizon=12, lambda=0.2']"));
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
+    }
+
+    private static (int Code, string Output) RunPython(string python, string code)
+    {
+        try
+        {
+            var info = new System.Diagnostics.ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(code);
+            using var p = System.Diagnostics.Process.Start(info)!;
+            var output = p.StandardOutput.ReadToEndAsync();
+            var error = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, output.Result + error);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return (-1, $"{python} not found");
+        }
+    }
+
     /// <summary>RFC 4180: fields separated by commas, quoted fields may hold commas, quotes (doubled) and line breaks.</summary>
     private static List<List<string>> Parse(string text)
     {

@@ -70,7 +70,7 @@ public sealed class Learner : ITransitionSink, IDisposable
             _scratch = Q.CreateScratch(settings.BatchSize);
         }
         var acting = settings.Planner(settings.Samples, settings.Algorithm == Algorithm.Mppi ? 1.0 : settings.Gamma, settings.Seed);
-        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: !settings.TrueModel, settings.Seed, Q?.AsTerminalCost(), settings.PlantDistributions(task));
+        _runner = new EpisodeRunner(task, acting, _actingPool, biasedModel: !settings.TrueModel, settings.Seed, Q?.AsTerminalCost(), settings.PlantDistributions(task), settings.ModelDraws);
         _replay = new ReplayBuffer(settings.ReplayCapacity, _runner.Model.StateSize, task.ObservationSize, task.ActionSize);
         _indices = new int[settings.BatchSize];
         _batchTargets = new float[settings.BatchSize];
@@ -225,7 +225,7 @@ public sealed class Learner : ITransitionSink, IDisposable
     public (int Successes, double MeanCost) Evaluate(int episodes, ulong seed)
     {
         var planner = _s.Planner(_s.Samples, _s.Algorithm == Algorithm.Mppi ? 1.0 : _s.Gamma, seed);
-        using var runner = new EpisodeRunner(_task, planner, _actingPool, biasedModel: !_s.TrueModel, seed, Q?.AsTerminalCost());
+        using var runner = new EpisodeRunner(_task, planner, _actingPool, biasedModel: !_s.TrueModel, seed, Q?.AsTerminalCost(), modelDraws: _s.ModelDraws);
         var successes = 0;
         var cost = 0.0;
         for (var e = 0; e < episodes; e++)

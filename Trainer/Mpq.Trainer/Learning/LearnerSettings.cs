@@ -83,6 +83,13 @@ public sealed record LearnerSettings
     /// </summary>
     public double ActionRateCost { get; init; }
 
+    /// <summary>
+    /// Models drawn from the biased prior for every MPPI iteration, acting and targets (an ensemble: sample i rolls draw
+    /// i mod draws, as the authors' code gives each rollout worker its own draw); 1: one draw per episode (acting) and
+    /// per target batch (targets).
+    /// </summary>
+    public int ModelDraws { get; init; } = 1;
+
     /// <summary>Time-correlated exploration noise (c0, c1, c2) for acting and targets; null: white noise (<c>--set NoiseFilter=1/0.6/0.3</c>).</summary>
     public double[]? NoiseFilter { get; init; }
 
@@ -272,6 +279,7 @@ public sealed record LearnerSettings
             }
         }
         Check(Horizon >= 1 && Samples >= 1 && TargetSamples >= 1 && TargetIterations >= 0, "horizon, samples and target samples must be at least 1, target iterations at least 0");
+        Check(ModelDraws is >= 1 and <= 256, $"model draws must be between 1 and 256 (got {ModelDraws})");
         Check(TargetLambda is null || (double.IsFinite(TargetLambda.Value) && TargetLambda > 0), $"target lambda must be positive (got {TargetLambda})");
         Check(double.IsFinite(Lambda) && Lambda > 0 && double.IsFinite(NoiseStd) && NoiseStd > 0, $"lambda and noise std must be positive (got {Lambda}, {NoiseStd})");
         Check(Gamma is > 0 and < 1, $"gamma for learning must be in (0, 1) (got {Gamma})");

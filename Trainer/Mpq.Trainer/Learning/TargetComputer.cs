@@ -37,7 +37,7 @@ public sealed class TargetComputer : IParallelWork, IDisposable
         var mppi = settings.Planner(settings.TargetSamples, settings.Gamma, settings.Seed ^ 0x7A26E7) with { Lambda = settings.TargetLambda ?? settings.Lambda };
         for (var w = 0; w < pool.Threads; w++)
         {
-            _models[w] = new MuJoCoDynamics(task);
+            _models[w] = new MuJoCoDynamics(task, members: settings.ModelDraws);
             _single[w] = new WorkerPool(1);
             _planners[w] = new MppiPlanner(_models[w], task, task.ActionLow, task.ActionHigh, mppi with { Seed = mppi.Seed + (ulong)w }, _single[w], valueQ.AsTerminalCost());
         }
@@ -66,6 +66,12 @@ public sealed class TargetComputer : IParallelWork, IDisposable
         Span<double> parameters = stackalloc double[_parameters.Length];
         TaskParameters.Sample(_task.Parameters, parameters, ref rng);
         _models[worker].SetParameters(parameters);
+        for (var k = 1; k < _models[worker].MemberCount; k++)
+        {
+            // An ensemble: each further member its own draw (the first, and a one-model run, unchanged).
+            TaskParameters.Sample(_task.Parameters, parameters, ref rng);
+            _models[worker].SetMemberParameters(k, parameters);
+        }
         var planner = _planners[worker];
         var replay = _replay!;
         Span<double> previous = stackalloc double[_task.ActionSize];
