@@ -379,6 +379,9 @@ public class FaultInjectionTests
             Assert.That(change.Step, Is.InRange(1, read.Records.Count), "the step it took effect, within the run");
             var after = read.Records.Where(t => t.Step > change.Step + 2).ToArray();
             Assert.That(after.All(t => Math.Abs(t.Measured![0]) <= 0.5 + 1e-6), Is.True, "the applied torque logged is the rig's, within its new limit");
+            var limitEvent = read.Events.Single(e => e.Text == "torque_limit=0.5");
+            Assert.That(read.Records.Where(t => t.Step >= limitEvent.Step).All(t => Math.Abs(t.Action[0]) <= 0.5 + 1e-6), Is.True,
+                "from the step the planner took the rig's new limit, it plans within it");
         }
         finally
         {

@@ -96,6 +96,9 @@ public sealed class RigRunner : IDisposable
     private ITerminalCost? _pendingQ;
     private bool _ownsCurrentQ;
     private double _loggedTorqueScale = 1;
+    private readonly double[] _limitLow;
+    private readonly double[] _limitHigh;
+    private double[]? _pendingTorqueLimit;
 
     public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, ITransitionSink? log, double? rateHz = null, bool keepRunningWhenDisarmed = false)
     {
@@ -120,6 +123,8 @@ public sealed class RigRunner : IDisposable
             low[a] = Math.Max(low[a], -rig.TorqueLimit[a]);
             high[a] = Math.Min(high[a], rig.TorqueLimit[a]);
         }
+        _limitLow = new double[low.Length];
+        _limitHigh = new double[high.Length];
         _planner = new MppiPlanner(_model, task, low, high, settings, pool, q);
         _period = 1.0 / (rateHz ?? 1.0 / task.ControlPeriod);
         _m = task.ActionSize;
@@ -169,6 +174,21 @@ public sealed class RigRunner : IDisposable
     }
 
     private readonly int? _watchdogMs;
+
+    /// <summary>
+    /// The rig's torque limit changed (a <c>rig set torque_limit</c> it accepted): from the next step the planner plans
+    /// within it, so the model is never credited with torque the rig will clamp away. Call from any thread but the loop's.
+    /// </summary>
+    public void OfferTorqueLimit(double limit)
+    {
+        if (!double.IsFinite(limit) || limit < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limit), $"a torque limit must be a finite number ≥ 0 (got {limit})");
+        }
+        var limits = new double[_m];
+        Array.Fill(limits, limit);
+        Volatile.Write(ref _pendingTorqueLimit, limits);
+    }
 
     /// <summary>
     /// Publishes a new terminal cost to be swapped in before the next step; the runner then owns it (disposes it
@@ -305,6 +325,17 @@ public sealed class RigRunner : IDisposable
     /// <summary>Settings and Q changes requested by other threads, applied between two steps.</summary>
     private void ApplyRequests()
     {
+        if (Volatile.Read(ref _pendingTorqueLimit) is not null && Interlocked.Exchange(ref _pendingTorqueLimit, null) is { } limits)
+        {
+            for (var a = 0; a < _m; a++)
+            {
+                _limitLow[a] = Math.Max(_task.ActionLow[a], -limits[a]);
+                _limitHigh[a] = Math.Min(_task.ActionHigh[a], limits[a]);
+            }
+            _planner.Plan.SetLimits(_limitLow, _limitHigh);
+            _loop.RecordEvent(string.Create(CultureInfo.InvariantCulture, $"torque_limit={limits[0]:R}"));
+            _client.Log(string.Create(CultureInfo.InvariantCulture, $"planner now plans within ±{limits[0]:G4} (the rig's torque limit)"));
+        }
         var scale = Tuning.TorqueScaleValue;
         if (scale != _loggedTorqueScale)
         {

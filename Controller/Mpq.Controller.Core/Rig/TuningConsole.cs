@@ -167,6 +167,11 @@ public sealed class TuningConsole
                         return $"error: '{ParameterConsole.Truncate(words[3])}' is not a number";
                     }
                     var (status, inForce) = _client.SetParameter(words[2], value, RigTimeout);
+                    if (status == ParamStatus.Ok && words[2].Equals("torque_limit", StringComparison.OrdinalIgnoreCase))
+                    {
+                        // The Firmware's name (Firmware/README.md): the planner follows the limit the rig now enforces.
+                        _runner.OfferTorqueLimit(inForce);
+                    }
                     return status == ParamStatus.Ok
                         ? $"ok rig {words[2]} = {inForce.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}"
                         : $"error: the rig refused {ParameterConsole.Truncate(words[2])} = {words[3]}: {Describe(status)} (in force: {inForce.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)})";

@@ -126,6 +126,29 @@ public sealed class Plan
         ClampSpan(action);
     }
 
+    /// <summary>
+    /// New action limits (a rig whose torque limit was lowered while running), the plan clamped into them. Call between
+    /// planning steps only; allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong lengths, a non-finite limit, or a low above its high.</exception>
+    public void SetLimits(ReadOnlySpan<double> low, ReadOnlySpan<double> high)
+    {
+        if (low.Length != _m || high.Length != _m)
+        {
+            throw new ArgumentException($"action limits need {_m} entries each");
+        }
+        for (var d = 0; d < _m; d++)
+        {
+            if (!double.IsFinite(low[d]) || !double.IsFinite(high[d]) || low[d] > high[d])
+            {
+                throw new ArgumentException($"action limits [{low[d]}, {high[d]}] for entry {d} are not a finite range");
+            }
+        }
+        low.CopyTo(_low);
+        high.CopyTo(_high);
+        Clamp();
+    }
+
     /// <summary>Clamps every value to the action limits.</summary>
     public void Clamp() => ClampSpan(_values);
 

@@ -24,6 +24,20 @@ public class PlanTests
     }
 
     [Test]
+    public void SetLimits_Lowered_ClampsThePlanAndLaterValues()
+    {
+        var (plan, context) = Create(2);
+        context.SetState([0.9, -1.8]);
+        plan.Begin(context);
+        plan.SetLimits([-0.5, -1], [0.5, 1]);
+        Assert.That(plan.Values.ToArray(), Is.EqualTo(new[] { 0.5, -1, 0.5, -1 }), "what was planned beyond the new limits is clamped");
+        Assert.That((plan.Low.ToArray(), plan.High.ToArray()), Is.EqualTo((new[] { -0.5, -1.0 }, new[] { 0.5, 1.0 })));
+        Assert.That(() => plan.SetLimits([1, 0], [0, 1]), Throws.ArgumentException, "a low above its high");
+        Assert.That(() => plan.SetLimits([double.NaN, 0], [0, 1]), Throws.ArgumentException);
+        Assert.That(() => plan.SetLimits([0], [1]), Throws.ArgumentException);
+    }
+
+    [Test]
     public void New_IsPendingUntilBegin_ThenTheHoldActionEverywhere()
     {
         var (plan, context) = Create(3);
