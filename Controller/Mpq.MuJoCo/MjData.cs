@@ -109,8 +109,8 @@ public sealed unsafe class MjData : SafeHandle
 
     /// <summary>
     /// Advances one timestep with <paramref name="model"/> instead of the model this data was made for: another
-    /// instance of the same MJCF with other physical parameters (a model ensemble). Same structure is the caller's
-    /// promise, checked once when the ensemble is made (<see cref="MjModel.SameStructure"/>).
+    /// instance of the same MJCF with other physical parameters (a model ensemble). Same structure
+    /// (<see cref="MjModel.SameStructure"/>) is the caller's promise: an ensemble's members are all built from one MJCF.
     /// </summary>
     public void StepWith(MjModel model)
     {

@@ -65,13 +65,9 @@ public sealed class MuJoCoDynamics : IDynamicsModel, IDisposable
     /// <summary>Writes parameter values (in the order of <see cref="ITask.Parameters"/>) into the model.</summary>
     public void SetParameters(ReadOnlySpan<double> values)
     {
-        if (values.Length != _task.Parameters.Count)
+        for (var k = 0; k < Members.Length; k++)
         {
-            throw new ArgumentException($"task '{_task.Name}' has {_task.Parameters.Count} parameters, got {values.Length} values");
-        }
-        foreach (var member in Members)
-        {
-            TaskParameters.Apply(_task.Parameters, member, values);
+            SetMemberParameters(k, values);
         }
     }
 
@@ -109,7 +105,7 @@ public class MuJoCoContext : IRolloutContext
     private readonly ITask _task;
     private readonly int _substeps;
     private readonly MjModel[] _members;
-    private MjModel? _member;
+    private MjModel _member;
 
     internal MuJoCoContext(MuJoCoDynamics owner)
     {
@@ -117,10 +113,11 @@ public class MuJoCoContext : IRolloutContext
         _substeps = owner.PhysicsStepsPerControl;
         Data = MjData.Create(owner.Model);
         _members = owner.Members;
+        _member = owner.Model;
     }
 
     /// <summary>Sample i rolls member i mod members of an ensemble (a single model: nothing to choose).</summary>
-    public void BeginSample(int sample) => _member = _members.Length == 1 ? null : _members[sample % _members.Length];
+    public void BeginSample(int sample) => _member = _members[sample % _members.Length];
 
     /// <summary>The native data this context steps.</summary>
     public MjData Data { get; }
@@ -132,17 +129,9 @@ public class MuJoCoContext : IRolloutContext
     public void Step(ReadOnlySpan<double> action)
     {
         action.CopyTo(Data.Ctrl);
-        if (_member is { } member)
-        {
-            for (var i = 0; i < _substeps; i++)
-            {
-                Data.StepWith(member);
-            }
-            return;
-        }
         for (var i = 0; i < _substeps; i++)
         {
-            Data.Step();
+            Data.StepWith(_member);
         }
     }
 
