@@ -58,6 +58,9 @@ public sealed class FrankaDrawerOpen : ITask
     public int SuccessWindow => 0;
     public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.01, NoiseStd: 0.5, StepSize: 1.0, Gamma: 1.0);
 
+    /// <summary>Every term of the cost is a norm, a square or a count: no step costs less than 0.</summary>
+    public double MinimumStepCost => 0;
+
     // Collision groups: only the finger and hand (1, touching 2|4) meet the cabinet (2) and the drawer (4); cabinet
     // and drawer never touch each other (the drawer runs on its slide), the arm's links touch nothing.
     public string ModelXml { get; } = """

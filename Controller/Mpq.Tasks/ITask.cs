@@ -55,6 +55,13 @@ public interface ITask : IRunningCost
     /// <summary>Planner settings that work for this task (the CLI's defaults).</summary>
     MppiDefaults PlannerDefaults { get; }
 
+    /// <summary>
+    /// A lower bound on the one-step cost c(s, a): every step costs at least this (−∞, the default: no bound known).
+    /// It bounds every cost-to-go, so a learned Q below <c>bound / (1 − γ)</c> is an error of the Q, not a value: the
+    /// planner floors its terminal Q there (<c>MppiSettings.QFloor</c>, <c>MppiSettings.TerminalFloor</c>).
+    /// </summary>
+    double MinimumStepCost => double.NegativeInfinity;
+
     /// <summary>Writes the observation of the current state of <paramref name="data"/>.</summary>
     void Observe(MjData data, Span<double> observation);
 

@@ -161,6 +161,7 @@ internal static class TrainCommand
                 settings.NoiseFilter,
                 settings.ModelDraws,
                 settings.ActionRateCost,
+                settings.TerminalFloor,
                 settings.Gamma,
                 settings.TargetSamples,
                 settings.TargetLambda,

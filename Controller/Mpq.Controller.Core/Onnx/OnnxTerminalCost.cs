@@ -47,11 +47,18 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     /// <summary>λ the Q was trained with, if the file says.</summary>
     public double? TrainedLambda => Metadata.TryGetValue("mpq.lambda", out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
 
-    /// <summary>γ the Q was trained with, if the file says.</summary>
+    /// <summary>The horizon the Q was trained with, if the file says.</summary>
     public int? TrainedHorizon => Metadata.TryGetValue("mpq.horizon", out var v) && int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var h) ? h : null;
 
-
+    /// <summary>γ the Q was trained with, if the file says.</summary>
     public double? TrainedGamma => Metadata.TryGetValue("mpq.gamma", out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
+
+    /// <summary>
+    /// The terminal floor the Q was trained under (<c>mpq.terminal_floor</c>), or null for none ("none", or a file from
+    /// before it existed): the planner must use the same one, or it believes values of the Q its training never did.
+    /// </summary>
+    public double? TrainedTerminalFloor => Metadata.TryGetValue("mpq.terminal_floor", out var v)
+        && double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? d : null;
 
     /// <summary>Loads and validates a Q file for <paramref name="task"/>.</summary>
     /// <exception cref="QModelException">Missing, malformed, wrong shape or type, or trained for another task.</exception>

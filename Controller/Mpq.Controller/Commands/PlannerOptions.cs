@@ -62,6 +62,8 @@ internal sealed class PlannerOptions
             NoiseFilter = ParseNoiseFilter(r.GetValue(NoiseFilter)) ?? d.NoiseFilter,
             ControlCost = d.ControlCost,
             ActionRateCost = rate,
+            // The floor the Q was trained under (none for files that do not say).
+            TerminalFloor = q?.TrainedTerminalFloor ?? double.NegativeInfinity,
             Seed = r.GetValue(Seed),
         };
         settings.Validate(task.ActionSize);

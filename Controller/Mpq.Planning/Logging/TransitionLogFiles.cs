@@ -55,6 +55,7 @@ public static class TransitionLogFiles
             ["noise_filter"] = settings.NoiseFilter is { } f ? string.Join('/', f.Select(v => v.ToString("R", c))) : "off",
             ["control_cost"] = settings.ControlCost ? "on" : "off",
             ["action_rate_cost"] = settings.ActionRateCost.ToString("R", c),
+            ["terminal_floor"] = settings.TerminalFloor.ToString("R", c),
         };
     }
 

@@ -312,9 +312,10 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         {
             _terminal.Evaluate(n);
             var discount = Math.Pow(_settings.Gamma, _settings.Horizon - 1);
+            var floor = _settings.TerminalFloor;
             for (var i = 0; i < n; i++)
             {
-                _costs[i] += discount * _terminalValues[i];
+                _costs[i] += discount * Math.Max(_terminalValues[i], floor);
             }
         }
         var t2 = Stopwatch.GetTimestamp();

@@ -1,3 +1,5 @@
+using Mpq.Tasks;
+
 namespace Mpq.Planning.Mppi;
 
 /// <summary>What fills the last slot of the plan after it is shifted.</summary>
@@ -58,6 +60,35 @@ public sealed record MppiSettings
     /// </summary>
     public double ActionRateCost { get; init; }
 
+    /// <summary>
+    /// The least terminal Q the planner believes: each sample's Q(s_{H−1}, a_{H−1}) counts as max(Q, floor). A cost-to-go
+    /// cannot be below <see cref="QFloor"/> of the task's one-step cost bound, but a learned Q can (where it extrapolates),
+    /// and a planner that minimises over samples seeks those errors out; feeding them back into Q's targets, with no
+    /// target network, drives Q below any value the task can have (measured on fetch push: every target negative after
+    /// 200 updates while every cost is ≥ 0). −∞ (the default): no floor.
+    /// </summary>
+    public double TerminalFloor { get; init; } = double.NegativeInfinity;
+
+    /// <summary>
+    /// The floor a Q of <paramref name="task"/> with discount <paramref name="gamma"/> cannot go below: c_min / (1 − γ)
+    /// for the task's least one-step cost c_min (0 when c_min is 0); −∞ when no bound is known or γ = 1 with c_min &lt; 0.
+    /// The four tasks' costs are all ≥ 0, so their floor is 0.
+    /// </summary>
+    public static double QFloor(ITask task, double gamma)
+    {
+        var c = task.MinimumStepCost;
+        if (c == 0)
+        {
+            return 0;
+        }
+        if (!double.IsFinite(c))
+        {
+            return double.NegativeInfinity;
+        }
+        // With γ = 1 the sum of steps has no finite bound below for c < 0; for c > 0 one step is a bound.
+        return gamma < 1 ? c / (1 - gamma) : c > 0 ? c : double.NegativeInfinity;
+    }
+
     /// <summary>Seed of the noise streams.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -72,6 +103,7 @@ public sealed record MppiSettings
         Require(double.IsFinite(StepSize) && StepSize > 0 && StepSize <= 1, nameof(StepSize), StepSize, "step size (alpha) must be in (0, 1]");
         Require(double.IsFinite(Gamma) && Gamma > 0 && Gamma <= 1, nameof(Gamma), Gamma, "gamma must be in (0, 1]");
         Require(double.IsFinite(ActionRateCost) && ActionRateCost >= 0, nameof(ActionRateCost), ActionRateCost, "action-rate cost must be a finite number ≥ 0");
+        Require(!double.IsNaN(TerminalFloor) && TerminalFloor < double.PositiveInfinity, nameof(TerminalFloor), TerminalFloor, "terminal floor must be a number below +∞ (−∞: none)");
         Require(Iterations >= 1, nameof(Iterations), Iterations, "iterations must be at least 1");
         Require(NoiseStd is not null && (NoiseStd.Length == 1 || NoiseStd.Length == actionSize), nameof(NoiseStd), NoiseStd?.Length ?? 0, $"noise std needs 1 or {actionSize} entries");
         foreach (var s in NoiseStd!)

@@ -84,6 +84,14 @@ public sealed record LearnerSettings
     public double ActionRateCost { get; init; }
 
     /// <summary>
+    /// The least terminal Q the planners believe, acting and targets (<see cref="Planning.Mppi.MppiSettings.TerminalFloor"/>);
+    /// <see cref="For"/> sets the task's bound (0: its costs are ≥ 0) for fetch push only, where it was measured to
+    /// help; elsewhere null (none). <c>--set TerminalFloor=0</c> or <c>=null</c> overrides it. Recorded in the Q
+    /// file (<c>mpq.terminal_floor</c>), so the controller plans with the floor the Q was trained under.
+    /// </summary>
+    public double? TerminalFloor { get; init; }
+
+    /// <summary>
     /// Models drawn from the biased prior for every MPPI iteration, acting and targets (an ensemble: sample i rolls draw
     /// i mod draws, as the authors' code gives each rollout worker its own draw); 1: one draw per episode (acting) and
     /// per target batch (targets).
@@ -117,6 +125,7 @@ public sealed record LearnerSettings
         NoiseFilter = NoiseFilter,
         ControlCost = ControlCost,
         ActionRateCost = ActionRateCost,
+        TerminalFloor = TerminalFloor ?? double.NegativeInfinity,
         Seed = seed,
     };
 
@@ -229,7 +238,15 @@ public sealed record LearnerSettings
     /// the pendulum's Q never learned to swing up (0 of 30 episodes; the free energy then carries the exploration noise's
     /// own action-rate cost, ≈ w · 2σ² per step, and the correlated noise explores too little). Set them with --set.
     /// </remarks>
-    public static LearnerSettings For(ITask task) => ForTask(task) with { ControlCost = task.PlannerDefaults.ControlCost };
+    public static LearnerSettings For(ITask task)
+    {
+        var s = ForTask(task);
+        // The terminal floor only where it was measured to help (fetch push, MPQ H=8 seed 1, 4 episodes: every target
+        // negative without it, mean Q −1.85, positive with it, 2.6). On the pendulum it stops learning (6 episodes,
+        // seed 1: costs 1114, 896, 1204, 1229, 922, 909 with it; 1429, 262, 125, 260, 256, 235 without).
+        double? floor = task is FetchPushBlock ? Planning.Mppi.MppiSettings.QFloor(task, s.Gamma) : null;
+        return s with { ControlCost = task.PlannerDefaults.ControlCost, TerminalFloor = floor };
+    }
 
     private static LearnerSettings ForTask(ITask task) => task switch
     {
@@ -283,6 +300,7 @@ public sealed record LearnerSettings
         Check(TargetLambda is null || (double.IsFinite(TargetLambda.Value) && TargetLambda > 0), $"target lambda must be positive (got {TargetLambda})");
         Check(double.IsFinite(Lambda) && Lambda > 0 && double.IsFinite(NoiseStd) && NoiseStd > 0, $"lambda and noise std must be positive (got {Lambda}, {NoiseStd})");
         Check(Gamma is > 0 and < 1, $"gamma for learning must be in (0, 1) (got {Gamma})");
+        Check(TerminalFloor is null || double.IsFinite(TerminalFloor.Value), $"terminal floor must be a finite number, or null for none (got {TerminalFloor})");
         Check(BatchSize >= 1 && UpdateEvery >= 1 && GradientSteps >= 0 && Warmup >= 0, "batch size and update interval must be at least 1");
         Check(float.IsFinite(LearningRate) && LearningRate > 0, "learning rate must be positive");
         Check(float.IsFinite(InitialOutputGain) && InitialOutputGain is >= 0 and <= 1, "initial output gain must be in [0, 1]");

@@ -7,11 +7,12 @@ using Mpq.Trainer.Learning;
 namespace Mpq.Trainer.Onnx;
 
 /// <summary>What the Controller needs to know about a Q file besides its weights (stored as ONNX metadata).</summary>
-public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId, double ActionRateCost = 0)
+public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId, double ActionRateCost = 0,
+    double? TerminalFloor = null)
 {
     /// <summary>The metadata of a Q learned on <paramref name="task"/> with <paramref name="settings"/>.</summary>
     public static QMetadata For(Tasks.ITask task, LearnerSettings settings, string runId) =>
-        new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId, settings.ActionRateCost);
+        new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId, settings.ActionRateCost, settings.TerminalFloor);
 }
 
 /// <summary>
@@ -38,6 +39,7 @@ public static class OnnxExporter
         public const string Gamma = "mpq.gamma";
         public const string Horizon = "mpq.horizon";
         public const string ActionRateCost = "mpq.action_rate_cost";
+        public const string TerminalFloor = "mpq.terminal_floor";
         public const string RunId = "mpq.run_id";
         public const string Format = "mpq.format";
     }
@@ -130,6 +132,7 @@ public static class OnnxExporter
             (Keys.Gamma, metadata.Gamma.ToString("R", c)),
             (Keys.Horizon, metadata.Horizon.ToString(c)),
             (Keys.ActionRateCost, metadata.ActionRateCost.ToString("R", c)),
+            (Keys.TerminalFloor, metadata.TerminalFloor?.ToString("R", c) ?? "none"),
             (Keys.RunId, metadata.RunId),
         })
         {

@@ -1,3 +1,5 @@
+using Mpq.Planning.Parallel;
+using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
@@ -50,5 +52,74 @@ public class LearningOnTasksTests
         Assert.That(mpq.Caught, Is.GreaterThanOrEqualTo(2), "with the learned Q the same horizon catches");
         Assert.That(mpq.TestCaught, Is.GreaterThanOrEqualTo(1), "and catches in episodes it never trained on");
         Assert.That(mpq.TestCost, Is.LessThan(mppi.TestCost));
+    }
+
+    [Test]
+    public void Mpq_FetchPush_LearnedQIsACostToGoThatRanksUnseenStatesByTheBlocksDistance()
+    {
+        // At CI length MPQ does not yet lower fetch push's cost (a 6-episode try raised the test cost 16.9 -> 25.9;
+        // Trainer/results/fig1-fetchpush), so this checks the step before that: that Q learns from the true system's
+        // data what a state is worth. Unseen states (plain MPPI episodes with other seeds) are ranked by Q and by the
+        // step cost, the block's distance to the goal; a Q that learned nothing ranks them at random. Measured when
+        // written: rank correlation 0.12 before, 0.38 after, mean Q 2.6 (costs ≥ 0, so a cost-to-go is ≥ 0). Without
+        // the planner's terminal floor the targets chased Q's own negative errors: mean Q −1.85, correlation −0.28.
+        var task = new FetchPushBlock();
+        var settings = LearnerSettings.For(task) with { Algorithm = Algorithm.Mpq, Horizon = 8, Seed = 1 };
+        var heldOut = new CollectingSink();
+        using (var pool = new WorkerPool(2))
+        using (var runner = new EpisodeRunner(task, settings.Planner(settings.Samples, 1.0, 555), pool, biasedModel: true, seed: 555))
+        {
+            for (var e = 0; e < 10; e++)
+            {
+                runner.Run(e, heldOut);
+            }
+        }
+        using var learner = new Learner(task, settings, threads: 2);
+        var before = heldOut.RankCorrelationWithCost(learner.Q!);
+        var training = Enumerable.Range(0, 4).Select(e => learner.RunEpisode(e).Cost).ToArray();
+        var after = heldOut.RankCorrelationWithCost(learner.Q!);
+        TestContext.Out.WriteLine($"fetchpush MPQ H=8 on {heldOut.Count} unseen transitions: rank correlation of Q with the step cost {before.Correlation:F2} before, {after.Correlation:F2} after 4 episodes ({learner.Updates} updates), mean Q {before.MeanQ:F2} before, {after.MeanQ:F2} after; training costs {string.Join(", ", training.Select(c => c.ToString("F1")))}");
+        Assert.That(after.MeanQ, Is.GreaterThan(0), "every cost is ≥ 0, so is a cost-to-go");
+        Assert.That(after.Correlation, Is.GreaterThan(0.25), "the learned Q ranks unseen states by how far the block is from the goal");
+        Assert.That(after.Correlation, Is.GreaterThan(before.Correlation + 0.15), "and it learned that: the initial Q did not");
+    }
+
+    private sealed class CollectingSink : ITransitionSink
+    {
+        private readonly List<(double[] Observation, double[] Action, double Cost)> _transitions = [];
+
+        public int Count => _transitions.Count;
+
+        public void Add(in Transition transition) => _transitions.Add((transition.Observation.ToArray(), transition.Action.ToArray(), transition.Cost));
+
+        /// <summary>Spearman's rank correlation between Q(s, a) and c(s, a) over the collected transitions, and Q's mean.</summary>
+        public (double Correlation, double MeanQ) RankCorrelationWithCost(QFunction q)
+        {
+            var n = _transitions.Count;
+            var observations = _transitions.SelectMany(t => t.Observation.Select(x => (float)x)).ToArray();
+            var actions = _transitions.SelectMany(t => t.Action.Select(x => (float)x)).ToArray();
+            var values = new float[n];
+            q.Evaluate(observations, actions, n, values, q.CreateScratch(n));
+            return (Pearson(Ranks(values.Select(v => (double)v).ToArray()), Ranks(_transitions.Select(t => t.Cost).ToArray())), values.Average());
+        }
+
+        private static double[] Ranks(double[] x)
+        {
+            var order = Enumerable.Range(0, x.Length).OrderBy(i => x[i]).ToArray();
+            var ranks = new double[x.Length];
+            for (var r = 0; r < order.Length; r++)
+            {
+                ranks[order[r]] = r;
+            }
+            return ranks;
+        }
+
+        private static double Pearson(double[] a, double[] b)
+        {
+            var ma = a.Average();
+            var mb = b.Average();
+            var cov = a.Zip(b, (x, y) => (x - ma) * (y - mb)).Sum();
+            return cov / Math.Sqrt(a.Sum(x => (x - ma) * (x - ma)) * b.Sum(y => (y - mb) * (y - mb)));
+        }
     }
 }

@@ -16,6 +16,25 @@ public class OnnxExporterTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
+    [TestCase("fetchpush", 0.0)]
+    [TestCase("pendulum", null)]
+    public void Export_TerminalFloor_ReachesTheController(string name, double? floor)
+    {
+        // The controller must plan with the floor the Q was trained under: For() sets it (fetch push only), the file
+        // carries it, OnnxTerminalCost reads it back.
+        var task = Tasks.TaskCatalog.Create(name);
+        var settings = LearnerSettings.For(task);
+        Assert.That(settings.TerminalFloor, Is.EqualTo(floor));
+        var q = new QFunction(task.ObservationSize, task.ActionSize, [8], Enumerable.Repeat(1f, task.ObservationSize + task.ActionSize).ToArray(), 1, 1);
+        var path = Path.Combine(_dir, "q.onnx");
+        OnnxExporter.Write(q, QMetadata.For(task, settings, "run-1"), path);
+        using var loaded = Mpq.Controller.Onnx.OnnxTerminalCost.Load(path, task);
+        Assert.That(loaded.TrainedTerminalFloor, Is.EqualTo(floor));
+        Assert.That(settings.WithOverrides("terminalfloor=null").TerminalFloor, Is.Null, "null switches it off");
+        Assert.That(settings.WithOverrides("TerminalFloor=0").Planner(8, 0.99, 1).TerminalFloor, Is.Zero);
+        Assert.That(() => settings.WithOverrides("TerminalFloor=-Infinity"), Throws.ArgumentException, "a number or null");
+    }
+
     [TestCase(3, 1, new[] { 64, 64 }, 1UL)]
     [TestCase(5, 2, new[] { 16 }, 7UL)]
     [TestCase(1, 1, new[] { 8, 8, 8 }, 3UL)]
