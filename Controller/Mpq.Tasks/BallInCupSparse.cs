@@ -61,7 +61,7 @@ public sealed class BallInCupSparse : ITask
     public int SuccessWindow => 0;
     public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.1, NoiseStd: 0.3, StepSize: 1.0, Gamma: 1.0, ControlCost: false);
 
-    /// <summary>Every term of the cost is a norm, a square or a count: no step costs less than 0.</summary>
+    /// <summary>The cost's terms (0 in the cup, 1 outside: a count) are all ≥ 0: no step costs less than 0.</summary>
     public double MinimumStepCost => 0;
 
     public string ModelXml { get; } = """

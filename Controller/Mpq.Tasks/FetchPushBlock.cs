@@ -54,7 +54,7 @@ public sealed class FetchPushBlock : ITask
     public int SuccessWindow => 0;
     public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.01, NoiseStd: 0.1, StepSize: 1.0, Gamma: 1.0, ControlCost: false);
 
-    /// <summary>Every term of the cost is a norm, a square or a count: no step costs less than 0.</summary>
+    /// <summary>The cost's terms (the block's distance to the goal: a norm) are all ≥ 0: no step costs less than 0.</summary>
     public double MinimumStepCost => 0;
 
     // Collision groups: the table (1) touches the block (3), the pusher (2) touches the block but never the table.

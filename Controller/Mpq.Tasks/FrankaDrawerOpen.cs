@@ -58,7 +58,7 @@ public sealed class FrankaDrawerOpen : ITask
     public int SuccessWindow => 0;
     public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.01, NoiseStd: 0.5, StepSize: 1.0, Gamma: 1.0);
 
-    /// <summary>Every term of the cost is a norm, a square or a count: no step costs less than 0.</summary>
+    /// <summary>The cost's terms (a distance, 0.2·(1 + z)/2 with z a direction cosine in [−1, 1], and 3·|opening error|) are all ≥ 0: no step costs less than 0.</summary>
     public double MinimumStepCost => 0;
 
     // Collision groups: only the finger and hand (1, touching 2|4) meet the cabinet (2) and the drawer (4); cabinet

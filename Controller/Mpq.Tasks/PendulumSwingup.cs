@@ -59,7 +59,7 @@ public sealed class PendulumSwingup : ITask
     /// </remarks>
     public MppiDefaults PlannerDefaults { get; } = new(Lambda: 0.1, NoiseStd: 1.0, StepSize: 0.3, Gamma: 1.0, ActionRateCost: 10, NoiseFilter: [0.2, 0.97, 0]);
 
-    /// <summary>Every term of the cost is a norm, a square or a count: no step costs less than 0.</summary>
+    /// <summary>The cost's terms (θ², 0.1·θ̇² and 0.001·u²: squares) are all ≥ 0: no step costs less than 0.</summary>
     public double MinimumStepCost => 0;
 
     public string ModelXml { get; } = """

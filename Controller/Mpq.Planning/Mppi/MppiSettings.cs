@@ -64,7 +64,7 @@ public sealed record MppiSettings
     /// The least terminal Q the planner believes: each sample's Q(s_{H−1}, a_{H−1}) counts as max(Q, floor). A cost-to-go
     /// cannot be below <see cref="QFloor"/> of the task's one-step cost bound, but a learned Q can (where it extrapolates),
     /// and a planner that minimises over samples seeks those errors out; feeding them back into Q's targets, with no
-    /// target network, drives Q below any value the task can have (measured on fetch push: every target negative after
+    /// target network, drives Q below any value the task can have (measured on fetch push: targets of mean −1.47 after
     /// 200 updates while every cost is ≥ 0). −∞ (the default): no floor.
     /// </summary>
     public double TerminalFloor { get; init; } = double.NegativeInfinity;

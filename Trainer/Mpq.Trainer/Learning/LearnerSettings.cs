@@ -241,8 +241,8 @@ public sealed record LearnerSettings
     public static LearnerSettings For(ITask task)
     {
         var s = ForTask(task);
-        // The terminal floor only where it was measured to help (fetch push, MPQ H=8 seed 1, 4 episodes: every target
-        // negative without it, mean Q −1.85, positive with it, 2.6). On the pendulum it slows the start (6 episodes,
+        // The terminal floor only where it was measured to help (fetch push, MPQ H=8 seed 1, 4 episodes: targets of mean
+        // −1.47 without it, mean Q −1.85, positive with it, 2.6). On the pendulum it slows the start (6 episodes,
         // seed 1: costs 1114, 896, 1204, 1229, 922, 909 with it; 1429, 262, 125, 260, 256, 235 without) but ends far
         // better (results/fig1-pendulum-floor: 202 against 390 over the last 10 of 30 episodes, 5 seeds); the default
         // waits for a 5-seed run on the default prior.
