@@ -45,20 +45,23 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>λ the Q was trained with, if the file says.</summary>
-    public double? TrainedLambda => Metadata.TryGetValue("mpq.lambda", out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
+    public double? TrainedLambda => Number("mpq.lambda");
 
     /// <summary>The horizon the Q was trained with, if the file says.</summary>
     public int? TrainedHorizon => Metadata.TryGetValue("mpq.horizon", out var v) && int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var h) ? h : null;
 
     /// <summary>γ the Q was trained with, if the file says.</summary>
-    public double? TrainedGamma => Metadata.TryGetValue("mpq.gamma", out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
+    public double? TrainedGamma => Number("mpq.gamma");
 
     /// <summary>
     /// The terminal floor the Q was trained under (<c>mpq.terminal_floor</c>), or null for none ("none", or a file from
     /// before it existed): the planner must use the same one, or it believes values of the Q its training never did.
     /// </summary>
-    public double? TrainedTerminalFloor => Metadata.TryGetValue("mpq.terminal_floor", out var v)
-        && double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? d : null;
+    public double? TrainedTerminalFloor => Number("mpq.terminal_floor") is { } floor && double.IsFinite(floor) ? floor : null;
+
+    /// <summary>A number the file's metadata holds under <paramref name="key"/>, or null when absent or not a number.</summary>
+    private double? Number(string key) =>
+        Metadata.TryGetValue(key, out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
 
     /// <summary>Loads and validates a Q file for <paramref name="task"/>.</summary>
     /// <exception cref="QModelException">Missing, malformed, wrong shape or type, or trained for another task.</exception>
