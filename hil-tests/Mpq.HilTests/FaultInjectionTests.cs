@@ -306,14 +306,15 @@ public class FaultInjectionTests
 
         person.Keys("stat\tus\r"); // tab completes 'stat' to 'status '; the rest is typed on
         person.Keys("estop\r");
-        var waited = person.WaitFor("ok estop sent", TimeSpan.FromSeconds(3));
+        var waited = person.WaitFor("ok estop", TimeSpan.FromSeconds(3));
         var text = person.Seen;
         Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(1)), "answered on the CR itself, not when a later byte came\n" + text);
         Assert.That(text, Does.Contain("estop\r\n"), "what is typed is echoed");
         Assert.That(text, Does.Contain("status us"), "tab completed the command (then 'us' was typed on)");
         Assert.That(text, Does.Contain("error: usage: status"), "and the completed line was executed");
+        // The console says "ok estop" only once a State from the rig reports EStopped, and that State passed the relay first.
         var states = bridge.Relay.ToController.Snapshot().States;
-        Assert.That(states.Any(st => st.Arm == RigArmState.EStopped), Is.True, "the rig took the estop");
+        Assert.That(states.Any(st => st.Arm == RigArmState.EStopped), Is.True, "the rig took the estop before the console said so\n" + text);
     }
 
     // Issue 15, case 3: while the controller held the port, the rig's parameters could not be read or set from its
@@ -453,6 +454,26 @@ public class FaultInjectionTests
         Assert.That(latched.Select(s => (s.Arm, s.Torque)), Is.All.EqualTo((RigArmState.EStopped, 0f)), "latched, torque zero, through an 'arm' request");
         Assert.That((latched[^1].RigMicroseconds - latched[0].RigMicroseconds) / 1e6, Is.GreaterThan(2), "latched for the 2.5 s before 'clear'");
         Assert.That(states[^1].Arm, Is.EqualTo(RigArmState.Disarmed), "'clear' releases the latch into disarmed, not armed");
+    }
+
+    // CI, stop 21: ConsolePty_LoneCr saw "ok estop sent" before any EStopped State: the console claimed the estop on
+    // posting the frame, before the rig had it. A frame can be lost on the line; a person must not read "ok" then.
+    [Test]
+    public void ConsoleEstop_CablePulled_NotReportedAsDone()
+    {
+        using var bridge = Bridge.StartArmed(20, 10, "--console", "-");
+        var (relay, controller) = (bridge.Relay, bridge.Controller);
+
+        var pulled = Stopwatch.GetTimestamp();
+        relay.Pause(TimeSpan.FromSeconds(1.5));
+        controller.Input.WriteLine("estop");
+        controller.Input.Flush();
+        Assert.That(controller.WaitForOutput("the rig has not confirmed the estop", TimeSpan.FromSeconds(3)), Is.True, "the console says the estop is not confirmed\n" + controller.Log);
+        Assert.That(controller.Log, Does.Not.Contain("ok estop"), "and never that it was done");
+        Thread.Sleep(1500);
+        var after = relay.ToController.Snapshot().States.Where(s => s.Timestamp > pulled).SkipWhile(s => s.Arm == RigArmState.Armed).ToArray();
+        Assert.That(after, Is.Not.Empty, "the rig left the armed state (its watchdog: no Command crossed the pulled cable)");
+        Assert.That(after.Select(s => (s.Arm, s.Torque)), Is.All.Matches<(RigArmState Arm, float Torque)>(s => s.Arm != RigArmState.Armed && s.Torque == 0), "disarmed, zero torque, from then on");
     }
 
     [Test]

@@ -252,8 +252,8 @@ public sealed class RigClient : IDisposable
     // 1 s request needs many tries: every 250 ms gave four, all lost about once in fifty runs (0.38^4; CI hit it).
     private static readonly TimeSpan RepeatEvery = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Posts <paramref name="message"/> to the line's writer; never waits (a full queue drops it, counted).</summary>
-    public void Send(Message message) => _sender.TryPost(message);
+    /// <summary>Posts <paramref name="message"/> to the line's writer; never waits. False when a full queue dropped it (counted).</summary>
+    public bool Send(Message message) => _sender.TryPost(message);
 
     private void HeartbeatLoop()
     {

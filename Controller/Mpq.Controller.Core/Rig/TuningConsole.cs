@@ -129,7 +129,7 @@ public sealed class TuningConsole
             "status" => ParameterConsole.Usage(words, 1, "status") ?? Status(),
             "arm" => ParameterConsole.Usage(words, 1, "arm") ?? Arm(),
             "disarm" => ParameterConsole.Usage(words, 1, "disarm") ?? SendToRig(new Disarm(), "ok disarm sent"),
-            "estop" => ParameterConsole.Usage(words, 1, "estop") ?? SendToRig(new EStop(), "ok estop sent: the rig latches zero torque until 'clear'"),
+            "estop" => ParameterConsole.Usage(words, 1, "estop") ?? EStop(),
             "clear" => Clear(words),
             "reload" when words.Length <= 2 => _reloader is null ? "error: no Q reloading in this run" : _reloader.Reload(words.Length == 2 ? words[1] : null),
             "reload" => "error: usage: reload [FILE]",
@@ -273,12 +273,47 @@ public sealed class TuningConsole
         }
     }
 
+    /// <summary>
+    /// Sends the estop and says "ok" only when a State from the rig reports it EStopped. A frame can be lost on the
+    /// line, so the EStop is repeated every 50 ms (it is idempotent) until the rig confirms or <see cref="EStopConfirmTimeout"/> passes.
+    /// </summary>
+    private string EStop()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var rig = new RigSnapshot(_client.Rig?.Joints ?? 1);
+        var estop = new EStop();
+        var sent = 0;
+        try
+        {
+            while (clock.Elapsed < EStopConfirmTimeout && _client.Failure is null)
+            {
+                sent += _client.Send(estop) ? 1 : 0;
+                var repeatAt = clock.Elapsed + TimeSpan.FromMilliseconds(50);
+                while (clock.Elapsed < repeatAt)
+                {
+                    if (_client.TryGetLatest(rig) && rig.Arm == RigArmState.EStopped)
+                    {
+                        return $"ok estop: the rig reports EStopped ({clock.Elapsed.TotalMilliseconds:F0} ms); zero torque, latched until 'clear estop'";
+                    }
+                    Thread.Sleep(1);
+                }
+            }
+        }
+        catch (IOException e)
+        {
+            return $"error: could not reach the rig: {e.Message}";
+        }
+        var link = _client.Failure is { } failure ? $"link lost: {failure}" : $"link up, sent {sent} times";
+        return $"error: the rig has not confirmed the estop within {clock.Elapsed.TotalSeconds:F1} s ({link}); treat the rig as live and cut its power";
+    }
+
+    private static readonly TimeSpan EStopConfirmTimeout = TimeSpan.FromSeconds(0.5);
+
     private string SendToRig(Message message, string ok)
     {
         try
         {
-            _client.Send(message);
-            return ok;
+            return _client.Send(message) ? ok : $"error: the link's writer is behind (its queue is full); {message.Type} was not sent";
         }
         catch (IOException e)
         {
