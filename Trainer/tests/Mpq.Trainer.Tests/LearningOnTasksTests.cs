@@ -29,10 +29,11 @@ public class LearningOnTasksTests
     [Test]
     public void Mpq_BallInCup_CatchesWhereTheSameHorizonWithoutQNever()
     {
-        // Figure 1(b) in miniature, seed 1 (the first of the five in Trainer/results/fig1-ballincup): 12 training
+        // Figure 1(b) in miniature, seed 1 (the first of the five in Trainer/results/fig1-ballincup-floor): 12 training
         // episodes, then 10 unseen test episodes; MPPI with the same horizon and no Q on the same start states,
-        // model draws and noise. Measured when written: MPQ caught 4 of training episodes 4-11 and 1 of the 10 test
-        // episodes (mean cost 198), MPPI none (200). Without learning MPQ would be MPPI plus a random Q: none either.
+        // model draws and noise. Measured with the default terminal floor: MPQ caught 8 of training episodes 4-11 and
+        // 10 of the 10 test episodes (mean cost 53), MPPI none (200). Without the floor MPQ caught 0 of 8 and 1 of 10
+        // (cost 198). Without learning MPQ would be MPPI plus a random Q: none either.
         var task = new BallInCupSparse();
         var settings = LearnerSettings.For(task) with { Horizon = 8, Seed = 1 };
         (int Caught, int TestCaught, double TestCost, long Updates) Run(Algorithm algorithm)
@@ -49,9 +50,9 @@ public class LearningOnTasksTests
         var mppi = Run(Algorithm.Mppi);
         TestContext.Out.WriteLine($"ballincup H=8: training episodes 4-11 caught MPQ {mpq.Caught}/8, MPPI {mppi.Caught}/8; 10 test episodes MPQ {mpq.TestCaught} (mean cost {mpq.TestCost:F0}, after {mpq.Updates} updates), MPPI {mppi.TestCaught} ({mppi.TestCost:F0})");
         Assert.That(mppi.Caught + mppi.TestCaught, Is.Zero, "the sparse cost defeats the short horizon without Q");
-        Assert.That(mpq.Caught, Is.GreaterThanOrEqualTo(2), "with the learned Q the same horizon catches");
-        Assert.That(mpq.TestCaught, Is.GreaterThanOrEqualTo(1), "and catches in episodes it never trained on");
-        Assert.That(mpq.TestCost, Is.LessThan(mppi.TestCost));
+        Assert.That(mpq.Caught, Is.GreaterThanOrEqualTo(4), "with the learned Q the same horizon catches");
+        Assert.That(mpq.TestCaught, Is.GreaterThanOrEqualTo(5), "and catches in most episodes it never trained on");
+        Assert.That(mpq.TestCost, Is.LessThan(0.5 * mppi.TestCost));
     }
 
     [Test]

@@ -17,10 +17,11 @@ public class OnnxExporterTests
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
     [TestCase("fetchpush", 0.0)]
+    [TestCase("ballincup", 0.0)]
     [TestCase("pendulum", null)]
     public void Export_TerminalFloor_ReachesTheController(string name, double? floor)
     {
-        // The controller must plan with the floor the Q was trained under: For() sets it (fetch push only), the file
+        // The controller must plan with the floor the Q was trained under: For() sets it (ball-in-cup, fetch push), the file
         // carries it, OnnxTerminalCost reads it back.
         var task = Tasks.TaskCatalog.Create(name);
         var settings = LearnerSettings.For(task);
