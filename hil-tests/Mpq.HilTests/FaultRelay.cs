@@ -177,6 +177,16 @@ internal sealed class FaultRelay : IDisposable
             }
         }
 
+        /// <summary>When, in ms after <paramref name="timestamp"/>, the <paramref name="count"/>-th rejection was delivered
+        /// (negative: before it); NaN when there were not that many.</summary>
+        public double MillisecondsAfter(long timestamp, int count)
+        {
+            lock (_gate)
+            {
+                return count >= 1 && count <= Rejections.Count ? (Rejections[count - 1] - timestamp) * 1000.0 / Stopwatch.Frequency : double.NaN;
+            }
+        }
+
         internal void OnBytes(ReadOnlySpan<byte> data)
         {
             var now = Stopwatch.GetTimestamp();
