@@ -88,7 +88,16 @@ internal static class ExperimentCommand
                 Console.Error.WriteLine($"error: {csv} does not exist");
                 return 2;
             }
-            var rows = Figure1.ReadCsv(csv);
+            List<Figure1.Row> rows;
+            try
+            {
+                rows = Figure1.ReadCsv(csv);
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
             if (rows.Count == 0)
             {
                 Console.Error.WriteLine($"error: {csv} holds no results");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mpq.Common;
 using Mpq.Tasks;
 
 namespace Mpq.Planning.Logging;
@@ -51,7 +52,7 @@ public static class TransitionLogCsv
     {
         var c = CultureInfo.InvariantCulture;
         var h = log.Header;
-        writer.WriteLine(string.Join(',', Columns(h).Select(Quote)));
+        writer.WriteLine(string.Join(',', Columns(h).Select(Csv.Quote)));
         var events = log.Events.GroupBy(e => (e.Episode, e.Step)).ToDictionary(g => g.Key, g => string.Join("; ", g.Select(e => e.Text)));
         var row = new List<string>();
         foreach (var r in log.Records)
@@ -66,14 +67,11 @@ public static class TransitionLogCsv
             row.Add(r.Cost.ToString("R", c));
             row.Add(r.Done ? "1" : "0");
             row.AddRange(r.State.Select(v => v.ToString("R", c)));
-            row.Add(events.TryGetValue((r.Episode, r.Step), out var text) ? Quote(text) : "");
+            row.Add(events.TryGetValue((r.Episode, r.Step), out var text) ? Csv.Quote(text) : "");
             writer.WriteLine(string.Join(',', row));
         }
     }
 
     private static string ActionName(ITask? task, int a) =>
         task is not null && a < task.ActionLayout.Count ? task.ActionLayout[a] : string.Create(CultureInfo.InvariantCulture, $"action_{a}");
-
-    private static string Quote(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) < 0 && field.Length > 0 && field.Trim() == field ? field : $"\"{field.Replace("\"", "\"\"")}\"";
 }

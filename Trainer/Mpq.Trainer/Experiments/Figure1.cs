@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Mpq.Common;
 using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 
@@ -122,21 +123,46 @@ public static class Figure1
         var b = new StringBuilder("config,seed,episode,cost,success,wall_seconds,plan_ms,key\n");
         foreach (var r in rows)
         {
-            b.Append(CultureInfo.InvariantCulture, $"{r.Label},{r.Seed},{r.Episode},{r.Cost:F3},{(r.Success ? 1 : 0)},{r.WallSeconds:F3},{r.PlanMilliseconds:F4},{r.Key}\n");
+            b.Append(CultureInfo.InvariantCulture, $"{Csv.Quote(r.Label)},{r.Seed},{r.Episode},{r.Cost:F3},{(r.Success ? 1 : 0)},{r.WallSeconds:F3},{r.PlanMilliseconds:F4},{Csv.Quote(r.Key)}\n");
         }
         File.WriteAllText(path, b.ToString());
     }
 
     /// <summary>Reads a results.csv written by <see cref="WriteCsv"/> (or by the older six-column version).</summary>
-    public static List<Row> ReadCsv(string path) =>
-        File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l =>
+    public static List<Row> ReadCsv(string path)
+    {
+        var rows = new List<Row>();
+        var number = 1;
+        foreach (var line in File.ReadLines(path).Skip(1))
         {
-            var f = l.Split(',');
-            var c = CultureInfo.InvariantCulture;
-            var plan = f.Length > 6 ? double.Parse(f[6], c) : double.NaN;
-            var key = f.Length > 7 ? f[7] : "";
-            return new Row(f[0], ulong.Parse(f[1], c), int.Parse(f[2], c), double.Parse(f[3], c), f[4] == "1", double.Parse(f[5], c), plan, key);
-        }).ToList();
+            number++;
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            try
+            {
+                var f = Csv.Split(line);
+                if (f.Count < 6)
+                {
+                    throw new FormatException($"{f.Count} fields, expected at least 6 (config,seed,episode,cost,success,wall_seconds[,plan_ms,key])");
+                }
+                var c = CultureInfo.InvariantCulture;
+                var plan = f.Count > 6 ? double.Parse(f[6], c) : double.NaN;
+                var key = f.Count > 7 ? f[7] : "";
+                rows.Add(new Row(f[0], ulong.Parse(f[1], c), int.Parse(f[2], c), double.Parse(f[3], c), f[4] == "1", double.Parse(f[5], c), plan, key));
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"{path} line {number}: {e.Message}", e);
+            }
+            catch (OverflowException e)
+            {
+                throw new FormatException($"{path} line {number}: {e.Message}", e);
+            }
+        }
+        return rows;
+    }
 
     /// <summary>The configurations a results file holds, in file order (keys and labels only).</summary>
     public static List<Configuration> ConfigurationsIn(IReadOnlyList<Row> rows) =>

@@ -33,6 +33,41 @@ public class Figure1Tests
     }
 
     [Test]
+    public void Csv_LabelWithCommaOrQuote_RoundTrips()
+    {
+        // A label such as "MPQ H=8, floor 0" once made `experiment plot` crash on its own results.csv (FormatException).
+        var rows = new List<Figure1.Row> { new("MPQ H=8, floor 0", 1, 0, 12.5, true, 1, 2.5, "mpq"), new("MPPI \"long\", H=32", 2, 1, 7, false, 1, 3, "mppi-long") };
+        var path = Path.GetTempFileName();
+        try
+        {
+            Figure1.WriteCsv(rows, path);
+            Assert.That(Figure1.ReadCsv(path), Is.EqualTo(rows));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestCase("MPQ H=8,1,0,not-a-number,1,1,2,mpq")]
+    [TestCase("MPQ H=8,1,0")]
+    [TestCase("\"MPQ H=8,1,0,12,1,1,2,mpq")]
+    public void Csv_MalformedLine_ClearErrorNamingTheLine(string line)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "config,seed,episode,cost,success,wall_seconds,plan_ms,key\nMPPI H=32,1,0,400,1,1,2,mppi-long\n" + line + "\n");
+            var error = Assert.Throws<FormatException>(() => Figure1.ReadCsv(path))!;
+            Assert.That(error.Message, Does.Contain("line 3"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void Summary_ReportsTheCrossingOfTheTrailingMeans()
     {
         var configs = new[] { new Configuration("MPQ H=8", Algorithm.Mpq, 8, Key: "mpq"), new Configuration("MPPI H=32", Algorithm.Mppi, 32, Key: "mppi-long") };
