@@ -134,7 +134,7 @@ public class FaultInjectionTests
     }
 
     /// <summary>What a bit-error run leaves: the controller's and the rig's summaries, the States the relay saw.</summary>
-    private sealed record BitErrorRun(FaultRelay Relay, JsonElement Summary, JsonElement Rig, FaultRelay.StateRecord[] States, double LongestUpright);
+    private sealed record BitErrorRun(JsonElement Summary, JsonElement Rig, FaultRelay.StateRecord[] States, double LongestUpright);
 
     /// <summary>Firmware and controller (with the trained Q) for <paramref name="seconds"/> through <paramref name="relay"/>
     /// flipping bits both ways at <paramref name="bitErrorRate"/>.</summary>
@@ -157,7 +157,7 @@ public class FaultInjectionTests
         TestContext.Out.WriteLine("the swing, every 0.25 s (rig s, θ from upright, torque, arm): " + string.Join("; ", states
             .Where((_, i) => i % 125 == 0)
             .Select(st => string.Create(CultureInfo.InvariantCulture, $"{(st.RigMicroseconds - states[0].RigMicroseconds) / 1e6:F2} {FromUpright(st.Position):F2} {st.Torque:F2} {st.Arm}"))));
-        return new BitErrorRun(relay, summary, firmware.Summary(), states, longestUpright);
+        return new BitErrorRun(summary, firmware.Summary(), states, longestUpright);
     }
 
     [Test]
@@ -190,6 +190,7 @@ public class FaultInjectionTests
         // tripped on runs of lost Commands), and the swing pumped to within 1 rad of upright (the swing-up itself is
         // the 1e-4 test's: at this rate it is not reliable, see there).
         var firstArmed = Array.FindIndex(states, st => st.Arm == RigArmState.Armed);
+        Assert.That(firstArmed, Is.GreaterThanOrEqualTo(0), "the rig was armed");
         var disarmAt = relay.ToRig.Snapshot().Events.Last(e => e.Type == MessageType.Disarm).Timestamp;
         var whileRunning = states[firstArmed..].Where(st => st.Timestamp < disarmAt).ToArray();
         Assert.That(whileRunning.Where(st => st.Arm != RigArmState.Armed).Select(st => $"{st.Sequence}: {st.Arm} {st.Faults}").Take(5), Is.Empty, "the rig stayed armed until the controller disarmed it");
