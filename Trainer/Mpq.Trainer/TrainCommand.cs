@@ -11,12 +11,21 @@ namespace Mpq.Trainer;
 internal static class TrainCommand
 {
     /// <summary>The command-line choices that define a run (run.json), enough to rebuild it for --resume.</summary>
-    internal sealed record RunArguments(string Task, string? Prior, string Algorithm, int? Horizon, int Episodes, ulong Seed, int Threads, double? DomainRandomization = null, string? Set = null);
+    internal sealed record RunArguments(string Task, string? Prior, string Algorithm, int? Horizon, int Episodes, ulong Seed, int Threads, double? DomainRandomization = null, string? Set = null, double? TorqueLimit = null);
 
     /// <summary>The <c>--set NAME=VALUE,...</c> option that overrides learner settings (train and the experiments).</summary>
     public static Option<string?> SetOption() => new("--set")
     {
         Description = "override learner settings: NAME=VALUE,... (e.g. TargetLambda=0.1,UpdateEvery=1; Hidden=128/128)",
+    };
+
+    /// <summary>
+    /// <c>--torque-limit</c>: learn for a rig that gives less than the task's model allows (the virtual pendulum rig's
+    /// Firmware default is 1 N·m against the task's 2). The Q, its targets and the acting planner all keep within it.
+    /// </summary>
+    public static Option<double?> TorqueLimitOption() => new("--torque-limit")
+    {
+        Description = "learn within ±this on every actuator (a rig's torque_limit; default: the task's action limits). A Q is a cost-to-go under its range: use it on a rig with the same limit",
     };
 
     /// <summary>The horizon when none is given: soft Q-learning has no model step, the others plan 8 steps.</summary>
@@ -43,11 +52,12 @@ internal static class TrainCommand
         var baud = new Option<int>("--baud") { Description = "with --rig: baud rate", DefaultValueFactory = _ => 115200 };
         var episodeSeconds = new Option<double?>("--episode-seconds") { Description = "with --rig: seconds the rig is armed per episode (default: the task's episode length)" };
         var dr = new Option<double?>("--dr", "--dr-width") { Description = "domain randomisation: learn on a simulated plant whose parameters are re-drawn every step, uniform within ±W × the prior's mean (e.g. 0.5), never on the true system" };
+        var torqueLimit = TorqueLimitOption();
         var learner = new LearnerOptions();
         var settle = new Option<double>("--settle") { Description = "with --rig: seconds to wait disarmed before each further episode", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")
         {
-            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr,
+            task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr, torqueLimit,
         };
         learner.AddTo(command);
         var force = new Option<bool>("--force") { Description = "with --out: start over in a directory that already holds a run (its checkpoint and metrics are overwritten)" };
@@ -77,6 +87,14 @@ internal static class TrainCommand
             {
                 throw new ArgumentException($"--dr must be a half-width in (0, 1) (got {w})");
             }
+            if (r.GetValue(torqueLimit) is { } tl && (!double.IsFinite(tl) || tl <= 0))
+            {
+                throw new ArgumentException($"--torque-limit must be a positive number (got {tl.ToString(CultureInfo.InvariantCulture)})");
+            }
+            if (r.GetValue(torqueLimit) is not null && r.GetValue(fromLog) is { Length: > 0 })
+            {
+                throw new ArgumentException("--torque-limit does not go with --from-log: the logs' own range is what their transitions were collected under");
+            }
             if (r.GetValue(baud) <= 0)
             {
                 throw new ArgumentException($"--baud must be positive (got {r.GetValue(baud)})");
@@ -104,7 +122,7 @@ internal static class TrainCommand
                     e.Cancel = true;
                     cancel.Cancel();
                 };
-                return Rig.RigTraining.Run(t, settings, r.GetValue(threads), args, cancel.Token);
+                return Rig.RigTraining.Run(t, settings, r.GetValue(threads), args, r.GetValue(torqueLimit), cancel.Token);
             }
             string? dir;
             RunArguments run;
@@ -120,7 +138,7 @@ internal static class TrainCommand
             }
             else
             {
-                run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr), learner.Assignments(r));
+                run = new RunArguments(r.GetValue(task)!, r.GetValue(prior), r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(episodes), r.GetValue(seed), r.GetValue(threads), r.GetValue(dr), learner.Assignments(r), r.GetValue(torqueLimit));
                 dir = r.GetValue(output);
             }
             return Execute(run, dir, resuming: r.GetValue(resume) is not null);
@@ -130,7 +148,7 @@ internal static class TrainCommand
 
     private static int Execute(RunArguments run, string? dir, bool resuming)
     {
-        var t = TaskCatalog.Create(run.Task, run.Prior is { } p ? TaskCatalog.ParsePriors(p) : null);
+        var t = ActionLimitedTask.LimitOrSelf(TaskCatalog.Create(run.Task, run.Prior is { } p ? TaskCatalog.ParsePriors(p) : null), run.TorqueLimit);
         var a = ParseAlgorithm(run.Algorithm);
         var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = run.Horizon ?? DefaultHorizon(a), Seed = run.Seed, DomainRandomization = run.DomainRandomization }).WithOverrides(run.Set);
         var fingerprint = JsonSerializer.Serialize(run) + JsonSerializer.Serialize(settings);
@@ -153,6 +171,8 @@ internal static class TrainCommand
             AtomicFile.Write(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(new
             {
                 task = t.Name,
+                action_low = t.ActionLow.ToArray(),
+                action_high = t.ActionHigh.ToArray(),
                 algorithm = settings.Algorithm.ToString(),
                 settings.Horizon,
                 settings.Samples,

@@ -59,6 +59,39 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     /// </summary>
     public double? TrainedTerminalFloor => Number("mpq.terminal_floor") is { } floor && double.IsFinite(floor) ? floor : null;
 
+    /// <summary>
+    /// The upper action limits the Q was learned under (<c>mpq.action_high</c>), or null in a file from before they were
+    /// recorded. A Q is a cost-to-go under its action range: planning within a narrower one (a rig's torque limit)
+    /// chases values the planner cannot reach (<see cref="Mpq.Tasks.ActionLimitedTask"/>).
+    /// </summary>
+    public double[]? TrainedActionHigh { get; private set; }
+
+    /// <summary>The lower action limits the Q was learned under (<c>mpq.action_low</c>), or null.</summary>
+    public double[]? TrainedActionLow { get; private set; }
+
+    /// <summary>
+    /// A warning when <paramref name="high"/> (the limits the planner will use) is narrower than the range the Q was
+    /// learned for, or null when they agree or the file does not say.
+    /// </summary>
+    public string? ActionRangeWarning(ReadOnlySpan<double> low, ReadOnlySpan<double> high)
+    {
+        if (TrainedActionLow is not { } trainedLow || TrainedActionHigh is not { } trainedHigh)
+        {
+            return null;
+        }
+        for (var a = 0; a < high.Length; a++)
+        {
+            if (high[a] < trainedHigh[a] - 1e-9 || low[a] > trainedLow[a] + 1e-9)
+            {
+                var c = System.Globalization.CultureInfo.InvariantCulture;
+                return $"the Q '{System.IO.Path.GetFileName(Path)}' was learned for actions in [{string.Join(", ", trainedLow.Select(v => v.ToString(c)))}] .. [{string.Join(", ", trainedHigh.Select(v => v.ToString(c)))}] "
+                    + $"but the planner is limited to [{string.Join(", ", low.ToArray().Select(v => v.ToString(c)))}] .. [{string.Join(", ", high.ToArray().Select(v => v.ToString(c)))}]: "
+                    + "its values assume actions the planner cannot take (on the pendulum: near misses that never swing up); learn a Q for this limit (trainer train --torque-limit)";
+            }
+        }
+        return null;
+    }
+
     /// <summary>A number the file's metadata holds under <paramref name="key"/>, or null when absent or not a number.</summary>
     private double? Number(string key) =>
         Metadata.TryGetValue(key, out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
@@ -106,6 +139,8 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             var cost = new OnnxTerminalCost(session, path, task.ObservationSize, task.ActionSize, new Dictionary<string, string>(metadata));
             try
             {
+                cost.TrainedActionLow = Numbers(metadata, "mpq.action_low", task.ActionSize, path);
+                cost.TrainedActionHigh = Numbers(metadata, "mpq.action_high", task.ActionSize, path);
                 cost.Probe(task);
             }
             catch
@@ -120,6 +155,31 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A comma-separated list of <paramref name="count"/> finite numbers under <paramref name="key"/>, or null when absent.</summary>
+    /// <exception cref="QModelException">Present but not such a list.</exception>
+    private static double[]? Numbers(Dictionary<string, string> metadata, string key, int count, string path)
+    {
+        if (!metadata.TryGetValue(key, out var text))
+        {
+            return null;
+        }
+        var parts = text.Split(',');
+        var values = new double[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out values[i]) || !double.IsFinite(values[i]))
+            {
+                values = [];
+                break;
+            }
+        }
+        if (values.Length != count)
+        {
+            throw new QModelException($"Q file '{path}': metadata {key} = '{text}' is not {count} comma-separated number(s)");
+        }
+        return values;
     }
 
     public void Bind(float[] observations, float[] actions, float[] values, int capacity)

@@ -121,6 +121,10 @@ internal static class RunCommand
                 ReportEvery = TimeSpan.FromSeconds(reportSeconds > 0 ? reportSeconds : 5),
                 WatchdogMs = r.GetValue(watchdog),
             };
+            if (q?.ActionRangeWarning(runner.Planner.Plan.Low, runner.Planner.Plan.High) is { } rangeWarning)
+            {
+                Console.Error.WriteLine($"warning: {rangeWarning}");
+            }
             using var reloader = new QReloader(task, q?.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
             if (q is not null && !r.GetValue(noWatch))
             {

@@ -17,8 +17,9 @@ internal static class SimCommand
     {
         var planner = new PlannerOptions();
         var episodes = new Option<int>("--episodes", "-E") { Description = "episodes to run", DefaultValueFactory = _ => 10 };
-        var bias = new Option<string>("--model-bias") { Description = "planner model: 'true' parameters or 'biased' (drawn from the task's prior each episode)", DefaultValueFactory = _ => "true" };
-        bias.AcceptOnlyFromAmong("true", "biased");
+        var bias = new Option<string>("--model-bias") { Description = "planner model: 'true' parameters, 'biased' (drawn from the task's prior each episode) or 'means' (the prior's means, what 'run' plans on at a rig)", DefaultValueFactory = _ => "true" };
+        bias.AcceptOnlyFromAmong("true", "biased", "means");
+        var torqueLimit = new Option<double?>("--torque-limit") { Description = "plan and act within ±this on every actuator, as 'run' does within a rig's torque_limit (default: the task's action limits)" };
         var init = new Option<string?>("--init") { Description = "start every episode from this physics state (comma-separated qpos,qvel,...) instead of a random one" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
         var log = new Option<string?>("--log") { Description = "record every transition to this new transition log (for trainer train --from-log)" };
@@ -26,24 +27,37 @@ internal static class SimCommand
         planner.AddTo(command);
         command.Options.Add(episodes);
         command.Options.Add(bias);
+        command.Options.Add(torqueLimit);
         command.Options.Add(init);
         command.Options.Add(json);
         command.Options.Add(log);
-        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias) == "biased", PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json), r.GetValue(log))));
+        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias)!, r.GetValue(torqueLimit), PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json), r.GetValue(log))));
         return command;
     }
 
-    private static int Execute(ParseResult r, PlannerOptions options, int episodes, bool biased, double[]? init, bool json, string? logPath)
+    private static int Execute(ParseResult r, PlannerOptions options, int episodes, string modelBias, double? torqueLimit, double[]? init, bool json, string? logPath)
     {
         if (episodes < 1)
         {
             throw new ArgumentException($"--episodes must be at least 1 (got {episodes})");
         }
-        var task = options.CreateTask(r);
+        if (torqueLimit is { } limit && !(limit > 0 && double.IsFinite(limit)))
+        {
+            throw new ArgumentException($"--torque-limit must be a positive number (got {limit.ToString(CultureInfo.InvariantCulture)})");
+        }
+        var task = ActionLimitedTask.LimitOrSelf(options.CreateTask(r), torqueLimit);
         using var q = options.LoadQ(r, task);
         var settings = options.Settings(r, task, q);
         using var pool = new WorkerPool(options.ThreadCount(r));
-        using var runner = new EpisodeRunner(task, settings, pool, biased, settings.Seed, q);
+        var biased = modelBias == "biased";
+        if (q?.ActionRangeWarning(task.ActionLow, task.ActionHigh) is { } rangeWarning)
+        {
+            Console.Error.WriteLine($"warning: {rangeWarning}");
+        }
+        using var runner = new EpisodeRunner(task, settings, pool, biased, settings.Seed, q)
+        {
+            FixedModelParameters = modelBias == "means" ? TaskParameters.Means(task.Parameters) : null,
+        };
         if (init is not null && init.Length != runner.Model.StateSize)
         {
             throw new ArgumentException($"--init needs {runner.Model.StateSize} numbers for task '{task.Name}' (got {init.Length})");
@@ -53,7 +67,7 @@ internal static class SimCommand
             throw new ArgumentException("--init: the initial state contains NaN or infinity");
         }
 
-        using var log = TransitionLogFiles.OpenNew(logPath, task, runner.Model.StateSize, "sim", settings, q?.Path, ("model_bias", biased ? "biased" : "true"));
+        using var log = TransitionLogFiles.OpenNew(logPath, task, runner.Model.StateSize, "sim", settings, q?.Path, ("model_bias", modelBias));
         var results = new List<EpisodeResult>();
         var clock = Stopwatch.StartNew();
         void RunAll(Action? tick)
@@ -90,7 +104,8 @@ internal static class SimCommand
             var payload = new
             {
                 task = task.Name,
-                model_bias = biased ? "biased" : "true",
+                model_bias = modelBias,
+                torque_limit = torqueLimit,
                 horizon = settings.Horizon,
                 samples = settings.Samples,
                 lambda = settings.Lambda,
@@ -110,7 +125,7 @@ internal static class SimCommand
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{task.Name}: H={settings.Horizon} N={settings.Samples} model={(biased ? "biased" : "true")}{(q is null ? "" : " Q=" + Path.GetFileName(q.Path))}  success {results.Count(x => x.Success)}/{results.Count}  mean cost {meanCost:F2}  ({clock.Elapsed.TotalSeconds:F1} s)"));
+                $"{task.Name}: H={settings.Horizon} N={settings.Samples} model={modelBias}{(torqueLimit is { } tl ? string.Create(CultureInfo.InvariantCulture, $" limit ±{tl}") : "")}{(q is null ? "" : " Q=" + Path.GetFileName(q.Path))}  success {results.Count(x => x.Success)}/{results.Count}  mean cost {meanCost:F2}  ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
         if (!json && results.Count > 0)
         {

@@ -106,6 +106,12 @@ public sealed class EpisodeRunner : IDisposable
 
     public ulong Seed { get; }
 
+    /// <summary>
+    /// When set, every episode's model has these parameters (in the task's order) instead of the true ones or a
+    /// draw: e.g. the prior's means, which is what a rig's controller plans on (<c>RigRunner</c>).
+    /// </summary>
+    public double[]? FixedModelParameters { get; init; }
+
     /// <summary>Planner model used by episodes (for value targets on the same biased model).</summary>
     public MuJoCoDynamics Model => _modelDynamics;
 
@@ -117,7 +123,11 @@ public sealed class EpisodeRunner : IDisposable
     {
         var rng = SplitMix64.ForStream(Seed, (ulong)episode, 0x5eed);
         _plant.Reset(ref rng, SplitMix64.ForStream(Seed, (ulong)episode, 0xD0A1), initialState);
-        if (BiasedModel)
+        if (FixedModelParameters is { } fixedParameters)
+        {
+            fixedParameters.CopyTo(_parameters, 0);
+        }
+        else if (BiasedModel)
         {
             TaskParameters.Sample(_task.Parameters, _parameters, ref rng);
         }

@@ -117,6 +117,19 @@ public class ControllerCliTests
         Assert.That(root.GetProperty("mean_cost").GetDouble(), Is.GreaterThan(0));
     }
 
+    // The near-miss bug of the rig, off the rig: 'sim' plans and acts as 'run' does at a rig (the prior's means,
+    // the rig's torque limit), and says the limit in its JSON.
+    [Test]
+    public void Sim_MeansModelAndTorqueLimit_ActsWithinTheLimitAndSaysSo()
+    {
+        var (code, stdout, stderr) = Run("sim", "--task", "pendulum", "--horizon", "8", "--samples", "32", "--episodes", "1", "--model-bias", "means", "--torque-limit", "0.5", "--json");
+        Assert.That(code, Is.Zero, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.That(doc.RootElement.GetProperty("model_bias").GetString(), Is.EqualTo("means"));
+        Assert.That(doc.RootElement.GetProperty("torque_limit").GetDouble(), Is.EqualTo(0.5));
+        Assert.That(doc.RootElement.GetProperty("smoothness").GetProperty("at_limit_share").GetDouble(), Is.GreaterThan(0.05), "from rest it pumps at ±0.5, the limit the figures count against");
+    }
+
     [Test]
     public void Bench_Json_HasDocumentedKeys()
     {
@@ -149,6 +162,8 @@ public class ControllerCliTests
     [TestCase("--q", "/etc/hostname", "is not a loadable ONNX model")]
     [TestCase("--prior", "mass=abc", "is not NAME=BIAS:SIGMA")]
     [TestCase("--prior", "weight=1.2:0.1", "has no parameter 'weight'")]
+    [TestCase("--torque-limit", "0", "--torque-limit must be a positive number")]
+    [TestCase("--torque-limit", "NaN", "--torque-limit must be a positive number")]
     public void Sim_BadInput_OneLineErrorAndNonZeroExit(string option, string value, string message)
     {
         var args = new List<string> { "sim", "--episodes", "1" };

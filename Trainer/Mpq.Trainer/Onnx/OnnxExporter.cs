@@ -6,13 +6,17 @@ using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer.Onnx;
 
-/// <summary>What the Controller needs to know about a Q file besides its weights (stored as ONNX metadata).</summary>
+/// <summary>
+/// What the Controller needs to know about a Q file besides its weights (stored as ONNX metadata). ActionLow and
+/// ActionHigh are the action range the Q was learned for (null: not recorded); a Q is a cost-to-go under it.
+/// </summary>
 public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId, double ActionRateCost = 0,
-    double? TerminalFloor = null)
+    double? TerminalFloor = null, IReadOnlyList<double>? ActionLow = null, IReadOnlyList<double>? ActionHigh = null)
 {
     /// <summary>The metadata of a Q learned on <paramref name="task"/> with <paramref name="settings"/>.</summary>
     public static QMetadata For(Tasks.ITask task, LearnerSettings settings, string runId) =>
-        new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId, settings.ActionRateCost, settings.TerminalFloor);
+        new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId, settings.ActionRateCost, settings.TerminalFloor,
+            task.ActionLow.ToArray(), task.ActionHigh.ToArray());
 }
 
 /// <summary>
@@ -40,6 +44,8 @@ public static class OnnxExporter
         public const string Horizon = "mpq.horizon";
         public const string ActionRateCost = "mpq.action_rate_cost";
         public const string TerminalFloor = "mpq.terminal_floor";
+        public const string ActionLow = "mpq.action_low";
+        public const string ActionHigh = "mpq.action_high";
         public const string RunId = "mpq.run_id";
         public const string Format = "mpq.format";
     }
@@ -136,17 +142,25 @@ public static class OnnxExporter
             (Keys.RunId, metadata.RunId),
         })
         {
-            WriteMessage(m, 14, e =>
-            {
-                e.WriteTag(1, WireFormat.WireType.LengthDelimited);
-                e.WriteString(key);
-                e.WriteTag(2, WireFormat.WireType.LengthDelimited);
-                e.WriteString(value);
-            });
+            Entry(m, key, value);
+        }
+        if (metadata.ActionLow is { } low && metadata.ActionHigh is { } high)
+        {
+            Entry(m, Keys.ActionLow, string.Join(',', low.Select(v => v.ToString("R", c))));
+            Entry(m, Keys.ActionHigh, string.Join(',', high.Select(v => v.ToString("R", c))));
         }
         m.Flush();
         return model.ToArray();
     }
+
+    private static void Entry(CodedOutputStream m, string key, string value) =>
+        WriteMessage(m, 14, e =>
+        {
+            e.WriteTag(1, WireFormat.WireType.LengthDelimited);
+            e.WriteString(key);
+            e.WriteTag(2, WireFormat.WireType.LengthDelimited);
+            e.WriteString(value);
+        });
 
     private static void Node(CodedOutputStream n, string name, string op, string[] inputs, string[] outputs, (string Name, long Value)? intAttribute = null)
     {

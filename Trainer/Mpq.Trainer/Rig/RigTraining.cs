@@ -39,7 +39,7 @@ public sealed record RigTrainingArguments(string Port, int Baud, int Episodes, d
 /// </remarks>
 internal static class RigTraining
 {
-    public static int Run(ITask task, LearnerSettings settings, int threads, RigTrainingArguments args, CancellationToken cancel)
+    public static int Run(ITask task, LearnerSettings settings, int threads, RigTrainingArguments args, double? torqueLimit, CancellationToken cancel)
     {
         Validate(args);
         var logPath = Path.Combine(args.OutputDirectory, "rig.mpqlog");
@@ -51,15 +51,26 @@ internal static class RigTraining
         var metricsPath = Path.Combine(args.OutputDirectory, "metrics.csv");
         var runId = $"{task.Name}-{settings.Algorithm}-H{settings.Horizon}-rig-seed{settings.Seed}".ToLowerInvariant();
 
-        using var learner = new Learner(task, settings, threads);
-        var q = learner.Q ?? throw new ArgumentException("plain MPPI learns nothing on a rig: use --algo mpq or softq");
-        var planner = settings.Planner(settings.Samples, settings.Gamma, settings.Seed);
-        using var pool = new WorkerPool(threads);
+        if (settings.Algorithm == Algorithm.Mppi)
+        {
+            throw new ArgumentException("plain MPPI learns nothing on a rig: use --algo mpq or softq");
+        }
         using var transport = SerialTransports.Open(args.Port, args.Baud, args.Transport);
         using var client = new RigClient(transport, line => Console.Error.WriteLine(line));
         var ack = client.Handshake(TimeSpan.FromSeconds(5));
+        // Learn for the torque the rig gives: the targets plan within its limit as the acting planner does, and the
+        // Q file records it. A Q learned for more torque chases swings this rig cannot finish.
+        var limit = Math.Min(torqueLimit ?? double.PositiveInfinity, ack.TorqueLimit.ToArray().Min());
+        if (double.IsFinite(limit))
+        {
+            task = new ActionLimitedTask(task, limit);
+        }
+        using var learner = new Learner(task, settings, threads);
+        var q = learner.Q!;
+        var planner = settings.Planner(settings.Samples, settings.Gamma, settings.Seed);
+        using var pool = new WorkerPool(threads);
         Directory.CreateDirectory(args.OutputDirectory);
-        Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), torque limit {ack.TorqueLimit[0]}; training {settings.Algorithm} H={settings.Horizon} for {args.Episodes} episode(s) of {args.EpisodeSeconds} s");
+        Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), torque limit {ack.TorqueLimit[0]} (learning within ±{task.ActionHigh[0]}); training {settings.Algorithm} H={settings.Horizon} for {args.Episodes} episode(s) of {args.EpisodeSeconds} s");
         using var log = TransitionLogFiles.OpenNew(logPath, task, 2 * ack.Joints, "rig", planner, qPath,
             [("algorithm", settings.Algorithm.ToString()), .. TransitionLogFiles.RigEntries(ack.RigName, ack.TorqueLimit)])!;
         var episode = new EpisodeSink(task, learner, log, (int)Math.Ceiling(args.EpisodeSeconds / task.ControlPeriod) + 1);

@@ -125,6 +125,39 @@ public class TrainCommandTests
     }
 
     [Test]
+    public void Train_TorqueLimit_LearnsWithinItAndTheQFileSaysSo()
+    {
+        // A Q learned for ±2 N·m chased swings a ±1 N·m rig cannot finish (near misses that never swung up): the file
+        // records the range it was learned for, and the Controller warns when it plans within less.
+        var dir = Directory.CreateTempSubdirectory("mpq-torque-limit-").FullName;
+        try
+        {
+            var (code, _, stderr) = Run("train", "--algo", "mpq", "--episodes", "1", "--threads", "1", "--out", dir, "--force", "-N", "32", "--torque-limit", "1");
+            Assert.That(code, Is.Zero, stderr);
+            using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "config.json")));
+            Assert.That(config.RootElement.GetProperty("action_high").EnumerateArray().Select(e => e.GetDouble()), Is.EqualTo(new[] { 1.0 }));
+            using var q = Mpq.Controller.Onnx.OnnxTerminalCost.Load(Path.Combine(dir, "q.onnx"), new Tasks.PendulumSwingup());
+            Assert.That((q.TrainedActionLow, q.TrainedActionHigh), Is.EqualTo((new[] { -1.0 }, new[] { 1.0 })));
+            Assert.That(q.ActionRangeWarning([-1], [1]), Is.Null);
+            Assert.That(q.ActionRangeWarning([-0.5], [0.5]), Does.Contain("learned for actions in [-1] .. [1]"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestCase("0")]
+    [TestCase("-1")]
+    [TestCase("NaN")]
+    public void Train_TorqueLimitNotPositive_UsageError(string limit)
+    {
+        var (code, _, stderr) = Run("train", "--episodes", "1", "--torque-limit", limit);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("--torque-limit must be a positive number"));
+    }
+
+    [Test]
     public void Train_OptionAndSetNameTheSameSetting_Refused()
     {
         var (code, _, stderr) = Run("train", "--episodes", "1", "--samples", "32", "--set", "Samples=64");
