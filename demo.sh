@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole bridge in one command: a trained Q (the checked-in one, or --train to learn a new one, ~3 min),
+# The whole bridge in one command: a trained Q (the checked-in one, or --train to learn a new one, ~4 min),
 # the Firmware driving the virtual pendulum rig (MuJoCo at the true parameters) on one end of a socat pty
 # pair, the Controller planning on its biased model on the other end; swing-up, a summary, and a PNG of
 # angle and torque over time. Output goes to ${DEMO_OUT:-demo-output}/.
@@ -24,14 +24,16 @@ controller="dotnet Controller/Mpq.Controller/bin/Release/net10.0/controller.dll"
 firmware="dotnet Firmware/Mpq.Firmware/bin/Release/net10.0/firmware.dll"
 trainer="dotnet Trainer/Mpq.Trainer/bin/Release/net10.0/trainer.dll"
 
-q=Trainer/results/pendulum-mpq-h8/q.onnx
+# The rig's torque limit is 1 N·m (the Firmware's default), half what the simulated task allows: the Q is learned
+# for it (a Q learned for 2 N·m values swings the rig cannot finish).
+q=Trainer/results/pendulum-mpq-h8-1nm/q.onnx
 if [ "$train" = 1 ]; then
-  echo "== training MPQ H=8 on the pendulum, 30 episodes (true-parameter plant, biased model) =="
+  echo "== training MPQ H=8 on the pendulum within the rig's 1 N·m, 40 episodes (true-parameter plant, biased model) =="
   rm -rf "$out/train"
-  $trainer train --task pendulum --algo mpq --horizon 8 --episodes 30 --seed 1 --out "$out/train" | tail -n 3
+  $trainer train --task pendulum --algo mpq --horizon 8 --episodes 40 --seed 1 --torque-limit 1 --out "$out/train" | tail -n 3
   q=$out/train/q.onnx
 else
-  echo "== using the checked-in Q: $q (made by: trainer train --algo mpq --horizon 8 --episodes 30 --seed 1) =="
+  echo "== using the checked-in Q: $q (made by: trainer train --algo mpq --horizon 8 --episodes 40 --seed 1 --torque-limit 1) =="
 fi
 
 pty=$(mktemp -d)

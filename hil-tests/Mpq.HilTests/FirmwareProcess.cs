@@ -61,7 +61,7 @@ internal sealed class FirmwareProcess : IDisposable
     }
 
     /// <summary>The checked-in pendulum Q (MPQ, H = 8).</summary>
-    public static string TrainedQ() => Path.Combine(RepositoryRoot(), "Trainer", "results", "pendulum-mpq-h8", "q.onnx");
+    public static string TrainedQ() => Path.Combine(RepositoryRoot(), "Trainer", "results", "pendulum-mpq-h8-1nm", "q.onnx");
 
     public void Dispose()
     {

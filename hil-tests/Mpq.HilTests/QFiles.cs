@@ -15,10 +15,11 @@ internal sealed class QFiles : IDisposable
     public static QFunction Q(int observationSize = 3) => new(observationSize, 1, [32, 32], Enumerable.Repeat(0.5f, observationSize + 1).ToArray(), 100, 1);
 
     /// <summary>Exports <paramref name="q"/> with the given task name and layout (default: the pendulum's).</summary>
-    public string Export(QFunction q, string task = "pendulum", string[]? layout = null, string? path = null)
+    public string Export(QFunction q, string task = "pendulum", string[]? layout = null, string? path = null, double[]? actionHigh = null)
     {
         path ??= Path.Combine(Directory, $"{Guid.NewGuid():N}.onnx");
-        OnnxExporter.Write(q, new QMetadata(task, layout ?? _task.ObservationLayout.Take(q.ObservationSize).ToArray(), 1, 0.1, 0.99, 8, "test"), path);
+        OnnxExporter.Write(q, new QMetadata(task, layout ?? _task.ObservationLayout.Take(q.ObservationSize).ToArray(), 1, 0.1, 0.99, 8, "test",
+            ActionLow: actionHigh?.Select(h => -h).ToArray(), ActionHigh: actionHigh), path);
         return path;
     }
 
