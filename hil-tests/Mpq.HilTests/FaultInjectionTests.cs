@@ -168,10 +168,7 @@ public class FaultInjectionTests
     public void BitErrors1e4_SwingsUpAndHolds()
     {
         // One Command in ~70 and one State in ~25 lost: a bad but working cable. Swung up = held within 0.2 rad of
-        // upright for a whole second, read off the States the rig sent (rig time). At 1e-3 (the test below) the swing-up
-        // is not reliable: measured 28 of 32 11-s runs; a failing run stays in a cycle of near misses (0.45-0.9 rad
-        // short of upright on alternate sides) for as long as it runs (seen over 15 s). The same cycle shows without any
-        // fault after a reconnect to a swinging pendulum (HangUpMidSwing_…): a controller bug the faults only trigger.
+        // upright for a whole second, read off the States the rig sent (rig time); the test below asks the same at 1e-3.
         using var relay = new FaultRelay(seed: 7);
         var run = RunWithBitErrors(relay, 1e-4, 11);
         Assert.That(relay.ToRig.FramesCorrupted + relay.ToController.FramesCorrupted, Is.GreaterThan(20), "faults were really injected");
@@ -179,7 +176,7 @@ public class FaultInjectionTests
     }
 
     [Test]
-    public void BitErrors1e3_CorruptFramesRejectedAndCountedBothSides_NoneApplied_RigStaysArmed()
+    public void BitErrors1e3_CorruptFramesRejectedAndCountedBothSides_NoneApplied_StillSwingsUp()
     {
         using var relay = new FaultRelay(seed: 7);
         var run = RunWithBitErrors(relay, 1e-3, 11);
@@ -191,14 +188,15 @@ public class FaultInjectionTests
         TestContext.Out.WriteLine($"rig → controller: {relay.ToController.BitsFlipped} bits flipped in {relay.ToController.FramesCorrupted} frames; the controller rejected {controllerRejected}, lost {summary.GetProperty("FramesLost")} by sequence; the relay's decoder on the delivered bytes: {relay.ToController.Delivered}");
 
         // Still in control: armed from the first Arm to the controller's final Disarm (the 250 ms watchdog never
-        // tripped on runs of lost Commands), and the swing pumped to within 1 rad of upright (the swing-up itself is
-        // the 1e-4 test's: at this rate it is not reliable, see there).
+        // tripped on runs of lost Commands), and swung up and held for a second with one Command in seven lost. With the
+        // ±2 N·m Q this failed 4 of 32 runs (near misses: see the hang-up test); with the rig's own Q it held 2.5-6.1 s
+        // in 13 of 13 runs (2026-12-03).
         var firstArmed = Array.FindIndex(states, st => st.Arm == RigArmState.Armed);
         Assert.That(firstArmed, Is.GreaterThanOrEqualTo(0), "the rig was armed");
         var disarmAt = relay.ToRig.Snapshot().Events.Last(e => e.Type == MessageType.Disarm).Timestamp;
         var whileRunning = states[firstArmed..].Where(st => st.Timestamp < disarmAt).ToArray();
         Assert.That(whileRunning.Where(st => st.Arm != RigArmState.Armed).Select(st => $"{st.Sequence}: {st.Arm} {st.Faults}").Take(5), Is.Empty, "the rig stayed armed until the controller disarmed it");
-        Assert.That(whileRunning.Min(st => Math.Abs(FromUpright(st.Position))), Is.LessThan(1.0), "the controller pumped the swing to within 1 rad of upright");
+        Assert.That(run.LongestUpright, Is.GreaterThanOrEqualTo(1.0), "swung up and held within 0.2 rad for a second despite the noise");
         Assert.That(relay.ToRig.FramesCorrupted, Is.GreaterThan(20), "the faults were really injected toward the rig");
         Assert.That(relay.ToController.FramesCorrupted, Is.GreaterThan(500), "and toward the controller");
         Assert.That(rigRejected, Is.EqualTo(relay.ToRig.Delivered.DroppedTotal), "the firmware counted every corrupt chunk the wire delivered");
@@ -548,15 +546,15 @@ public class FaultInjectionTests
         var longestUpright = LongestRunWithin(afterReopen, 0.2);
         TestContext.Out.WriteLine($"second controller: task success {summary.GetProperty("Success").GetBoolean()} (after {summary.GetProperty("SecondsToSuccess")} s), longest run within 0.2 rad of upright {longestUpright:F2} s");
         TestContext.Out.WriteLine(SwingTrace(afterReopen));
-        // The firmware took the new controller's handshake and Arm, and it controls: armed, torque applied, the swing
-        // pumped to within 1 rad of upright. Not the swing-up: from some swinging starts the controller (biased model,
-        // Q trained on the model's ±2 N·m, on this 1 N·m rig) settles into a cycle of near misses 0.5-0.9 rad short of
-        // upright on alternate sides that lasts the whole run; measured 2026-12-03: 6 of 11 15-s runs on the dev machine, 1 of 2 in CI, over
-        // the day. A known controller bug (note of that day); the swing-up from rest is SwingUpOverSerialTests'.
+        // The firmware took the new controller's handshake and Arm, and it swings the pendulum up from where it found it.
+        // Until 2026-12-03 it often did not: from some swinging starts the controller (Q learned for the model's ±2 N·m on
+        // this 1 N·m rig, smooth planner defaults too slow to reverse the torque within a swing) settled into a cycle of
+        // near misses 0.5-0.9 rad short of upright that lasted the whole run (6 of 11 15-s runs). Fixed by the Q learned
+        // for the rig's limit (Trainer/results/pendulum-mpq-h8-1nm) and quicker defaults (CheckedInQTests.RigQ_…).
         var armed = afterReopen.Where(st => st.Arm == RigArmState.Armed).ToArray();
         Assert.That(armed.Length, Is.GreaterThan(2500), "the firmware took the new controller's handshake and Arm (armed for most of its 15 s)");
         Assert.That(armed.Count(st => st.Torque != 0), Is.GreaterThan(1000), "and applied its torques");
-        Assert.That(armed.Min(st => Math.Abs(FromUpright(st.Position))), Is.LessThan(1.0), "which pumped the swing to within 1 rad of upright");
+        Assert.That(longestUpright, Is.GreaterThanOrEqualTo(2.0), "and swung the pendulum up from its swing and held it (2 s within 0.2 rad)");
     }
 
     [Test]
