@@ -181,13 +181,7 @@ public class CheckedInQTests
         using var q = OnnxTerminalCost.Load(FirmwareProcess.TrainedQ(), task);
         Assert.That(q.ActionRangeWarning(task.ActionLow, task.ActionHigh), Is.Null, "the rig's Q is learned for the rig's limit");
         using var pool = new WorkerPool(2);
-        var d = task.PlannerDefaults;
-        var settings = new MppiSettings
-        {
-            // What 'controller run --q' plans with (PlannerOptions.Settings): the task's defaults, γ and floor from the Q.
-            Samples = 256, Horizon = 8, Lambda = d.Lambda, NoiseStd = [d.NoiseStd], StepSize = d.StepSize, ActionRateCost = d.ActionRateCost, NoiseFilter = d.NoiseFilter,
-            ControlCost = d.ControlCost, Gamma = q.TrainedGamma ?? d.Gamma, TerminalFloor = q.TrainedTerminalFloor ?? double.NegativeInfinity, Seed = 2,
-        };
+        var settings = ControllerSettings.Of(task, q, samples: 256, horizon: 8, seed: 2);
         using var runner = new Mpq.Planning.Simulation.EpisodeRunner(task, settings, pool, biasedModel: false, seed: 2, q)
         {
             FixedModelParameters = TaskParameters.Means(task.Parameters),

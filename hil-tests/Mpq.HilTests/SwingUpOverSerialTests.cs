@@ -177,7 +177,9 @@ public class SwingUpOverSerialTests
             using var client = new RigClient(transport, line => TestContext.Out.WriteLine(line));
             var ack = client.Handshake(TimeSpan.FromSeconds(10));
             using var pool = new WorkerPool(1);
-            var settings = new MppiSettings { Samples = 256, Horizon = 8, Lambda = _task.PlannerDefaults.Lambda, NoiseStd = [_task.PlannerDefaults.NoiseStd], Gamma = q.TrainedGamma ?? 0.99, Seed = 3 };
+            // What 'controller run --q' plans with. Until 2026-12-03 these tests planned with MPPI's bare defaults (α 1, white
+            // noise): with the rig's 1 N·m Q, the mid-run H 12 N 128 of the hot-reload test then lost the upright once in CI.
+            var settings = ControllerSettings.Of(_task, q, samples: 256, horizon: 8, seed: 3);
             using var runner = new RigRunner(_task, settings, pool, q, client, ack, log: null);
             using var reloader = new QReloader(_task, q.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
             var console = new TuningConsole(runner, client, reloader, Stream.Null, TextWriter.Null, echo: false);
