@@ -97,6 +97,28 @@ public class SwingUpOverSerialTests
         });
     }
 
+    /// <summary>
+    /// A planner that fills both cores at SCHED_FIFO (what 'controller run' grants its loop and workers) for its whole
+    /// warm-up starved the link's threads: the Firmware heard nothing for its link_timeout_ms (1 s) and forgot the
+    /// handshake, so the Arm was refused ("no controller"). Seen in 2 of 7 demo runs with -N 1024 -K 3 (8 ms steps).
+    /// </summary>
+    [Test]
+    public void HeavyPlannerAtRealtimePriorityOnEveryCore_WarmUpKeepsTheLinkAlive_RigArms()
+    {
+        using var firmware = new FirmwareProcess(30);
+        // ~25 ms per step on 2 cores: back to back, the 1 s warm-up would leave no core to anything below SCHED_FIFO.
+        Run(firmware, (runner, _) =>
+        {
+            for (var run = 0; run < 2; run++)
+            {
+                var summary = runner.Run(TimeSpan.FromSeconds(1.5), arm: true, CancellationToken.None);
+                TestContext.Out.WriteLine(summary);
+                Assert.That(summary.StopReason, Is.EqualTo("duration reached"), $"run {run + 1}: armed and ran its course\n{firmware.Log}");
+                Assert.That(summary.Steps, Is.GreaterThan(20));
+            }
+        }, samples: 2048, iterations: 3, threads: 2, realtimePriority: 50);
+    }
+
     [Test]
     public void PlannerHung_HeartbeatsStillFlowing_RigWatchdogTripsAnyway()
     {
@@ -170,7 +192,8 @@ public class SwingUpOverSerialTests
         }
     }
 
-    private void Run(FirmwareProcess firmware, Action<RigRunner, TuningConsole> body, string? port = null)
+    private void Run(FirmwareProcess firmware, Action<RigRunner, TuningConsole> body, string? port = null,
+        int samples = 256, int iterations = 1, int threads = 1, int realtimePriority = 0)
     {
         try
         {
@@ -178,11 +201,11 @@ public class SwingUpOverSerialTests
             using var transport = TtyTransport.Open(port ?? firmware.ControllerPort);
             using var client = new RigClient(transport, line => TestContext.Out.WriteLine(line));
             var ack = client.Handshake(TimeSpan.FromSeconds(10));
-            using var pool = new WorkerPool(1);
+            using var pool = new WorkerPool(threads, realtimePriority: realtimePriority);
             // What 'controller run --q' plans with. Until 2026-12-03 these tests planned with MPPI's bare defaults (α 1, white
             // noise): with the rig's 1 N·m Q, the mid-run H 12 N 128 of the hot-reload test then lost the upright once in CI.
-            var settings = ControllerSettings.Of(_task, q, samples: 256, horizon: 8, seed: 3);
-            using var runner = new RigRunner(_task, settings, pool, q, client, ack, log: null);
+            var settings = ControllerSettings.Of(_task, q, samples: samples, horizon: 8, seed: 3) with { Iterations = iterations };
+            using var runner = new RigRunner(_task, settings, pool, q, client, ack, log: null) { RealtimePriority = realtimePriority };
             using var reloader = new QReloader(_task, q.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
             var console = new TuningConsole(runner, client, reloader, Stream.Null, TextWriter.Null, echo: false);
             body(runner, console);

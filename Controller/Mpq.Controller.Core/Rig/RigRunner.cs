@@ -282,14 +282,23 @@ public sealed class RigRunner : IDisposable
     /// settled (a cold first step takes several periods at 500 Hz), then forgets the plan. The Commands it sends
     /// carry zero torque, whatever the rig's state.
     /// </summary>
+    /// <remarks>
+    /// Each step is followed by a rest as long as the step (at least 1 ms): the loop and its workers run at SCHED_FIFO on
+    /// every core, and back-to-back steps of a heavy planner (8 ms at N 1024, K 3) held the cores for the whole second,
+    /// starving every normal thread on the machine — the link's writer and, on a shared machine, the Firmware's reader —
+    /// until the rig heard nothing for its link_timeout_ms, forgot the handshake and refused the Arm.
+    /// </remarks>
     private void WarmUp()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 200 && clock.Elapsed < TimeSpan.FromSeconds(1); i++)
         {
+            var start = clock.Elapsed;
             _plant.Observe(_warmState, _warmObservation);
             _planner.Step(_warmState, _warmAction);
             _plant.SendZeroTorque();
+            var rest = clock.Elapsed - start;
+            Thread.Sleep(rest < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : rest);
         }
         _planner.ResetPlan();
         _loop.ClearStatistics();
