@@ -3,12 +3,14 @@
 #   libmujoco-dev: native MuJoCo 2.2.2 (libmujoco.so.2.2.2 and headers for the layout test)
 #   socat:         pseudo-terminal pairs for serial tests
 #   gcc:           compiles the MuJoCo struct-layout probe
+#   python3-pandas: reads the controller's CSV log export back in a test, as a user's notebook would
 set -euo pipefail
 
 need=()
 dpkg -s libmujoco-dev >/dev/null 2>&1 || need+=(libmujoco-dev)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v cc >/dev/null 2>&1 || need+=(gcc)
+/usr/bin/python3 -c "import pandas" >/dev/null 2>&1 || need+=(python3-pandas) # Debian's python3, the one its pandas serves
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2

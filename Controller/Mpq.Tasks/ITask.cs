@@ -86,4 +86,11 @@ public interface ITask : IRunningCost
 /// <param name="ControlCost">Whether MPPI's control cost applies (off for position servos, whose plans are set points: the control cost would pull them towards the origin).</param>
 /// <param name="ActionRateCost">Weight of the planner's action-rate cost w · Σ (a_t − a_{t−1})² (0: off); the task's own cost does not carry it.</param>
 /// <param name="NoiseFilter">Time-correlated noise coefficients (c0, c1, c2), or null for white noise.</param>
-public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma, bool ControlCost = true, double ActionRateCost = 0, double[]? NoiseFilter = null);
+/// <param name="Samples">N: sampled sequences per iteration of the acting planner.</param>
+/// <param name="Iterations">K: MPPI iterations per control step of the acting planner.</param>
+/// <remarks>
+/// These are the acting controller's settings (<c>controller sim</c> and <c>run</c>). The trainer keeps its own
+/// (LearnerSettings): what Q learns does not change when a rig's controller is tuned.
+/// </remarks>
+public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma, bool ControlCost = true, double ActionRateCost = 0,
+    double[]? NoiseFilter = null, int Samples = 256, int Iterations = 1);

@@ -9,22 +9,16 @@ internal static class ControllerSettings
 {
     /// <summary>
     /// The task's planner defaults with γ and the terminal floor from the Q file, as <c>PlannerOptions.Settings</c> makes
-    /// them: what a person running the controller gets, not MPPI's bare defaults (α 1, white noise, no action-rate cost).
+    /// them: what a person running the controller gets, not MPPI's bare defaults (α 1, white noise, no action-rate cost). N is the
+    /// task's unless given.
     /// </summary>
-    public static MppiSettings Of(ITask task, OnnxTerminalCost q, int samples, int horizon, ulong seed)
+    public static MppiSettings Of(ITask task, OnnxTerminalCost q, int horizon, ulong seed, int? samples = null)
     {
-        var d = task.PlannerDefaults;
-        return new MppiSettings
+        var d = MppiSettings.ForTask(task, horizon);
+        return d with
         {
-            Samples = samples,
-            Horizon = horizon,
-            Lambda = d.Lambda,
-            NoiseStd = [d.NoiseStd],
-            StepSize = d.StepSize,
-            ActionRateCost = d.ActionRateCost,
-            NoiseFilter = d.NoiseFilter,
-            ControlCost = d.ControlCost,
-            Gamma = q.TrainedGamma ?? d.Gamma,
+            Samples = samples ?? d.Samples,
+            Gamma = q.TrainedGamma ?? task.PlannerDefaults.Gamma,
             TerminalFloor = q.TrainedTerminalFloor ?? double.NegativeInfinity,
             Seed = seed,
         };

@@ -181,7 +181,7 @@ public class CheckedInQTests
         using var q = OnnxTerminalCost.Load(FirmwareProcess.TrainedQ(), task);
         Assert.That(q.ActionRangeWarning(task.ActionLow, task.ActionHigh), Is.Null, "the rig's Q is learned for the rig's limit");
         using var pool = new WorkerPool(2);
-        var settings = ControllerSettings.Of(task, q, samples: 256, horizon: 8, seed: 2);
+        var settings = ControllerSettings.Of(task, q, horizon: 8, seed: 2);
         using var runner = new Mpq.Planning.Simulation.EpisodeRunner(task, settings, pool, biasedModel: false, seed: 2, q)
         {
             FixedModelParameters = TaskParameters.Means(task.Parameters),

@@ -94,7 +94,7 @@ public class SwingUpOverSerialTests
             Assert.That(summary.StopReason, Is.EqualTo("duration reached"), "fresh Commands kept the rig's watchdog fed\n" + firmware.Log);
             Assert.That(summary.DeadlineMisses, Is.GreaterThan(10));
             Assert.That(summary.Fallbacks, Is.EqualTo(summary.DeadlineMisses), "every overrun is answered with the warm-started plan's next action");
-        });
+        }, iterations: 1); // one Q call per step: 70 ms overruns the period but not the rig's 125 ms watchdog (3 calls would)
     }
 
     /// <summary>
@@ -193,7 +193,7 @@ public class SwingUpOverSerialTests
     }
 
     private void Run(FirmwareProcess firmware, Action<RigRunner, TuningConsole> body, string? port = null,
-        int samples = 256, int iterations = 1, int threads = 1, int realtimePriority = 0)
+        int? samples = null, int? iterations = null, int threads = 1, int realtimePriority = 0)
     {
         try
         {
@@ -204,7 +204,8 @@ public class SwingUpOverSerialTests
             using var pool = new WorkerPool(threads, realtimePriority: realtimePriority);
             // What 'controller run --q' plans with. Until 2026-12-03 these tests planned with MPPI's bare defaults (α 1, white
             // noise): with the rig's 1 N·m Q, the mid-run H 12 N 128 of the hot-reload test then lost the upright once in CI.
-            var settings = ControllerSettings.Of(_task, q, samples: samples, horizon: 8, seed: 3) with { Iterations = iterations };
+            var settings = ControllerSettings.Of(_task, q, horizon: 8, seed: 3, samples: samples);
+            settings = settings with { Iterations = iterations ?? settings.Iterations };
             using var runner = new RigRunner(_task, settings, pool, q, client, ack, log: null) { RealtimePriority = realtimePriority };
             using var reloader = new QReloader(_task, q.Path, settings.Samples, runner.OfferTerminalCost, client.Log);
             var console = new TuningConsole(runner, client, reloader, Stream.Null, TextWriter.Null, echo: false);

@@ -10,12 +10,12 @@ internal sealed class PlannerOptions
 {
     public Option<string> Task { get; } = new("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", DefaultValueFactory = _ => "pendulum" };
     public Option<int?> Horizon { get; } = new("--horizon", "-H") { Description = "H: actions per planned sequence (default: the horizon the --q was trained for, else 32)" };
-    public Option<int> Samples { get; } = new("--samples", "-N") { Description = "N: sampled sequences per iteration", DefaultValueFactory = _ => 256 };
+    public Option<int?> Samples { get; } = new("--samples", "-N") { Description = "N: sampled sequences per iteration (default: the task's)" };
     public Option<double?> Lambda { get; } = new("--lambda") { Description = "temperature λ (default: the task's)" };
     public Option<double?> NoiseStd { get; } = new("--noise-std") { Description = "exploration noise std (default: the task's)" };
     public Option<double?> StepSize { get; } = new("--alpha") { Description = "plan update step size α in (0, 1] (default: the task's)" };
     public Option<double?> Gamma { get; } = new("--gamma") { Description = "discount γ in (0, 1] (default: the task's)" };
-    public Option<int> Iterations { get; } = new("--iterations", "-K") { Description = "MPPI iterations per control step", DefaultValueFactory = _ => 1 };
+    public Option<int?> Iterations { get; } = new("--iterations", "-K") { Description = "MPPI iterations per control step (default: the task's)" };
     public Option<string?> NoiseFilter { get; } = new("--noise-filter") { Description = "time-correlated noise coefficients c0,c1,c2 (e.g. 1,0.6,0.3; default: the task's; off: white noise)" };
     public Option<double?> ActionRateCost { get; } = new("--action-rate-cost") { Description = "weight w of the action-rate cost w·Σ(a_t − a_{t−1})² (default: the task's; 0: off)" };
     public Option<int> Threads { get; } = new("--threads", "-T") { Description = "rollout threads (including the caller)", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -41,27 +41,25 @@ internal sealed class PlannerOptions
 
     public MppiSettings Settings(ParseResult r, ITask task, Onnx.OnnxTerminalCost? q = null)
     {
-        var d = task.PlannerDefaults;
         var horizon = r.GetValue(Horizon) ?? q?.TrainedHorizon ?? 32;
         if (q?.TrainedHorizon is { } trained && trained != horizon)
         {
             // Q is the value of the tail a planner of the trained horizon leaves; another horizon uses it off its training.
             Console.Error.WriteLine($"warning: the Q '{q.Path}' was trained for H={trained}; planning with H={horizon}");
         }
-        // The action-rate cost is the acting planner's regulariser (the task's default), not part of the task's cost Q values.
-        var rate = r.GetValue(ActionRateCost) ?? d.ActionRateCost;
-        var settings = new MppiSettings
+        // The action-rate cost, step size and noise filter are the acting planner's (the task's defaults), not part of the
+        // task's cost Q values; γ and the floor are the Q's own.
+        var d = MppiSettings.ForTask(task, horizon);
+        var settings = d with
         {
-            Samples = r.GetValue(Samples),
-            Horizon = horizon,
+            Samples = r.GetValue(Samples) ?? d.Samples,
+            Iterations = r.GetValue(Iterations) ?? d.Iterations,
             Lambda = r.GetValue(Lambda) ?? d.Lambda,
-            NoiseStd = [r.GetValue(NoiseStd) ?? d.NoiseStd],
+            NoiseStd = r.GetValue(NoiseStd) is { } std ? [std] : d.NoiseStd,
             StepSize = r.GetValue(StepSize) ?? d.StepSize,
             Gamma = r.GetValue(Gamma) ?? q?.TrainedGamma ?? d.Gamma,
-            Iterations = r.GetValue(Iterations),
             NoiseFilter = ParseNoiseFilter(r.GetValue(NoiseFilter)) ?? d.NoiseFilter,
-            ControlCost = d.ControlCost,
-            ActionRateCost = rate,
+            ActionRateCost = r.GetValue(ActionRateCost) ?? d.ActionRateCost,
             // The floor the Q was trained under (none for files that do not say).
             TerminalFloor = q?.TrainedTerminalFloor ?? double.NegativeInfinity,
             Seed = r.GetValue(Seed),

@@ -89,6 +89,29 @@ public sealed record MppiSettings
         return gamma < 1 ? c / (1 - gamma) : c > 0 ? c : double.NegativeInfinity;
     }
 
+    /// <summary>
+    /// The acting planner <paramref name="task"/> suggests (<see cref="ITask.PlannerDefaults"/>) at
+    /// <paramref name="horizon"/>: what <c>controller sim</c> and <c>run</c> plan with unless told otherwise. Callers that
+    /// have a Q put its γ and terminal floor over these.
+    /// </summary>
+    public static MppiSettings ForTask(ITask task, int horizon)
+    {
+        var d = task.PlannerDefaults;
+        return new MppiSettings
+        {
+            Samples = d.Samples,
+            Iterations = d.Iterations,
+            Horizon = horizon,
+            Lambda = d.Lambda,
+            NoiseStd = [d.NoiseStd],
+            StepSize = d.StepSize,
+            Gamma = d.Gamma,
+            NoiseFilter = d.NoiseFilter,
+            ControlCost = d.ControlCost,
+            ActionRateCost = d.ActionRateCost,
+        };
+    }
+
     /// <summary>Seed of the noise streams.</summary>
     public ulong Seed { get; init; } = 1;
 

@@ -49,12 +49,12 @@ public class TransitionLogCsvTests
     [Test]
     public void Write_ReadByPandas_ColumnsRowsAndValues()
     {
-        // Optional: pandas itself, when the machine has it (Debian: apt-get install python3-pandas); the RFC 4180 test
-        // above checks the same rules without it.
+        // pandas itself, as a user's notebook reads the export (scripts/ensure-deps.sh installs it for ./test.sh); the RFC
+        // 4180 test above checks the same rules without it.
         var python = new[] { "/usr/bin/python3", "python3" }.FirstOrDefault(p => RunPython(p, "import pandas").Code == 0);
         if (python is null)
         {
-            Assert.Ignore("pandas is not installed (apt-get install python3-pandas): the RFC 4180 reader checks the CSV instead");
+            Assert.Fail("pandas is not installed: run ./test.sh (scripts/ensure-deps.sh installs it) or apt-get install python3-pandas");
         }
         using (var log = TransitionLog.Create(_path, TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig")))
         {

@@ -257,10 +257,10 @@ public sealed record LearnerSettings
     /// </remarks>
     private static LearnerSettings ForTask(ITask task) => task switch
     {
+        // The learner's own λ and noise (the class defaults, 0.1 and 1): the pendulum's acting planner has λ 1 since
+        // 2026-12-04, for a steadier torque on the rig, and what Q learns must not move with it.
         PendulumSwingup => new LearnerSettings
         {
-            Lambda = task.PlannerDefaults.Lambda,
-            NoiseStd = task.PlannerDefaults.NoiseStd,
             ObservationScale = [1f, 1f, 1f / 8],
         },
         // Costs are steps (at most 200), and each target is 16 physics steps deep: cheaper targets.
