@@ -350,6 +350,7 @@ public class FaultInjectionTests
         person.Keys("estop\r");
         var waited = person.WaitFor("ok estop", TimeSpan.FromSeconds(3));
         var text = person.Seen;
+        TestContext.Out.WriteLine($"'ok estop' seen {waited.TotalMilliseconds:F0} ms after the CR (the controller's period: 50 ms)");
         Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(1)), "answered on the CR itself, not when a later byte came\n" + text);
         Assert.That(text, Does.Contain("estop\r\n"), "what is typed is echoed");
         Assert.That(text, Does.Contain("status us"), "tab completed the command (then 'us' was typed on)");
