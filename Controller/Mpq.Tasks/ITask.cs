@@ -89,8 +89,9 @@ public interface ITask : IRunningCost
 /// <param name="Samples">N: sampled sequences per iteration of the acting planner.</param>
 /// <param name="Iterations">K: MPPI iterations per control step of the acting planner.</param>
 /// <remarks>
-/// These are the acting controller's settings (<c>controller sim</c> and <c>run</c>). The trainer keeps its own
-/// (LearnerSettings): what Q learns does not change when a rig's controller is tuned.
+/// These are the acting controller's settings (<c>controller sim</c> and <c>run</c>). The trainer (LearnerSettings) takes
+/// at most λ and the noise from here, and for the pendulum not even those: what Q learns must not move when a rig's
+/// controller is tuned.
 /// </remarks>
 public sealed record MppiDefaults(double Lambda, double NoiseStd, double StepSize, double Gamma, bool ControlCost = true, double ActionRateCost = 0,
     double[]? NoiseFilter = null, int Samples = 256, int Iterations = 1);

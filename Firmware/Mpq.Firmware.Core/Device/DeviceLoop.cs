@@ -214,9 +214,10 @@ public sealed class DeviceLoop : IDisposable
             _supervisor.UpdateLimits(_limits);
             if (_link is not null)
             {
-                if (_supervisor.HandshakeDone && _link.IsSilent())
+                if (_supervisor.State == RigArmState.Armed && _link.IsSilent())
                 {
-                    _supervisor.OnLinkLost("no valid frame within link_timeout_ms"); // before the inbox: a new Hello wins
+                    // Stop now; the session itself ends on the link's thread, which logs it (SafetySupervisor.OnLinkSilent).
+                    _supervisor.OnLinkSilent("no valid frame within link_timeout_ms"); // before the inbox: a new Hello wins
                 }
                 _link.Inbox.Drain(_supervisor); // what the link asked since the last tick: Commands, arm, estop, …
             }

@@ -210,6 +210,28 @@ public sealed class SafetySupervisor
         }
     }
 
+    /// <summary>
+    /// The device loop's own check found the link silent (no valid frame within link_timeout_ms): an armed rig stops at
+    /// once (zero torque, disarmed, <see cref="FaultBits.LinkLost"/>); the handshake stays until the link ends the session
+    /// (<see cref="OnLinkLost"/>, on its own thread, with a log line). A disarmed rig has nothing to stop.
+    /// </summary>
+    /// <remarks>
+    /// The two checks see the same clock from different threads: the link's reader can be starved (a machine whose cores
+    /// are held by real-time threads) while the loop, at the highest priority, keeps ticking. The loop must then stop the
+    /// motor, but a session the link never saw end must not be forgotten silently: that refused the next Arm with
+    /// "no controller" and nothing in the log said why.
+    /// </remarks>
+    public void OnLinkSilent(string reason)
+    {
+        lock (_gate)
+        {
+            if (State == RigArmState.Armed)
+            {
+                LatchTrip(FaultBits.LinkLost, RigArmState.Disarmed, $"link lost: {reason}");
+            }
+        }
+    }
+
     /// <summary>Arms if allowed; returns null on success or the reason it refused.</summary>
     public string? RequestArm(double now)
     {

@@ -259,6 +259,34 @@ public class SafetySupervisorTests
     }
 
     [Test]
+    public void LinkSilentToTheLoop_Armed_ZeroTorqueAndDisarmed_HandshakeKeptForTheLinkToEnd()
+    {
+        Arm();
+        Command(1f);
+        _s.OnLinkSilent("no valid frame within link_timeout_ms");
+        Assert.That(Tick(), Is.Zero);
+        Assert.That((_s.State, _s.Faults.HasFlag(FaultBits.LinkLost)), Is.EqualTo((RigArmState.Disarmed, true)));
+        Assert.That(_s.HandshakeDone, Is.True, "the session is the link's to end (it logs it and undoes its settings)");
+        Assert.That(_s.RequestArm(_now), Is.Null, "a link that was only slow to be read can arm again, explicitly");
+        Assert.That(Tick(), Is.Zero, "and no Command from before the silence drives the motor");
+    }
+
+    /// <summary>
+    /// The bug: a heavy controller warm-up at SCHED_FIFO on both cores starved the Firmware's reader thread for a second;
+    /// the device loop, seeing no valid frame, forgot the handshake while the link (its reader caught up, never silent
+    /// to the link's own thread) stayed in the session and logged nothing; the Arm that followed was refused with
+    /// "no controller" and nothing said why. A disarmed rig has nothing to stop: the session ends only when the link ends it.
+    /// </summary>
+    [Test]
+    public void LinkSilentToTheLoop_Disarmed_NothingChanges_ArmStillAllowed()
+    {
+        _s.OnHandshake();
+        _s.OnLinkSilent("no valid frame within link_timeout_ms");
+        Assert.That((_s.State, _s.Faults, _s.HandshakeDone), Is.EqualTo((RigArmState.Disarmed, FaultBits.None, true)));
+        Assert.That(_s.RequestArm(_now), Is.Null);
+    }
+
+    [Test]
     public void InvalidCommand_WhileArmed_LatchesFaultZeroTorqueAndFlags()
     {
         Arm();
