@@ -18,8 +18,10 @@ done
 out=${DEMO_OUT:-demo-output}
 mkdir -p "$out"
 echo "== building (Release) =="
-dotnet build Trainer/Mpq.Trainer -c Release -v quiet -nologo >/dev/null
-dotnet build Firmware/Mpq.Firmware -c Release -v quiet -nologo >/dev/null
+# Each program on its own: no program references another, so building the Trainer does not build the controller.
+for program in Controller/Mpq.Controller Firmware/Mpq.Firmware Trainer/Mpq.Trainer; do
+  dotnet build "$program" -c Release -v quiet -nologo >/dev/null
+done
 controller="dotnet Controller/Mpq.Controller/bin/Release/net10.0/controller.dll"
 firmware="dotnet Firmware/Mpq.Firmware/bin/Release/net10.0/firmware.dll"
 trainer="dotnet Trainer/Mpq.Trainer/bin/Release/net10.0/trainer.dll"
