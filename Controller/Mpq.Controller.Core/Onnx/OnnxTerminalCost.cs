@@ -70,26 +70,40 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     public double[]? TrainedActionLow { get; private set; }
 
     /// <summary>
-    /// A warning when <paramref name="high"/> (the limits the planner will use) is narrower than the range the Q was
-    /// learned for, or null when they agree or the file does not say.
+    /// A warning when the limits the planner will use (<paramref name="low"/>, <paramref name="high"/>) differ from the
+    /// range the Q was learned for, or null when they agree or the file does not say.
     /// </summary>
+    /// <remarks>
+    /// Narrower: the Q values swings the planner cannot finish (on the pendulum rig, near misses that never swung up).
+    /// Wider: the planner scores actions the Q never saw and seeks out its guesses there (the 1 N·m rig Q planned at
+    /// ±2 N·m held the pendulum leaning 0.2–0.3 rad off upright in half the episodes).
+    /// </remarks>
     public string? ActionRangeWarning(ReadOnlySpan<double> low, ReadOnlySpan<double> high)
     {
         if (TrainedActionLow is not { } trainedLow || TrainedActionHigh is not { } trainedHigh)
         {
             return null;
         }
+        var narrower = false;
+        var wider = false;
         for (var a = 0; a < high.Length; a++)
         {
-            if (high[a] < trainedHigh[a] - 1e-9 || low[a] > trainedLow[a] + 1e-9)
-            {
-                var c = System.Globalization.CultureInfo.InvariantCulture;
-                return $"the Q '{System.IO.Path.GetFileName(Path)}' was learned for actions in [{string.Join(", ", trainedLow.Select(v => v.ToString(c)))}] .. [{string.Join(", ", trainedHigh.Select(v => v.ToString(c)))}] "
-                    + $"but the planner is limited to [{string.Join(", ", low.ToArray().Select(v => v.ToString(c)))}] .. [{string.Join(", ", high.ToArray().Select(v => v.ToString(c)))}]: "
-                    + "its values assume actions the planner cannot take (on the pendulum: near misses that never swing up); learn a Q for this limit (trainer train --torque-limit)";
-            }
+            narrower |= high[a] < trainedHigh[a] - 1e-9 || low[a] > trainedLow[a] + 1e-9;
+            wider |= high[a] > trainedHigh[a] + 1e-9 || low[a] < trainedLow[a] - 1e-9;
         }
-        return null;
+        if (!narrower && !wider)
+        {
+            return null;
+        }
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        string Range(IEnumerable<double> from, IEnumerable<double> to) =>
+            $"[{string.Join(", ", from.Select(v => v.ToString(c)))}] .. [{string.Join(", ", to.Select(v => v.ToString(c)))}]";
+        return $"the Q '{System.IO.Path.GetFileName(Path)}' was learned for actions in {Range(trainedLow, trainedHigh)} "
+            + $"but the planner is limited to {Range(low.ToArray(), high.ToArray())}: "
+            + (narrower
+                ? "its values assume actions the planner cannot take (on the pendulum: near misses that never swing up)"
+                : "the planner scores actions the Q never saw and follows its guesses there (on the pendulum: a steady lean off upright)")
+            + "; learn a Q for this limit (trainer train --torque-limit) or plan within the Q's (--torque-limit)";
     }
 
     /// <summary>A number the file's metadata holds under <paramref name="key"/>, or null when absent or not a number.</summary>
