@@ -106,7 +106,7 @@ public class SwingUpOverSerialTests
     public void HeavyPlannerAtRealtimePriorityOnEveryCore_WarmUpKeepsTheLinkAlive_RigArms()
     {
         using var firmware = new FirmwareProcess(30);
-        // ~25 ms per step on 2 cores: back to back, the 1 s warm-up would leave no core to anything below SCHED_FIFO.
+        // ~15 ms per step on 2 cores: back to back, the 1 s warm-up would leave no core to anything below SCHED_FIFO.
         Run(firmware, (runner, _) =>
         {
             for (var run = 0; run < 2; run++)
