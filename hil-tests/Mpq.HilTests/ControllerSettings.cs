@@ -18,7 +18,7 @@ internal static class ControllerSettings
         return d with
         {
             Samples = samples ?? d.Samples,
-            Gamma = q.TrainedGamma ?? task.PlannerDefaults.Gamma,
+            Gamma = q.TrainedGamma ?? d.Gamma,
             TerminalFloor = q.TrainedTerminalFloor ?? double.NegativeInfinity,
             Seed = seed,
         };

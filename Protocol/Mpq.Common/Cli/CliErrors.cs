@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Mpq.Common.Cli;
 
@@ -62,10 +63,32 @@ public static class CliErrors
     {
         foreach (var message in messages)
         {
-            Console.Error.WriteLine($"error: {FirstLine(message)}");
+            Console.Error.WriteLine($"error: {InWords(FirstLine(message))}");
         }
         Console.Error.WriteLine($"(see '{program} --help')");
         return ExitCodes.Usage;
+    }
+
+    /// <summary>
+    /// System.CommandLine's "Cannot parse argument 'abc' for option '-N' as expected type 'System.Nullable`1[System.Int32]'"
+    /// in the words of the project: "-N: 'abc' is not a whole number". Other messages are kept as they are.
+    /// </summary>
+    private static string InWords(string message)
+    {
+        var m = Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?:System\.Nullable`1\[)?System\.(?<type>\w+)\]?'\.?$");
+        if (!m.Success)
+        {
+            return message;
+        }
+        var kind = m.Groups["type"].Value switch
+        {
+            "Int32" or "Int64" or "Int16" => "a whole number",
+            "UInt32" or "UInt64" or "UInt16" or "Byte" => "a whole number ≥ 0",
+            "Double" or "Single" or "Decimal" => "a number",
+            "Boolean" => "true or false",
+            _ => null,
+        };
+        return kind is null ? message : $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {kind}";
     }
 
     /// <summary>Whether <paramref name="e"/> is a usage error under the policy.</summary>

@@ -95,4 +95,28 @@ public class CliErrorsTests
         Assert.That(code, Is.EqualTo(ExitCodes.Usage));
         Assert.That(writer.ToString().TrimEnd().Split('\n'), Is.EqualTo(new[] { "error: Unrecognized command or argument '--x'.", "error: Option '--port' is required.", "(see 'firmware --help')" }));
     }
+
+    // System.CommandLine's own text named .NET types ("as expected type 'System.Nullable`1[System.Int32]'") for any
+    // value that did not parse, e.g. 'controller sim -N abc'.
+    [TestCase("Cannot parse argument 'abc' for option '--samples' as expected type 'System.Nullable`1[System.Int32]'.", "--samples: 'abc' is not a whole number")]
+    [TestCase("Cannot parse argument '1.5' for option '--threads' as expected type 'System.Int32'.", "--threads: '1.5' is not a whole number")]
+    [TestCase("Cannot parse argument 'x' for option '--lambda' as expected type 'System.Nullable`1[System.Double]'.", "--lambda: 'x' is not a number")]
+    [TestCase("Cannot parse argument '-1' for option '--seed' as expected type 'System.UInt64'.", "--seed: '-1' is not a whole number ≥ 0")]
+    [TestCase("Cannot parse argument 'maybe' for option '--json' as expected type 'System.Boolean'.", "--json: 'maybe' is not true or false")]
+    [TestCase("Option '--port' is required.", "Option '--port' is required.")]
+    public void ParseErrors_TypeNames_SaidInWords(string message, string expected)
+    {
+        var saved = System.Console.Error;
+        using var writer = new StringWriter();
+        System.Console.SetError(writer);
+        try
+        {
+            CliErrors.ParseErrors([message], "controller");
+        }
+        finally
+        {
+            System.Console.SetError(saved);
+        }
+        Assert.That(writer.ToString().Split('\n')[0].TrimEnd(), Is.EqualTo($"error: {expected}"));
+    }
 }
