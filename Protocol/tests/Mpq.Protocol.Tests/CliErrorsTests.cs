@@ -8,14 +8,18 @@ public class CliErrorsTests
 {
     private sealed class ModelException(string message) : Exception(message);
 
-    private static (int Code, string Stderr) Capture(Func<int> body, params Type[] badInput)
+    private static (int Code, string Stderr) Capture(Func<int> body, params Type[] badInput) =>
+        WithStderr(() => CliErrors.Run(body, badInput));
+
+    /// <summary>Runs <paramref name="call"/> with stderr captured: its code and what it wrote there.</summary>
+    private static (int Code, string Stderr) WithStderr(Func<int> call)
     {
         var saved = System.Console.Error;
         using var writer = new StringWriter();
         System.Console.SetError(writer);
         try
         {
-            return (CliErrors.Run(body, badInput), writer.ToString());
+            return (call(), writer.ToString());
         }
         finally
         {
@@ -80,20 +84,9 @@ public class CliErrorsTests
     [Test]
     public void ParseErrors_EveryMessageAndAHint_ExitTwo()
     {
-        var saved = System.Console.Error;
-        using var writer = new StringWriter();
-        System.Console.SetError(writer);
-        int code;
-        try
-        {
-            code = CliErrors.ParseErrors(["Unrecognized command or argument '--x'.", "Option '--port' is required."], "firmware");
-        }
-        finally
-        {
-            System.Console.SetError(saved);
-        }
+        var (code, stderr) = WithStderr(() => CliErrors.ParseErrors(["Unrecognized command or argument '--x'.", "Option '--port' is required."], "firmware"));
         Assert.That(code, Is.EqualTo(ExitCodes.Usage));
-        Assert.That(writer.ToString().TrimEnd().Split('\n'), Is.EqualTo(new[] { "error: Unrecognized command or argument '--x'.", "error: Option '--port' is required.", "(see 'firmware --help')" }));
+        Assert.That(stderr.TrimEnd().Split('\n'), Is.EqualTo(new[] { "error: Unrecognized command or argument '--x'.", "error: Option '--port' is required.", "(see 'firmware --help')" }));
     }
 
     // System.CommandLine's own text named .NET types ("as expected type 'System.Nullable`1[System.Int32]'") for any
@@ -106,17 +99,7 @@ public class CliErrorsTests
     [TestCase("Option '--port' is required.", "Option '--port' is required.")]
     public void ParseErrors_TypeNames_SaidInWords(string message, string expected)
     {
-        var saved = System.Console.Error;
-        using var writer = new StringWriter();
-        System.Console.SetError(writer);
-        try
-        {
-            CliErrors.ParseErrors([message], "controller");
-        }
-        finally
-        {
-            System.Console.SetError(saved);
-        }
-        Assert.That(writer.ToString().Split('\n')[0].TrimEnd(), Is.EqualTo($"error: {expected}"));
+        var (_, stderr) = WithStderr(() => CliErrors.ParseErrors([message], "controller"));
+        Assert.That(stderr.Split('\n')[0].TrimEnd(), Is.EqualTo($"error: {expected}"));
     }
 }
