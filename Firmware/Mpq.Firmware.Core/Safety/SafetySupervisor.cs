@@ -192,10 +192,16 @@ public sealed class SafetySupervisor
         lock (_gate)
         {
             HandshakeDone = false;
-            if (State == RigArmState.Armed)
-            {
-                LatchTrip(FaultBits.LinkLost, RigArmState.Disarmed, $"link lost: {reason}");
-            }
+            StopForLostLink(reason);
+        }
+    }
+
+    /// <summary>An armed rig stops for a lost link: zero torque, disarmed, <see cref="FaultBits.LinkLost"/>. Under the lock.</summary>
+    private void StopForLostLink(string reason)
+    {
+        if (State == RigArmState.Armed)
+        {
+            LatchTrip(FaultBits.LinkLost, RigArmState.Disarmed, $"link lost: {reason}");
         }
     }
 
@@ -225,10 +231,7 @@ public sealed class SafetySupervisor
     {
         lock (_gate)
         {
-            if (State == RigArmState.Armed)
-            {
-                LatchTrip(FaultBits.LinkLost, RigArmState.Disarmed, $"link lost: {reason}");
-            }
+            StopForLostLink(reason);
         }
     }
 
