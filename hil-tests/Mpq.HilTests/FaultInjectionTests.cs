@@ -276,6 +276,40 @@ public class FaultInjectionTests
         Assert.That(relay.ToController.Snapshot().States.Any(s => s.Timestamp > request && s.Arm == RigArmState.Armed), Is.True, "re-armed on request\n" + controller.Log);
     }
 
+    // Issue 25, case 1: after a 2.5-s pull the controller received no State, yet sent 149 Commands with torque and ended
+    // "duration reached", exit 0; the Firmware's last State before console mode said armed, and no Fault was sent.
+    [Test]
+    public void CablePulled2500ms_ControllerStopsTorqueWithinItsStateTimeout_Exit3_RigFaultsAndDisarms()
+    {
+        using var bridge = Bridge.StartArmed(40, 30);
+        var (relay, controller) = (bridge.Relay, bridge.Controller);
+
+        var pulled = Stopwatch.GetTimestamp();
+        relay.Pause(TimeSpan.FromMilliseconds(2500));
+        Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(5)), Is.True, "the controller ended the run\n" + controller.Log);
+        Thread.Sleep(2500 + 1000 + 500); // the pull, then the rig's link timeout (1 s): it is back in console mode
+        var commands = relay.ToRig.Snapshot().Commands;
+        var (states, _, rigEvents) = relay.ToController.Snapshot();
+        var lastFresh = states.Last(st => st.Timestamp < pulled).Timestamp;
+        var torqueAfter = commands.Where(c => c.Timestamp > lastFresh && c.Torque != 0).ToArray();
+        var latestMs = torqueAfter.Length == 0 ? 0 : (torqueAfter[^1].Timestamp - lastFresh) * 1000.0 / Stopwatch.Frequency;
+        var report = string.Create(CultureInfo.InvariantCulture,
+            $"2.5-s pull: {torqueAfter.Length} Command(s) with torque after the last State the controller received, the latest {latestMs:F1} ms after it (State timeout {WatchdogMs} ms)");
+        TestContext.Out.WriteLine(report);
+
+        Assert.That(controller.ExitCode, Is.EqualTo(3), controller.Log);
+        Assert.That(controller.Log, Does.Contain("no State from the rig for"), controller.Log);
+        Assert.That(torqueAfter.Length, Is.LessThanOrEqualTo((int)Math.Floor(WatchdogMs / 50) + 2), report);
+        Assert.That(latestMs, Is.LessThanOrEqualTo(WatchdogMs + 50), report);
+        Assert.That(relay.ToRig.Snapshot().Events.Any(e => e.Type == MessageType.Disarm && e.Timestamp > pulled), Is.True, "the controller sent a Disarm");
+
+        var after = states.Where(st => st.Timestamp > pulled).ToArray();
+        Assert.That(after.Any(st => st.Arm != RigArmState.Armed && (st.Faults & FaultBits.WatchdogTimeout) != 0), Is.True, "the rig stopped by its watchdog");
+        Assert.That(after[^1].Arm, Is.Not.EqualTo(RigArmState.Armed), "its last State before the console says it stopped");
+        Assert.That(after[^1].Torque, Is.Zero);
+        Assert.That(rigEvents.Any(e => e.Type == MessageType.Fault && e.Timestamp > pulled), Is.True, "the rig sent a Fault for the stop");
+    }
+
     /// <summary>A person at picocom on the other end of a console pty: raw keys out, everything shown collected.</summary>
     private sealed class ConsoleSession : IDisposable
     {

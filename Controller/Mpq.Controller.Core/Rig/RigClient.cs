@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using Mpq.Common;
+using Mpq.Common.Cli;
+using Mpq.Common.Text;
 using Mpq.Protocol.Framing;
 using Mpq.Protocol.Link;
 using Mpq.Protocol.Messages;
@@ -49,7 +52,11 @@ public sealed class RigClient : IDisposable
     private Thread? _heartbeat;
     private volatile bool _stopping;
     private long _states;
+    private long _statesIgnored;
+    private bool _haveState; // under _stateGate
     private volatile string? _failure;
+    private volatile string? _ackProblem;
+    private volatile bool _violation;
 
     public RigClient(ISerialTransport transport, Action<string> log)
     {
@@ -73,6 +80,9 @@ public sealed class RigClient : IDisposable
     public Action<string> Log { get; }
     public HelloAck? Rig { get; private set; }
     public long StatesReceived => Interlocked.Read(ref _states);
+
+    /// <summary>States that were no news (a sequence not newer than the last taken) or came before the handshake: never used.</summary>
+    public long StatesIgnored => Interlocked.Read(ref _statesIgnored);
     public DecoderStats Received => _decoder.Stats;
 
     /// <summary>Frames of every type written to the line so far (Commands, Heartbeats, Arm, ...).</summary>
@@ -81,15 +91,22 @@ public sealed class RigClient : IDisposable
     /// <summary>Frames dropped before the line because the writer was behind (the line stalled).</summary>
     public long FramesDropped => _sender.Dropped;
 
-    private void Fail(string reason)
+    private void Fail(string reason) => Fail(reason, violation: false);
+
+    /// <summary>The link ends: the line failed, or (<paramref name="violation"/>) the rig broke its handshake's rules.</summary>
+    private void Fail(string reason, bool violation)
     {
         if (_failure is null)
         {
+            _violation = violation;
             _failure = reason;
             Log($"link: {reason}");
         }
         _stateArrived.Set();
     }
+
+    /// <summary>Whether <see cref="Failure"/> is the rig breaking its own handshake's rules rather than a failed line.</summary>
+    public bool FailureIsProtocolViolation => _failure is not null && _violation;
 
     /// <summary>
     /// Link round trip in ms: a Command sent → the first State whose command echo names it (so it includes the
@@ -104,11 +121,17 @@ public sealed class RigClient : IDisposable
     /// Hello → HelloAck, the Hello repeated every 50 ms (a noisy line loses frames); throws with the reason if
     /// the rig does not answer in time.
     /// </summary>
+    /// <exception cref="IOException">No HelloAck in time.</exception>
+    /// <exception cref="SafetyStopException">The rig's HelloAck cannot be planned within (limits not finite and positive, no joints, another protocol).</exception>
     public HelloAck Handshake(TimeSpan timeout)
     {
         if (!RepeatUntil(new Hello { Name = "mpq-controller" }, _ackArrived, timeout))
         {
             throw new IOException($"no HelloAck from the rig within {timeout.TotalSeconds:F1} s (is the firmware running on the other end of the line?)");
+        }
+        if (_ackProblem is { } problem)
+        {
+            throw new SafetyStopException($"{problem}: not arming it");
         }
         // Keep the link alive while the planner sets up: heartbeats hold off the rig's link timeout but never feed
         // its command watchdog, so they cannot hide a hung planner.
@@ -275,53 +298,160 @@ public sealed class RigClient : IDisposable
             switch (message)
             {
                 case State s:
-                    lock (_stateGate)
-                    {
-                        _latest ??= new RigSnapshot(s.Joints);
-                        if (_latest.Position.Length == s.Joints)
-                        {
-                            _latest.Sequence = s.Sequence;
-                            _latest.ArrivalTimestamp = Stopwatch.GetTimestamp();
-                            _latest.Arm = s.ArmState;
-                            _latest.Faults = s.Faults;
-                            _latest.Status = s.Status;
-                            for (var j = 0; j < s.Joints; j++)
-                            {
-                                _latest.Position[j] = s.Position[j];
-                                _latest.Velocity[j] = s.Velocity[j];
-                            }
-                            if (_latest.Torque.Length != s.Actuators)
-                            {
-                                _latest.Torque = new double[s.Actuators];
-                            }
-                            for (var a = 0; a < s.Actuators; a++)
-                            {
-                                _latest.Torque[a] = s.Torque[a];
-                            }
-                        }
-                    }
-                    Interlocked.Increment(ref _states);
-                    TimeRoundTrip(s.CommandEcho);
-                    _stateArrived.Set();
+                    OnState(s);
                     break;
                 case HelloAck ack:
-                    var copy = new HelloAck { RigName = ack.RigName, Joints = ack.Joints, Actuators = ack.Actuators, LoopRateHz = ack.LoopRateHz, ProtocolVersion = ack.ProtocolVersion };
-                    ack.TorqueLimit.CopyTo(copy.TorqueLimit);
-                    Rig = copy;
-                    _ackArrived.Set();
+                    OnHelloAck(ack);
                     break;
                 case ParamValue v:
                     _lastParam = new RigParameter(v.Status, v.Name, v.Kind, v.Value, v.Min, v.Max, v.Index, v.Count);
                     _paramArrived.Set();
                     break;
                 case Mpq.Protocol.Messages.Log l:
-                    Log($"rig: {l.Text}");
+                    Log($"rig: {TerminalText.Printable(l.Text)}");
                     break;
                 case Fault f:
-                    Log($"rig fault {f.Faults}: {f.Text}");
+                    Log($"rig fault {f.Faults}: {TerminalText.Printable(f.Text)}");
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A State is checked against the handshake before anything reads it: the joint and actuator counts the HelloAck
+    /// gave, finite numbers, and a sequence newer than the last one taken (a repeated or older State is no news, so it
+    /// never makes the freshest State look younger). One that breaks the handshake's rules fails the link: a rig
+    /// that says something else than it promised cannot be controlled.
+    /// </summary>
+    private void OnState(State s)
+    {
+        if (Rig is not { } rig)
+        {
+            Interlocked.Increment(ref _statesIgnored); // a session of someone else's still streaming: no handshake, no State
+            return;
+        }
+        if (s.Joints != rig.Joints || s.Actuators != rig.Actuators)
+        {
+            Fail($"rig '{rig.RigName}' sent a State with {s.Joints} joint(s) and {s.Actuators} actuator(s); its handshake said {rig.Joints} and {rig.Actuators}", violation: true);
+            return;
+        }
+        if (!AllFinite(s.Position) || !AllFinite(s.Velocity) || !AllFinite(s.Torque))
+        {
+            Fail($"rig '{rig.RigName}' sent a State with a position, velocity or torque that is not a finite number", violation: true);
+            return;
+        }
+        lock (_stateGate)
+        {
+            _latest ??= new RigSnapshot(rig.Joints) { Torque = new double[rig.Actuators] };
+            if (_haveState && (int)(s.Sequence - _latest.Sequence) <= 0)
+            {
+                Interlocked.Increment(ref _statesIgnored);
+                return;
+            }
+            _haveState = true;
+            _latest.Sequence = s.Sequence;
+            _latest.ArrivalTimestamp = Stopwatch.GetTimestamp();
+            _latest.Arm = s.ArmState;
+            _latest.Faults = s.Faults;
+            _latest.Status = s.Status;
+            for (var j = 0; j < s.Joints; j++)
+            {
+                _latest.Position[j] = s.Position[j];
+                _latest.Velocity[j] = s.Velocity[j];
+            }
+            for (var a = 0; a < s.Actuators; a++)
+            {
+                _latest.Torque[a] = s.Torque[a];
+            }
+        }
+        Interlocked.Increment(ref _states);
+        TimeRoundTrip(s.CommandEcho);
+        _stateArrived.Set();
+    }
+
+    /// <summary>The first HelloAck is the session's contract; one whose limits cannot be planned within is refused (<see cref="Handshake"/> says why).</summary>
+    private void OnHelloAck(HelloAck ack)
+    {
+        if (Rig is not null)
+        {
+            return; // an answer to a repeated Hello: the first one stands
+        }
+        var copy = new HelloAck
+        {
+            RigName = PrintableName(ack.RigName),
+            Joints = ack.Joints,
+            Actuators = ack.Actuators,
+            LoopRateHz = ack.LoopRateHz,
+            ProtocolVersion = ack.ProtocolVersion,
+        };
+        ack.TorqueLimit.CopyTo(copy.TorqueLimit);
+        ack.PositionMin.CopyTo(copy.PositionMin);
+        ack.PositionMax.CopyTo(copy.PositionMax);
+        ack.VelocityLimit.CopyTo(copy.VelocityLimit);
+        _ackProblem = HelloAckProblem(copy);
+        if (_ackProblem is null)
+        {
+            Rig = copy;
+        }
+        _ackArrived.Set();
+    }
+
+    /// <summary>The rig's name as a terminal may show it (escapes for control characters), cut to the field's 31 UTF-8 bytes.</summary>
+    private static string PrintableName(string name)
+    {
+        var printable = TerminalText.Printable(name);
+        while (System.Text.Encoding.UTF8.GetByteCount(printable) > 31)
+        {
+            printable = printable[..^1];
+        }
+        return printable;
+    }
+
+    /// <summary>Why a HelloAck cannot be the contract of a session, or null.</summary>
+    internal static string? HelloAckProblem(HelloAck ack)
+    {
+        var rig = $"rig '{ack.RigName}'";
+        if (ack.ProtocolVersion != Frame.ProtocolVersion)
+        {
+            return $"{rig} speaks protocol {ack.ProtocolVersion}, this controller {Frame.ProtocolVersion}";
+        }
+        if (ack.Joints < 1 || ack.Actuators < 1)
+        {
+            return $"{rig} reports {ack.Joints} joint(s) and {ack.Actuators} actuator(s) in its handshake; a rig has at least one of each";
+        }
+        if (ack.LoopRateHz == 0)
+        {
+            return $"{rig} reports a loop rate of 0 Hz in its handshake";
+        }
+        for (var a = 0; a < ack.Actuators; a++)
+        {
+            var limit = ack.TorqueLimit[a];
+            if (!float.IsFinite(limit) || limit <= 0)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{rig} reports a torque limit of {limit} for actuator {a} in its handshake; it must be a finite number above 0 (check its torque_limit)");
+            }
+        }
+        for (var j = 0; j < ack.Joints; j++)
+        {
+            var (min, max, speed) = (ack.PositionMin[j], ack.PositionMax[j], ack.VelocityLimit[j]);
+            if (float.IsNaN(min) || float.IsNaN(max) || min > max || !float.IsFinite(speed) || speed < 0)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{rig} reports joint {j} limits position [{min}, {max}], velocity {speed} in its handshake; they must be numbers with min ≤ max and a finite velocity limit ≥ 0");
+            }
+        }
+        return null;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void TimeRoundTrip(ushort echo)

@@ -12,10 +12,17 @@ namespace Mpq.Controller.Rig;
 /// sequence, scaled by the live torque scale. Owns the link's health and the arm-state edges.
 /// </summary>
 /// <remarks>
-/// Never blocks the loop: <see cref="Observe"/> copies the latest snapshot, <see cref="Act"/> hands one frame to
+/// <para>Never blocks the loop: <see cref="Observe"/> copies the latest snapshot, <see cref="Act"/> hands one frame to
 /// the link. The plant is live only while the rig reports itself armed; a rig that leaves the armed state ends the
 /// run (<see cref="Stop"/>) unless <see cref="KeepRunningWhenDisarmed"/>, when the loop goes on planning and the
-/// rig ignores the Commands until a person re-arms it. A write that fails outright (a hung-up port) is a lost link.
+/// rig ignores the Commands until a person re-arms it. A write that fails outright (a hung-up port) is a lost link.</para>
+/// <para>Freshness is judged every step: when the newest State is older than the State timeout given to
+/// <see cref="Begin"/> (the rig watchdog this controller asked for: by then a rig that is alive has stopped by itself),
+/// the plant is no longer live and every Command carries zero torque. Without <see cref="KeepRunningWhenDisarmed"/>
+/// the run ends there (<see cref="RunStop.NoState"/>, exit 3; the runner sends the Disarm). With it, a Disarm goes out
+/// at once and the run waits for the rig, ending only when it stays silent past <see cref="SilenceEndsRun"/> (a rig
+/// silent that long has ended the session: its link timeout is 1 s by default). So after the last fresh State, at most
+/// ⌊timeout / period⌋ + 1 steps send torque (one more if a step overran and was answered by the fallback).</para>
 /// </remarks>
 public sealed class RigPlant : IPlant, IDisposable
 {
@@ -26,8 +33,12 @@ public sealed class RigPlant : IPlant, IDisposable
     private readonly Func<double> _torqueScale;
     private readonly double[] _sent;
     private readonly ushort _validity;
+    private readonly Disarm _disarm = new();
     private bool _wasArmed;
     private bool _armedByRequest;
+    private bool _stale;
+    private long _staleAfter = long.MaxValue;
+    private long _silenceEndsRunAfter = long.MaxValue;
     private PlantStop? _stop;
 
     /// <param name="task">The task (its observation of a state).</param>
@@ -63,7 +74,17 @@ public sealed class RigPlant : IPlant, IDisposable
     /// <summary>Age of the State each step planned from, ms.</summary>
     public LatencyRecorder StateAges { get; } = new(1 << 14);
 
-    public PlantStop? Stop => _stop ?? (_client.Failure is { } failure ? new PlantStop(RunStop.LinkLost, $"link lost: {failure}") : null);
+    /// <summary>The State timeout of the run (see the class remarks); zero before <see cref="Begin"/>.</summary>
+    public TimeSpan StateTimeout { get; private set; }
+
+    /// <summary>With <see cref="KeepRunningWhenDisarmed"/>: how long a silent rig is waited for before the run ends.</summary>
+    public TimeSpan SilenceEndsRun { get; private set; }
+
+    /// <summary>Times the newest State grew older than <see cref="StateTimeout"/> in this run.</summary>
+    public long StaleEpisodes { get; private set; }
+
+    public PlantStop? Stop => _stop ?? (_client.Failure is not { } failure ? null
+        : _client.FailureIsProtocolViolation ? new PlantStop(RunStop.RigBrokeProtocol, failure) : new PlantStop(RunStop.LinkLost, $"link lost: {failure}"));
 
     /// <summary>Whether a first State arrived within <paramref name="timeout"/>.</summary>
     public bool WaitForFirstState(TimeSpan timeout) =>
@@ -76,13 +97,26 @@ public sealed class RigPlant : IPlant, IDisposable
         _client.TryGetLatest(_snapshot);
     }
 
-    /// <summary>Starts a run: the arm state now is the one whose loss ends it; an arm that comes later without <paramref name="armRequested"/> is logged.</summary>
-    public void Begin(bool armRequested)
+    /// <summary>
+    /// Starts a run: the arm state now is the one whose loss ends it; an arm that comes later without
+    /// <paramref name="armRequested"/> is logged. A State older than <paramref name="stateTimeout"/> is never acted on.
+    /// </summary>
+    public void Begin(bool armRequested, TimeSpan stateTimeout)
     {
+        if (stateTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stateTimeout), $"the State timeout must be positive (got {stateTimeout.TotalMilliseconds} ms)");
+        }
         _client.TryGetLatest(_snapshot);
         _wasArmed = _snapshot.Arm == RigArmState.Armed;
         _armedByRequest = armRequested;
         _stop = null;
+        _stale = false;
+        StaleEpisodes = 0;
+        StateTimeout = stateTimeout;
+        SilenceEndsRun = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, 4 * stateTimeout.Ticks));
+        _staleAfter = (long)(stateTimeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        _silenceEndsRunAfter = (long)(SilenceEndsRun.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
     }
 
     public bool Observe(Span<double> state, Span<double> observation)
@@ -97,6 +131,18 @@ public sealed class RigPlant : IPlant, IDisposable
         _observer.SetState(state);
         _observer.Observe(observation);
         StateAges.RecordSince(_snapshot.ArrivalTimestamp);
+
+        var age = System.Diagnostics.Stopwatch.GetTimestamp() - _snapshot.ArrivalTimestamp;
+        if (age > _staleAfter)
+        {
+            OnStale(age);
+            return false; // never live on an old State: Act sends zero torque
+        }
+        if (_stale)
+        {
+            _stale = false;
+            _client.Log("States from the rig again; it was sent a Disarm: re-arm only on request");
+        }
 
         var armed = _snapshot.Arm == RigArmState.Armed;
         if (_wasArmed && !armed)
@@ -119,6 +165,29 @@ public sealed class RigPlant : IPlant, IDisposable
         return armed;
     }
 
+    /// <summary>The newest State is older than the State timeout (see the class remarks). Rare: it may allocate its messages.</summary>
+    private void OnStale(long age)
+    {
+        var ms = age * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
+        var limit = StateTimeout.TotalMilliseconds;
+        if (!_stale)
+        {
+            _stale = true;
+            StaleEpisodes++;
+            if (KeepRunningWhenDisarmed)
+            {
+                _client.Send(_disarm);
+                _client.Log(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"no State from the rig for {ms:F0} ms (limit {limit:F0} ms): torque zero, Disarm sent; the run ends if it stays silent for {SilenceEndsRun.TotalMilliseconds:F0} ms"));
+            }
+        }
+        if (!KeepRunningWhenDisarmed || age > _silenceEndsRunAfter)
+        {
+            _stop ??= new PlantStop(RunStop.NoState, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"no State from the rig for {ms:F0} ms (limit {(KeepRunningWhenDisarmed ? SilenceEndsRun.TotalMilliseconds : limit):F0} ms); torque zero, Disarm sent"));
+        }
+    }
+
     public void Act(ReadOnlySpan<double> action, Span<double> applied)
     {
         var scale = _torqueScale();
@@ -128,9 +197,9 @@ public sealed class RigPlant : IPlant, IDisposable
             _sent[a] = action[a] * scale;
             finite &= double.IsFinite(_sent[a]);
         }
-        if (!finite)
+        if (!finite || _stale)
         {
-            Array.Clear(_sent); // any doubt means zero torque
+            Array.Clear(_sent); // any doubt means zero torque; an old State is doubt
         }
         _sent.CopyTo(applied);
         Send();

@@ -176,6 +176,13 @@ public sealed class RigRunner : IDisposable
     private readonly int? _watchdogMs;
 
     /// <summary>
+    /// The rig watchdog asked for, ms: <see cref="WatchdogMs"/>, or by default 2.5 periods and never under 20 ms (which a
+    /// .NET process on a shared machine cannot promise between two Commands). It is also the State timeout: a State
+    /// older than this is never acted on, and without a console the run ends (see <see cref="RigPlant"/>).
+    /// </summary>
+    public double WatchdogMsInEffect => WatchdogMs ?? Math.Max(20, Math.Ceiling(2500 * _period));
+
+    /// <summary>
     /// The rig's torque limit changed (a <c>rig set torque_limit</c> it accepted): from the next step the planner plans
     /// within it, so the model is never credited with torque the rig will clamp away. Call from any thread but the loop's.
     /// </summary>
@@ -210,9 +217,7 @@ public sealed class RigRunner : IDisposable
     /// <returns>Null when the Arm was sent, else why not.</returns>
     public string? RequestArm()
     {
-        // The rig's watchdog must outlast this controller's period with room for jitter: 2.5 periods, and never
-        // under 20 ms, which a .NET process on a shared machine cannot promise between two Commands.
-        var watchdogMs = WatchdogMs ?? Math.Max(20, Math.Ceiling(2500 * _period));
+        var watchdogMs = WatchdogMsInEffect;
         var (status, value) = _client.SetParameter("watchdog_ms", watchdogMs, TimeSpan.FromSeconds(1));
         if (status != ParamStatus.Ok)
         {
@@ -261,7 +266,7 @@ public sealed class RigRunner : IDisposable
                 }
                 else
                 {
-                    _plant.Begin(armRequested: arm);
+                    _plant.Begin(armRequested: arm, stateTimeout: TimeSpan.FromMilliseconds(WatchdogMsInEffect));
                     result = _loop.Run(LoopLimits.ForDuration(duration), cancel);
                     (stop, reason) = (result.Stop, result.StopReason);
                 }

@@ -52,7 +52,7 @@ public enum RunStop
     /// <summary>Ctrl-C or the console's quit (exit 0).</summary>
     StoppedByUser,
 
-    /// <summary>No State from the rig at the start (exit 3: someone must look at the rig or the cable).</summary>
+    /// <summary>No State from the rig at the start, or none fresh for longer than the State timeout while running (exit 3: someone must look at the rig or the cable).</summary>
     NoState,
 
     /// <summary>The rig refused to arm or did not arm in time (exit 3).</summary>
@@ -63,6 +63,9 @@ public enum RunStop
 
     /// <summary>The serial link failed (exit 3).</summary>
     LinkLost,
+
+    /// <summary>The rig sent what its own handshake rules out: a State of another size, non-finite values (exit 3).</summary>
+    RigBrokeProtocol,
 }
 
 /// <summary>Exit codes of <see cref="RunStop"/>: 0 for a run that ended as asked, 3 (safety stop) otherwise.</summary>

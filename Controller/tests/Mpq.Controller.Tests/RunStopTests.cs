@@ -11,6 +11,7 @@ public class RunStopTests
     [TestCase(RunStop.ArmRefused, 3)]
     [TestCase(RunStop.LeftArmedState, 3)]
     [TestCase(RunStop.LinkLost, 3)]
+    [TestCase(RunStop.RigBrokeProtocol, 3)]
     public void ExitCode_OnlyARunThatEndedAsAskedIsZero(RunStop stop, int code) =>
         Assert.That(stop.ExitCode(), Is.EqualTo(code));
 

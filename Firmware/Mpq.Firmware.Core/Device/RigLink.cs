@@ -33,6 +33,10 @@ namespace Mpq.Firmware.Device;
 /// </list>
 /// Settings a controller changes over the binary link last for its session: they are not saved, and they are
 /// restored when the session ends (link lost, port back in console mode, or a new Hello).
+/// <para>Leaving binary mode (link silent, <c>console</c> typed) owes the controller a farewell before the console
+/// takes the port: the first State the loop streams after the rig stopped (disarmed, zero torque) and the Fault frame
+/// of the stop that ended the session, both still as frames; only then, or after <see cref="FarewellTimeout"/>,
+/// the console banner.</para>
 /// </remarks>
 public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 {
@@ -62,6 +66,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private long _dirtySince; // Stopwatch timestamp of the first unsaved change, 0 when saved
     private bool _sessionChange;
     private long _tripsSeen;
+    private long _farewellSince; // Stopwatch timestamp of a switch to console whose farewell is still owed, 0 when none
+    private volatile bool _farewellStateSent;
+    private string _farewellBanner = "";
     private Thread? _housekeeping;
     private volatile bool _stopping;
 
@@ -158,10 +165,24 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         WriteText($"mpq firmware: {_info.Name}; type 'help'\r\n{ConsoleInterpreter.Prompt}");
     }
 
-    /// <summary>Queues a State frame if the port is in binary mode; never blocks (a full ring drops it, counted).</summary>
+    /// <summary>How long a switch to console mode waits for the loop's last State before the console takes the port anyway.</summary>
+    public static readonly TimeSpan FarewellTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Queues a State frame if the port is in binary mode, or if it is the farewell State owed after a switch to console
+    /// mode (the first one that says the rig is not armed); never blocks (a full ring drops it, counted).
+    /// </summary>
     public bool TrySendState(State state)
     {
-        if (_demux.Mode != PortMode.Binary || !_sender.TryPostRealtime(state))
+        if (_demux.Mode != PortMode.Binary)
+        {
+            if (Volatile.Read(ref _farewellSince) == 0 || _farewellStateSent || state.ArmState == RigArmState.Armed || !_sender.TryPostRealtime(state))
+            {
+                return false;
+            }
+            _farewellStateSent = true;
+        }
+        else if (!_sender.TryPostRealtime(state))
         {
             return false;
         }
@@ -384,7 +405,14 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         {
             Inbox.LinkLost($"port returned to console mode ({reason})");
             EndSession(reason);
-            WriteText($"\r\nconsole ({reason}); type 'help'\r\n{ConsoleInterpreter.Prompt}");
+            // The banner waits for the farewell (the last State and the Fault; see the class remarks), on housekeeping.
+            _farewellBanner = $"\r\nconsole ({reason}); type 'help'\r\n{ConsoleInterpreter.Prompt}";
+            _farewellStateSent = false;
+            Volatile.Write(ref _farewellSince, Stopwatch.GetTimestamp());
+        }
+        else
+        {
+            Volatile.Write(ref _farewellSince, 0);
         }
     }
 
@@ -420,7 +448,21 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                     }
                 }
             }
+            // Read before the Faults are sent: the loop numbers its trip before it posts the farewell State, so a State
+            // seen here means the trip is seen by SendFaults below.
+            var farewellSince = Volatile.Read(ref _farewellSince);
+            var farewellDone = farewellSince != 0 && (_farewellStateSent || Stopwatch.GetElapsedTime(farewellSince) > FarewellTimeout);
             SendFaults();
+            if (farewellDone)
+            {
+                lock (_rx)
+                {
+                    if (Interlocked.CompareExchange(ref _farewellSince, 0, farewellSince) == farewellSince)
+                    {
+                        WriteText(_farewellBanner);
+                    }
+                }
+            }
             var dirty = Volatile.Read(ref _dirtySince);
             if (dirty != 0 && Stopwatch.GetElapsedTime(dirty) >= SaveDebounce)
             {
@@ -445,7 +487,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             return;
         }
         _log($"fault: {fault}: {reason}{(missed > 0 ? $" ({missed} earlier trip(s) since the last report)" : "")}");
-        if (_demux.Mode != PortMode.Binary)
+        if (_demux.Mode != PortMode.Binary && Volatile.Read(ref _farewellSince) == 0)
         {
             return; // a person at the console sees it in 'status' (and typed the estop themselves)
         }

@@ -95,6 +95,48 @@ public class FirmwareLinkTests
         Assert.That(h.Supervisor.HandshakeDone, Is.False, "taking the port back ends the controller's session");
     }
 
+    // Issue 25, case 1: when the port went back to console mode under an armed rig, its last State still said armed and
+    // no Fault frame told the controller why it stopped.
+    [TestCase("console typed")]
+    [TestCase("link silent")]
+    public void ArmedPortReturnsToConsole_AFaultAndALastDisarmedStateGoOutFirst(string how)
+    {
+        using var h = new FirmwareHarness();
+        h.Parameters.TrySet(FirmwareParameters.LinkTimeoutMs, 100);
+        h.Parameters.TrySet(FirmwareParameters.WatchdogMs, 1000); // the link's silence, not the watchdog, must stop it
+        h.ReadTextUntil("mpq> ");
+        h.Handshake();
+        h.Send(new Arm());
+        h.NextState(s => s.Arm == RigArmState.Armed);
+        var command = new Command { Actuators = 1, ValidityMilliseconds = 100 };
+        command.Torque[0] = 0.2f;
+        for (var i = 0; i < 20; i++)
+        {
+            command.AnswersState = h.LatestSequence;
+            h.Send(command);
+            Thread.Sleep(5);
+        }
+        h.NextState(s => s.Torque != 0);
+        while (h.Others.TryDequeue(out _))
+        {
+        }
+        if (how == "console typed")
+        {
+            h.Type("console");
+        }
+        var banner = h.ReadTextUntil("type 'help'", TimeSpan.FromSeconds(3));
+        Thread.Sleep(100);
+        Assert.That(h.Link.Mode, Is.EqualTo(PortMode.Console));
+        var states = h.States.ToArray();
+        Assert.That(states, Is.Not.Empty);
+        Assert.That(states[^1].Arm, Is.Not.EqualTo(RigArmState.Armed), $"the last State before the console says the rig stopped ({how}); banner: {banner}");
+        Assert.That(states[^1].Torque, Is.Zero);
+        Assert.That(states[^1].Faults & FaultBits.LinkLost, Is.EqualTo(FaultBits.LinkLost));
+        var fault = h.WaitFor<Fault>(TimeSpan.FromSeconds(1));
+        Assert.That(fault.Faults & FaultBits.LinkLost, Is.EqualTo(FaultBits.LinkLost), fault.Text);
+        Assert.That(h.Supervisor.State, Is.EqualTo(RigArmState.Disarmed));
+    }
+
     [Test]
     public void Hello_AfterAQuietConsoleLongerThanTheLinkTimeout_StaysBinary()
     {

@@ -27,7 +27,8 @@ public static class ExitCodes
 /// Usage errors (exit 2): parse errors, <see cref="ArgumentException"/>, <see cref="FormatException"/>,
 /// <see cref="IOException"/> (a file or port that is missing or cannot be opened), <see cref="UnauthorizedAccessException"/>,
 /// <see cref="InvalidDataException"/>, <see cref="JsonException"/>, and the exceptions a program names as bad input
-/// (a malformed MuJoCo model, a malformed ONNX file, a run directory that exists). Everything else is a runtime
+/// (a malformed MuJoCo model, a malformed ONNX file, a run directory that exists). A <see cref="SafetyStopException"/>
+/// (the rig broke its own handshake's rules) is a safety stop (exit 3). Everything else is a runtime
 /// failure (exit 1); an unexpected exception also names its type, as it is most likely a bug.
 /// </remarks>
 public static class CliErrors
@@ -40,6 +41,11 @@ public static class CliErrors
         try
         {
             return body();
+        }
+        catch (SafetyStopException e)
+        {
+            Console.Error.WriteLine($"error: {FirstLine(e.Message)}");
+            return ExitCodes.SafetyStop;
         }
         catch (Exception e) when (IsUsageError(e, badInput))
         {
