@@ -6,6 +6,7 @@ using Mpq.Firmware.Device;
 using Mpq.Firmware.Drivers;
 using Mpq.Firmware.Safety;
 using Mpq.Firmware.Settings;
+using Mpq.Protocol.Console;
 using Mpq.Protocol.Serial;
 
 var port = new Option<string?>("--port") { Description = "serial device (e.g. /dev/ttyUSB0, or one end of a socat pty pair; --list-ports shows them)" };
@@ -24,19 +25,22 @@ var initial = new Option<string?>("--initial") { Description = "virtual rig: sta
 var noise = new Option<double>("--sensor-noise") { Description = "virtual rig: position noise std, rad (velocity noise 10x)", DefaultValueFactory = _ => 0 };
 var counts = new Option<int>("--counts-per-rev") { Description = "virtual rig: encoder quantisation", DefaultValueFactory = _ => 0 };
 var delay = new Option<int>("--delay-ticks") { Description = "virtual rig: actuation delay in ticks", DefaultValueFactory = _ => 0 };
+var resetParams = new Option<bool>("--reset-params") { Description = "accept the defaults: the parameters file (damaged or not) is moved aside as FILE.before-reset-TIME and the defaults saved" };
+var signParams = new Option<bool>("--sign-params") { Description = "check a parameters file edited by hand and sign it (needs --driver and --params or --config, no --port), then exit" };
 
 var root = new RootCommand("MPQ rig firmware: drivers, safety, telemetry and a console on one serial port.")
 {
-    port, listPorts, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay,
+    port, listPorts, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay, resetParams, signParams,
 };
-// --port and --driver are required unless only the ports are listed: a parse error (exit 2) like any other.
+// --port and --driver are required unless only the ports are listed (or a parameters file signed, which needs no
+// port): a parse error (exit 2) like any other.
 root.Validators.Add(result =>
 {
     if (result.GetValue(listPorts))
     {
         return;
     }
-    foreach (var required in (Option[])[port, driverOption])
+    foreach (var required in result.GetValue(signParams) ? (Option[])[driverOption] : [port, driverOption])
     {
         if (result.GetResult(required) is null)
         {
@@ -80,24 +84,44 @@ int Run(ParseResult r)
     {
         throw new ArgumentException($"--delay-ticks must be between 0 and 1000 (got {r.GetValue(delay)})");
     }
+    var paramsPath = r.GetValue(paramsFile) ?? (r.GetValue(config) is { } c ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(c))!, "firmware-params.json") : null);
+    if (r.GetValue(signParams))
+    {
+        return SignParameters(r, paramsPath);
+    }
     using var driver = CreateDriver(r);
     var log = (string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {line}");
     var table = FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate));
-    var paramsPath = r.GetValue(paramsFile) ?? (r.GetValue(config) is { } c ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(c))!, "firmware-params.json") : null);
     ParameterStore? store = null;
+    var check = new ParameterFileCheck(0, null);
     if (paramsPath is not null)
     {
         store = new ParameterStore(paramsPath, log);
-        var applied = store.Load(table);
-        log($"parameters: {applied} stored value(s) from {paramsPath}");
+        store.CleanStaleTemporaryFiles();
+        if (r.GetValue(resetParams))
+        {
+            var moved = store.MoveAside("before-reset");
+            store.Save(table);
+            log($"parameters: --reset-params: the defaults are saved to {paramsPath}{(moved is null ? "" : $"; the old file is {moved}")}");
+        }
+        check = store.Load(table);
+        if (check.Problem is null)
+        {
+            log($"parameters: {check.Applied} stored value(s) from {paramsPath}");
+        }
         table.Load(FirmwareParameters.LoopRateHz, r.GetValue(rate));
     }
+    else if (r.GetValue(resetParams))
+    {
+        throw new ArgumentException("--reset-params needs a parameters file (--params FILE, or --config beside which it lives)");
+    }
+    var keeper = new ParameterKeeper(store, check, log);
     var supervisor = new SafetySupervisor(driver.Joints, driver.Actuators);
     var kind = SerialTransports.ParseKind(r.GetValue(transport)!);
     using var link0 = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud), kind);
     log(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
     DeviceLoop? loop = null;
-    using var link = new RigLink(link0, supervisor, table, store, new RigInfo(driver.Name, driver.Joints, driver.Actuators, driver.TorqueMax),
+    using var link = new RigLink(link0, supervisor, table, keeper, new RigInfo(driver.Name, driver.Joints, driver.Actuators, driver.TorqueMax),
         () => loop?.Now() ?? 0, log);
     loop = new DeviceLoop(driver, supervisor, table, link, r.GetValue(lockstep), log);
     using var stop = new ManualResetEventSlim();
@@ -150,6 +174,32 @@ int Run(ParseResult r)
         Console.WriteLine($"link: sent {link.FramesSent} frames ({link.StatesSent} States; {link.StatesSkippedBusy} States and {link.OutputDropped - link.WriteTimeouts} other items dropped, {link.WriteTimeouts} writes timed out: line backed up); received {link.Received}; watchdog trips {supervisor.WatchdogTrips}, trips {supervisor.Trips}; tick gap max {loop.TickGap.Max / 1000:F2} ms, missed ticks {loop.MissedTicks}");
     }
     return 0;
+}
+
+// A hand-edited parameters file: every field checked against this rig's table (its joints and torque maximum), then signed.
+int SignParameters(ParseResult r, string? path)
+{
+    if (path is null)
+    {
+        throw new ArgumentException("--sign-params needs the file: --params FILE (or --config, beside which it lives)");
+    }
+    var table = r.GetValue(driverOption) == "gpio" && r.GetValue(config) is { } gpioConfig
+        ? GpioTable(gpioConfig) // the pin map gives the shape; no pin is opened to sign a file
+        : TableOf(r);
+    Console.WriteLine(new ParameterStore(path, _ => { }).Sign(table));
+    return 0;
+}
+
+ParameterTable GpioTable(string configPath)
+{
+    var gpio = Mpq.Firmware.Drivers.Gpio.GpioRigConfig.Parse(File.ReadAllText(configPath));
+    return FirmwareParameters.Create(gpio.Joints.Length, gpio.Actuators.Min(m => m.TorqueAtFullDuty));
+}
+
+ParameterTable TableOf(ParseResult r)
+{
+    using var driver = CreateDriver(r);
+    return FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate));
 }
 
 IRigDriver CreateDriver(ParseResult r)

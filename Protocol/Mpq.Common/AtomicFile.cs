@@ -18,14 +18,61 @@ public static class AtomicFile
         Directory.CreateDirectory(directory);
         // Hidden and per process: two writers never share a temporary file, and a listing skips it.
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            foreach (var part in parts)
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                file.Write(part);
+                foreach (var part in parts)
+                {
+                    file.Write(part);
+                }
+                file.Flush(flushToDisk: true);
             }
-            file.Flush(flushToDisk: true);
+            File.Move(temp, full, overwrite: true);
         }
-        File.Move(temp, full, overwrite: true);
+        catch
+        {
+            TryDelete(temp); // a full disk must not also leave a part-written file behind
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes the temporary files that writes of <paramref name="path"/> by processes no longer running left behind (a
+    /// kill -9 or a power cut between writing and renaming); returns how many. A running process's file is kept.
+    /// </summary>
+    public static int RemoveStaleTemporaryFiles(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+        var prefix = $".{Path.GetFileName(full)}.";
+        var removed = 0;
+        foreach (var candidate in Directory.EnumerateFiles(directory, $"{prefix}*.tmp"))
+        {
+            var pid = Path.GetFileName(candidate)[prefix.Length..^".tmp".Length];
+            if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+                && id != Environment.ProcessId && !Directory.Exists($"/proc/{id}") && TryDelete(candidate))
+            {
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 }

@@ -28,8 +28,8 @@ namespace Mpq.Firmware.Device;
 /// holds a lock the loop waits on.</item>
 /// <item>The sender's writer thread is the only one that writes to the line, each write bounded by the
 /// transport's write timeout.</item>
-/// <item>The housekeeping thread (every 10 ms) judges link silence, sends a Fault message per trip, saves
-/// parameters (debounced, off every other thread) and writes text telemetry.</item>
+/// <item>The housekeeping thread (every 10 ms) judges link silence, sends a Fault message per trip, lets the
+/// <see cref="ParameterKeeper"/> save parameters (debounced, retried, off every other thread) and writes text telemetry.</item>
 /// </list>
 /// Settings a controller changes over the binary link last for its session: they are not saved, and they are
 /// restored when the session ends (link lost, port back in console mode, or a new Hello).
@@ -40,13 +40,11 @@ namespace Mpq.Firmware.Device;
 /// </remarks>
 public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 {
-    private static readonly TimeSpan SaveDebounce = TimeSpan.FromMilliseconds(200);
-
     private readonly ISerialTransport _transport;
     private readonly SafetySupervisor _supervisor;
     private readonly ParameterTable _parameters;
     private readonly ParameterIndex _index;
-    private readonly ParameterStore? _store;
+    private readonly ParameterKeeper _keeper;
     private readonly RigInfo _info;
     private readonly Func<double> _clock;
     private readonly Action<string> _log;
@@ -63,7 +61,6 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private readonly Dictionary<int, double> _sessionOverrides = [];
     private bool _inSession; // under _rx: a Hello was accepted and the session has not ended
     private long _lastValidFrame; // Stopwatch timestamp: the cable is real even when the rig's time is virtual
-    private long _dirtySince; // Stopwatch timestamp of the first unsaved change, 0 when saved
     private bool _sessionChange;
     private long _tripsSeen;
     private long _farewellSince; // Stopwatch timestamp of a switch to console whose farewell is still owed, 0 when none
@@ -72,14 +69,16 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private Thread? _housekeeping;
     private volatile bool _stopping;
 
-    public RigLink(ISerialTransport transport, SafetySupervisor supervisor, ParameterTable parameters, ParameterStore? store,
+    /// <summary>A link over <paramref name="transport"/>; a damage <paramref name="keeper"/> found in the parameters file at start holds arming (set here, before any thread runs).</summary>
+    public RigLink(ISerialTransport transport, SafetySupervisor supervisor, ParameterTable parameters, ParameterKeeper keeper,
         RigInfo info, Func<double> clock, Action<string> log)
     {
         _transport = transport;
         _supervisor = supervisor;
         _parameters = parameters;
         _index = new ParameterIndex(parameters, info.Joints);
-        _store = store;
+        _keeper = keeper;
+        supervisor.SetArmInterlock(keeper.Damage);
         _info = info;
         _clock = clock;
         _log = log;
@@ -130,8 +129,8 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>Malformed requests answered with an error (intact frames whose payload was refused).</summary>
     public long MalformedAnswered { get; private set; }
 
-    /// <summary>Parameter saves that ran (each one after a quiet <see cref="SaveDebounce"/>).</summary>
-    public long Saves { get; private set; }
+    /// <summary>The parameters file's keeper (saves, damage, save errors).</summary>
+    public ParameterKeeper Parameters => _keeper;
 
     /// <summary>Text for the console's <c>status</c> about the device loop (set by the loop's owner).</summary>
     public Func<string>? LoopStatus { get; set; }
@@ -423,9 +422,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private void OnParameterChanged(ParameterDefinition definition, double value)
     {
         _log(string.Create(CultureInfo.InvariantCulture, $"parameter {definition.Name} = {definition.Format(value)}{(_sessionChange ? " (this session only)" : "")}"));
-        if (_store is not null && !_sessionChange)
+        if (!_sessionChange)
         {
-            Interlocked.CompareExchange(ref _dirtySince, Stopwatch.GetTimestamp(), 0);
+            _keeper.MarkChanged();
         }
     }
 
@@ -463,10 +462,13 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                     }
                 }
             }
-            var dirty = Volatile.Read(ref _dirtySince);
-            if (dirty != 0 && Stopwatch.GetElapsedTime(dirty) >= SaveDebounce)
+            if (_keeper.Housekeep(SavedValues, _parameters) is { } saving)
             {
-                Save();
+                _log(saving);
+                if (_demux.Mode == PortMode.Console)
+                {
+                    WriteText($"\r\n{saving}\r\n{ConsoleInterpreter.Prompt}");
+                }
             }
             if (Stopwatch.GetElapsedTime(lastTelemetry).TotalMilliseconds >= 100)
             {
@@ -500,31 +502,17 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         }
     }
 
-    /// <summary>Writes the saved view of the parameters (a session's overrides excluded).</summary>
-    private void Save()
+    /// <summary>The values to save: the table's, with a session's overrides replaced by the values they override.</summary>
+    private double[] SavedValues()
     {
-        if (_store is null)
+        lock (_rx)
         {
-            return;
-        }
-        Volatile.Write(ref _dirtySince, 0);
-        try
-        {
-            double[] values;
-            lock (_rx)
+            var values = new double[_parameters.Count];
+            for (var i = 0; i < values.Length; i++)
             {
-                values = new double[_parameters.Count];
-                for (var i = 0; i < values.Length; i++)
-                {
-                    values[i] = _sessionOverrides.TryGetValue(i, out var saved) ? saved : _parameters[i];
-                }
+                values[i] = _sessionOverrides.TryGetValue(i, out var saved) ? saved : _parameters[i];
             }
-            _store.Save(_parameters, values);
-            Saves++;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log($"error: could not save parameters to {_store.Path}: {e.Message}");
+            return values;
         }
     }
 
@@ -546,7 +534,24 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         {
             b.Append('\n').Append(joints());
         }
+        b.Append('\n').Append(_keeper.Describe());
         return b.ToString();
+    }
+
+    string IConsoleTarget.Params(bool reset)
+    {
+        if (!reset)
+        {
+            return _keeper.Describe();
+        }
+        if (_supervisor.State == RigArmState.Armed)
+        {
+            return "error: disarm first: the defaults may be looser than the limits in force";
+        }
+        var reply = _keeper.AcceptDefaults(_parameters);
+        Inbox.ArmInterlock(null);
+        _log($"parameters: a person accepted the defaults at the console ({reply})");
+        return reply;
     }
 
     string IConsoleTarget.Arm()
@@ -586,9 +591,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _stopping = true;
         _parameters.Changed -= OnParameterChanged;
         _housekeeping?.Join(500);
-        if (Volatile.Read(ref _dirtySince) != 0)
+        if (_keeper.Housekeep(SavedValues, _parameters, now: true) is { } saving)
         {
-            Save();
+            _log(saving);
         }
         _sender.Dispose();
     }

@@ -31,6 +31,7 @@ public sealed class SupervisorInbox
         ClearFaults,
         Handshake,
         LinkLost,
+        ArmInterlock,
     }
 
     private readonly Kind[] _kind = new Kind[Capacity];
@@ -84,6 +85,9 @@ public sealed class SupervisorInbox
 
     public void LinkLost(string reason) => Post(Kind.LinkLost, reason);
 
+    /// <summary>Holds arming with <paramref name="reason"/>, or (null) releases it.</summary>
+    public void ArmInterlock(string? reason) => Post(Kind.ArmInterlock, reason);
+
     /// <summary>The loop: applies every pending request to <paramref name="supervisor"/>, in order. Allocation-free for Commands.</summary>
     /// <returns>Whether a Command was among them (lockstep waits for one).</returns>
     public bool Drain(SafetySupervisor supervisor)
@@ -117,6 +121,9 @@ public sealed class SupervisorInbox
                     break;
                 case Kind.LinkLost:
                     supervisor.OnLinkLost(_text[slot]!);
+                    break;
+                case Kind.ArmInterlock:
+                    supervisor.SetArmInterlock(_text[slot]);
                     break;
             }
             _text[slot] = null;

@@ -9,7 +9,8 @@ namespace Mpq.Firmware.Safety;
 /// <remarks>
 /// Rules (any doubt means zero torque):
 /// <list type="bullet">
-/// <item>Torque only when <see cref="RigArmState.Armed"/>; arming needs a valid handshake, no latched fault and no estop.</item>
+/// <item>Torque only when <see cref="RigArmState.Armed"/>; arming needs a valid handshake, no latched fault, no estop and no
+/// arm interlock (<see cref="SetArmInterlock"/>: a damaged parameters file holds arming until a person accepts the defaults).</item>
 /// <item>The watchdog is fed only by fresh Commands — a new answered-State sequence answering a State
 /// sent within <see cref="SafetyLimits.CommandMaxAgeSeconds"/>. Heartbeats never feed it. Armed with no
 /// fresh Command for longer than <see cref="SafetyLimits.WatchdogSeconds"/>: zero torque and disarm; torque
@@ -52,6 +53,7 @@ public sealed class SafetySupervisor
     private bool _stopPending;
     private long _trips;
     private TripRecord _lastTrip = new(FaultBits.None, "");
+    private string? _armInterlock;
 
     private sealed record TripRecord(FaultBits Fault, string Reason);
 
@@ -235,6 +237,18 @@ public sealed class SafetySupervisor
         }
     }
 
+    /// <summary>Why arming is held whatever else holds (a damaged parameters file), or null. Readable from any thread.</summary>
+    public string? ArmInterlock => Volatile.Read(ref _armInterlock);
+
+    /// <summary>Holds arming with <paramref name="reason"/> until it is set to null; an armed rig is not stopped by it.</summary>
+    public void SetArmInterlock(string? reason)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _armInterlock, reason);
+        }
+    }
+
     /// <summary>Arms if allowed; returns null on success or the reason it refused.</summary>
     public string? RequestArm(double now)
     {
@@ -248,6 +262,10 @@ public sealed class SafetySupervisor
                     return "estop is latched: 'clear' first";
                 case RigArmState.Faulted:
                     return $"fault latched ({Faults}): 'clear' first";
+            }
+            if (_armInterlock is { } held)
+            {
+                return held;
             }
             if (!HandshakeDone)
             {

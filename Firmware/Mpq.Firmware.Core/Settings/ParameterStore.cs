@@ -4,18 +4,23 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mpq.Common;
 using Mpq.Protocol.Console;
-using Mpq.Protocol.Framing;
-using Mpq.Protocol.Messages;
 
 namespace Mpq.Firmware.Settings;
 
+/// <summary>What loading the parameters file found: how many values were applied, and why arming must wait (null: it need not).</summary>
+public sealed record ParameterFileCheck(int Applied, string? Problem);
+
 /// <summary>
-/// Persists a <see cref="ParameterTable"/> to a JSON file, atomically (write a temporary file, flush to
-/// disk, rename over the old one) with a CRC-32C checksum, so a power cut mid-write leaves the old file.
+/// The parameters file: a JSON object <c>{ "format": 1, "values": { NAME: NUMBER, … }, "crc32c": "…" }</c>, written
+/// atomically (a temporary file, flushed to disk, renamed over the old one) so a power cut mid-write leaves the old file.
+/// Its reader and writer live here together.
 /// </summary>
 /// <remarks>
-/// A missing file means defaults. A corrupt file (bad JSON, wrong checksum) means defaults and a logged
-/// error, never a crash; a stored value that is unknown or out of range is skipped with a logged error.
+/// A damaged file never loosens a limit by itself: loading is all or nothing, and a file that fails any check (not JSON,
+/// a duplicate key, a value that is not a number, an unknown, read-only or missing parameter, a value outside its range
+/// for this rig, a checksum that does not match: a hand edit counts) applies nothing and returns the problem, naming the
+/// file and the field; the firmware then refuses to arm until a person accepts the defaults. A missing file is a first
+/// start: defaults, armable. A hand edit becomes a valid file with <see cref="Sign"/>, which checks every field first.
 /// </remarks>
 public sealed class ParameterStore(string path, Action<string> log)
 {
@@ -23,54 +28,88 @@ public sealed class ParameterStore(string path, Action<string> log)
 
     public string Path { get; } = path;
 
-    /// <summary>Loads stored values into <paramref name="table"/>; returns how many were applied.</summary>
-    public int Load(ParameterTable table)
+    /// <summary>Loads the stored values into <paramref name="table"/>, all or nothing.</summary>
+    public ParameterFileCheck Load(ParameterTable table)
     {
         if (!File.Exists(Path))
         {
             log($"parameters: no file at {Path}, using defaults");
-            return 0;
+            return new ParameterFileCheck(0, null);
         }
+        string? problem;
+        Dictionary<string, double>? values;
         try
         {
-            var root = JsonNode.Parse(File.ReadAllText(Path)) as JsonObject ?? throw new FormatException("not a JSON object");
-            var version = root["format"]?.GetValue<int>() ?? throw new FormatException("no 'format'");
-            if (version != FormatVersion)
-            {
-                throw new FormatException($"format {version}, expected {FormatVersion}");
-            }
-            var values = root["values"] as JsonObject ?? throw new FormatException("no 'values'");
-            var stored = root["crc32c"]?.GetValue<string>() ?? throw new FormatException("no 'crc32c'");
-            var pairs = values.Select(kv => (kv.Key, kv.Value?.GetValue<double>() ?? double.NaN)).ToList();
-            if (!string.Equals(stored, Checksum(pairs), StringComparison.OrdinalIgnoreCase))
-            {
-                throw new FormatException("checksum mismatch (file damaged or edited by hand)");
-            }
-            var applied = 0;
-            foreach (var (name, value) in pairs)
-            {
-                var index = table.IndexOf(name);
-                if (index >= 0 && table.Definitions[index].ReadOnly)
-                {
-                    continue;
-                }
-                var status = table.Load(name, value);
-                if (status == ParamStatus.Ok)
-                {
-                    applied++;
-                }
-                else
-                {
-                    log($"parameters: stored {name} = {value.ToString(CultureInfo.InvariantCulture)} skipped ({status})");
-                }
-            }
-            return applied;
+            problem = Read(File.ReadAllText(Path), table, checkChecksum: true, out values);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or IOException)
+        catch (IOException e)
         {
-            log($"error: parameters file {Path} is unusable ({e.Message}); using defaults");
-            return 0;
+            (problem, values) = ($"cannot be read ({e.Message})", null);
         }
+        if (problem is not null)
+        {
+            var message = $"parameters file {Path} is damaged: {problem}";
+            log($"error: {message}; the defaults are in force and arming is refused until a person accepts them ('params reset' on the console, or --reset-params)");
+            return new ParameterFileCheck(0, message);
+        }
+        foreach (var (name, value) in values!)
+        {
+            table.Load(name, value);
+        }
+        return new ParameterFileCheck(values.Count, null);
+    }
+
+    /// <summary>
+    /// Re-signs a file edited by hand: every field is checked as <see cref="Load"/> checks it, except the checksum, which
+    /// is then written anew (atomically). Returns a line for people.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A field fails its check (the message names the file and the field); the file is left as it was.</exception>
+    /// <exception cref="IOException">The file is missing or cannot be written.</exception>
+    public string Sign(ParameterTable table)
+    {
+        if (!File.Exists(Path))
+        {
+            throw new FileNotFoundException($"parameters file {Path} does not exist");
+        }
+        if (Read(File.ReadAllText(Path), table, checkChecksum: false, out var values) is { } problem)
+        {
+            throw new InvalidDataException($"parameters file {Path}: {problem}; not signed");
+        }
+        var saved = new double[table.Count];
+        for (var i = 0; i < table.Count; i++)
+        {
+            saved[i] = values!.TryGetValue(table.Definitions[i].Name, out var v) ? v : table[i];
+        }
+        Save(table, saved);
+        return $"ok {Path}: {values!.Count} values checked and signed";
+    }
+
+    /// <summary>Moves the file aside (<c>NAME.LABEL-YYYYMMDD-HHMMSS</c>) for a person to look at; returns where, or null if there was none.</summary>
+    public string? MoveAside(string label)
+    {
+        if (!File.Exists(Path))
+        {
+            return null;
+        }
+        var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var target = $"{Path}.{label}-{stamp}";
+        for (var n = 2; File.Exists(target); n++)
+        {
+            target = $"{Path}.{label}-{stamp}-{n}";
+        }
+        File.Move(Path, target);
+        return target;
+    }
+
+    /// <summary>Removes temporary files a killed or failed save of this file left (those of processes no longer running); returns how many.</summary>
+    public int CleanStaleTemporaryFiles()
+    {
+        var removed = AtomicFile.RemoveStaleTemporaryFiles(Path);
+        if (removed > 0)
+        {
+            log($"parameters: removed {removed} temporary file(s) a killed or failed save of {Path} left behind");
+        }
+        return removed;
     }
 
     /// <summary>Writes every writable value atomically.</summary>
@@ -96,6 +135,114 @@ public sealed class ParameterStore(string path, Action<string> log)
         }
         var root = new JsonObject { ["format"] = FormatVersion, ["values"] = values, ["crc32c"] = Checksum(pairs) };
         AtomicFile.Write(Path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Checks a file's text against <paramref name="table"/>; null and the values when every check passes, else the first problem.</summary>
+    private static string? Read(string text, ParameterTable table, bool checkChecksum, out Dictionary<string, double>? values)
+    {
+        values = null;
+        if (text.Trim().Length == 0)
+        {
+            return "the file is empty";
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            return $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return "not a JSON object";
+            }
+            if (Fields(root, "the file") is { } duplicate)
+            {
+                return duplicate;
+            }
+            if (!root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.Number || !format.TryGetInt32(out var version))
+            {
+                return "no 'format' number";
+            }
+            if (version != FormatVersion)
+            {
+                return $"format {version}; this firmware reads format {FormatVersion}";
+            }
+            if (!root.TryGetProperty("values", out var stored) || stored.ValueKind != JsonValueKind.Object)
+            {
+                return "no 'values' object";
+            }
+            if (Fields(stored, "'values'") is { } duplicateValue)
+            {
+                return duplicateValue;
+            }
+            var found = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var field in stored.EnumerateObject())
+            {
+                if (field.Value.ValueKind != JsonValueKind.Number)
+                {
+                    return $"'{field.Name}' is a {field.Value.ValueKind}, not a number";
+                }
+                found[field.Name] = field.Value.GetDouble();
+            }
+            foreach (var (name, value) in found)
+            {
+                var index = table.IndexOf(name);
+                if (index < 0)
+                {
+                    return $"'{name}' is not a parameter of this firmware";
+                }
+                var d = table.Definitions[index];
+                if (d.ReadOnly)
+                {
+                    return $"'{name}' is read-only";
+                }
+                if (!d.Accepts(value))
+                {
+                    return string.Create(CultureInfo.InvariantCulture, $"'{name}' = {value:R} is outside {d.Format(d.Min)} .. {d.Format(d.Max)}{(d.Unit.Length > 0 ? " " + d.Unit : "")} for this rig{(d.Kind == Mpq.Protocol.Messages.ParamKind.Integer ? " (a whole number)" : "")}");
+                }
+            }
+            foreach (var d in table.Definitions)
+            {
+                if (!d.ReadOnly && !found.ContainsKey(d.Name))
+                {
+                    return $"'{d.Name}' is missing";
+                }
+            }
+            // Last: a field's own problem names it; a checksum that does not match says only that something changed.
+            if (checkChecksum)
+            {
+                if (!root.TryGetProperty("crc32c", out var crc) || crc.ValueKind != JsonValueKind.String)
+                {
+                    return "no 'crc32c' checksum";
+                }
+                if (!string.Equals(crc.GetString(), Checksum(found.Select(kv => (kv.Key, kv.Value))), StringComparison.OrdinalIgnoreCase))
+                {
+                    return "checksum mismatch: the file was damaged or edited by hand (after a hand edit, check and sign it: firmware --driver … --params FILE --sign-params)";
+                }
+            }
+            values = found;
+            return null;
+        }
+    }
+
+    /// <summary>A key that appears twice in <paramref name="obj"/>, as a problem; null when every key is unique.</summary>
+    private static string? Fields(JsonElement obj, string where)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in obj.EnumerateObject())
+        {
+            if (!seen.Add(field.Name))
+            {
+                return $"'{field.Name}' appears twice in {where}";
+            }
+        }
+        return null;
     }
 
     private static string Checksum(IEnumerable<(string Name, double Value)> pairs)

@@ -150,7 +150,7 @@ public class FirmwareSafetyRulesTests
             h.ReadTextUntil("mpq> ");
             Assert.That(h.Parameters.Get(FirmwareParameters.WatchdogMs), Is.EqualTo(50), "the session's watchdog lasted for the session only");
             Assert.That(h.Parameters.Get(FirmwareParameters.SlewRate), Is.EqualTo(50));
-            Assert.That(h.Link.Saves, Is.EqualTo(1), "one debounced save for one change, on the housekeeping thread");
+            Assert.That(h.Link.Parameters.Saves, Is.EqualTo(1), "one debounced save for one change, on the housekeeping thread");
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mpq.Firmware.Settings;
 using Mpq.Protocol.Serial;
 
 namespace Mpq.Firmware.Tests;
@@ -68,6 +69,61 @@ public class FirmwareCliTests
         var (code, stdout, stderr) = Run(Dll, "--list-ports");
         Assert.That(code, Is.Zero, stderr);
         Assert.That(stdout.Length > 0 ? stdout : stderr, Does.StartWith("/dev/").Or.StartWith("no serial ports found"));
+    }
+
+    // Issue 25, case 2: a duplicate key exited 2 with "An item with the same key…", naming no file; a damaged file armed on defaults.
+    [Test]
+    public void DamagedParamsFile_StartsSayingWhichFileAndWhy_ArmingHeld_ResetParamsAcceptsTheDefaults()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-cli-params-").FullName;
+        try
+        {
+            using var pair = SocatPair.Create();
+            var file = Path.Combine(dir, "p.json");
+            File.WriteAllText(file, """{ "format": 1, "values": { "torque_limit": 0.3, "torque_limit": 2 }, "crc32c": "0" }""");
+            var (code, _, stderr) = Run(Dll, "--port", pair.PathA, "--driver", "virtual:pendulum", "--params", file, "--duration", "0.5");
+            Assert.That(code, Is.Zero, stderr);
+            Assert.That(stderr, Does.Contain($"parameters file {file} is damaged: 'torque_limit' appears twice").And.Contain("arming is refused"));
+            Assert.That(stderr, Does.Not.Contain("same key"));
+
+            (code, _, stderr) = Run(Dll, "--port", pair.PathA, "--driver", "virtual:pendulum", "--params", file, "--reset-params", "--duration", "0.5");
+            Assert.That(code, Is.Zero, stderr);
+            Assert.That(stderr, Does.Contain("--reset-params: the defaults are saved").And.Not.Contain("is damaged"));
+            Assert.That(Directory.GetFiles(dir, "p.json.before-reset-*"), Has.Length.EqualTo(1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void SignParams_AfterAHandEdit_SignsAValidFile_RefusesABadOneNamingTheField()
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-cli-sign-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "p.json");
+            var table = FirmwareParameters.Create(1, 2.0);
+            new ParameterStore(file, _ => { }).Save(table);
+            var saved = File.ReadAllText(file);
+            File.WriteAllText(file, saved.Replace("\"torque_limit\": 1", "\"torque_limit\": 0.5", StringComparison.Ordinal));
+            var (code, stdout, stderr) = Run(Dll, "--driver", "virtual:pendulum", "--params", file, "--sign-params");
+            Assert.That(code, Is.Zero, stderr);
+            Assert.That(stdout, Does.Contain("checked and signed"));
+            var loaded = FirmwareParameters.Create(1, 2.0);
+            Assert.That(new ParameterStore(file, _ => { }).Load(loaded).Problem, Is.Null);
+            Assert.That(loaded.Get(FirmwareParameters.TorqueLimit), Is.EqualTo(0.5));
+
+            File.WriteAllText(file, saved.Replace("\"torque_limit\": 1", "\"torque_limit\": 7", StringComparison.Ordinal));
+            (code, _, stderr) = Run(Dll, "--driver", "virtual:pendulum", "--params", file, "--sign-params");
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Does.Contain($"error: parameters file {file}: 'torque_limit' = 7 is outside 0 .. 2 N·m"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Test]

@@ -42,7 +42,8 @@ internal sealed class FirmwareHarness : IDisposable
         _firmwarePort = TtyTransport.Open(_pair.PathA);
         DeviceLoop? loop = null;
         var store = paramsPath is null ? null : new ParameterStore(paramsPath, sink);
-        Link = new RigLink(_firmwarePort, Supervisor, Parameters, store, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, sink);
+        var keeper = new ParameterKeeper(store, store?.Load(Parameters) ?? new ParameterFileCheck(0, null), sink);
+        Link = new RigLink(_firmwarePort, Supervisor, Parameters, keeper, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, sink);
         Loop = loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, sink);
         _peer = TtyTransport.Open(_pair.PathB);
         _peer.Start(OnBytes);

@@ -63,6 +63,18 @@ public class SafetySupervisorTests
     }
 
     [Test]
+    public void Arm_WhileInterlocked_RefusedWithTheReason_UntilReleased()
+    {
+        _s.OnHandshake();
+        _s.SetArmInterlock("parameters file /x is damaged: checksum mismatch");
+        Assert.That(_s.RequestArm(_now), Is.EqualTo("parameters file /x is damaged: checksum mismatch"));
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed));
+        _s.SetArmInterlock(null);
+        Assert.That(_s.RequestArm(_now), Is.Null);
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Armed));
+    }
+
+    [Test]
     public void Arm_WithoutHandshake_Refused()
     {
         Assert.That(_s.RequestArm(_now), Does.Contain("handshake"));

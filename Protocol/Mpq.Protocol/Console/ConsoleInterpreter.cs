@@ -30,11 +30,13 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
           clear                clear latched faults (stays disarmed)
           clear estop          release a latched estop too (stays disarmed)
           stream on|off        text telemetry on this console
+          params               the parameters file: saved, not saved (why), or damaged
+          params reset         accept the defaults (a damaged file holds arming until then)
           binary               hand the port to a controller program (frames)
           console              (typed in binary mode) take the port back
         """;
 
-    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "stream", "binary", "console"];
+    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "stream", "params", "binary", "console"];
 
     /// <summary>Tab's candidates for the word after <paramref name="before"/>: commands, parameter names after get/set, and the verbs' arguments.</summary>
     public IReadOnlyList<string> Complete(string before)
@@ -44,6 +46,7 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
         {
             0 => Commands,
             1 when words[0].Equals("stream", StringComparison.OrdinalIgnoreCase) => ["on", "off"],
+            1 when words[0].Equals("params", StringComparison.OrdinalIgnoreCase) => ["reset"],
             _ => _parameters.Complete(words) ?? [],
         };
     }
@@ -65,6 +68,12 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
             "estop" => Expect(words, 1, "estop") ?? target.EStop(),
             "clear" => Clear(words),
             "stream" => Stream(words),
+            "params" => words.Length switch
+            {
+                1 => target.Params(reset: false),
+                2 when words[1].Equals("reset", StringComparison.OrdinalIgnoreCase) => target.Params(reset: true),
+                _ => "error: usage: params [reset]",
+            },
             "binary" => Expect(words, 1, "binary") ?? "ok binary mode: the port now speaks frames; type 'console' to come back",
             "console" => "ok already in console mode",
             _ => $"error: unknown command '{Truncate(words[0])}' (type 'help')",

@@ -17,6 +17,9 @@ public interface IConsoleTarget
 
     string SetStreaming(bool on);
 
+    /// <summary>The parameters file: its state (<c>params</c>), or (<paramref name="reset"/>, <c>params reset</c>) accept the defaults and save them.</summary>
+    string Params(bool reset);
+
     /// <summary>Called after the <c>binary</c> reply was sent: the port switches to binary mode.</summary>
     void EnterBinary();
 }

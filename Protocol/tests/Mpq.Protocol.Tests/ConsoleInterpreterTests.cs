@@ -15,6 +15,7 @@ public class ConsoleInterpreterTests
         public string EStop() { Calls.Add("estop"); return "ok estop latched"; }
         public string ClearFaults(bool releaseEStop) { Calls.Add(releaseEStop ? "clear estop" : "clear"); return "ok cleared"; }
         public string SetStreaming(bool on) { Calls.Add($"stream {on}"); return on ? "ok streaming" : "ok quiet"; }
+        public string Params(bool reset) { Calls.Add(reset ? "params reset" : "params"); return reset ? "ok defaults in force" : "parameters: saved"; }
         public void EnterBinary() => Calls.Add("binary");
     }
 
