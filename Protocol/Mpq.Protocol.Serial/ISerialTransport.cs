@@ -22,6 +22,12 @@ public interface ISerialTransport : IDisposable
 
     long BytesSent { get; }
 
+    /// <summary>SCHED_FIFO priority the reader thread asks for when it starts (0, the default: normal scheduling). Set before <see cref="Start"/>.</summary>
+    int ReaderRealtimePriority { get; set; }
+
+    /// <summary>What the reader thread's request for real-time priority got (null until it started, or when not asked).</summary>
+    string? ReaderPriorityReport { get; }
+
     /// <summary>Raised once, on the reader thread, when the line fails.</summary>
     event Action<string>? Failed;
 

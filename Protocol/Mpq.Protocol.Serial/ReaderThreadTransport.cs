@@ -20,6 +20,12 @@ public abstract class ReaderThreadTransport : ISerialTransport
     public long BytesSent => Interlocked.Read(ref _bytesSent);
     public event Action<string>? Failed;
 
+    /// <inheritdoc />
+    public int ReaderRealtimePriority { get; set; }
+
+    /// <inheritdoc />
+    public string? ReaderPriorityReport { get; private set; }
+
     /// <summary>True once <see cref="Dispose()"/> began: the reader loop must end.</summary>
     protected bool Stopping => _stopping;
 
@@ -32,7 +38,14 @@ public abstract class ReaderThreadTransport : ISerialTransport
         {
             throw new InvalidOperationException("transport already started");
         }
-        _reader = new Thread(() => ReadLoop(onReceive)) { IsBackground = true, Name = $"{Kind}-reader {Path}" };
+        _reader = new Thread(() =>
+        {
+            if (ReaderRealtimePriority > 0)
+            {
+                ReaderPriorityReport = Mpq.Common.RealtimeScheduling.TryElevateCurrentThread(ReaderRealtimePriority);
+            }
+            ReadLoop(onReceive);
+        }) { IsBackground = true, Name = $"{Kind}-reader {Path}" };
         _reader.Start();
     }
 

@@ -25,12 +25,6 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
     /// <summary>Longest a <see cref="Write"/> may take before it gives up with <see cref="WriteTimeoutException"/> (default 100 ms).</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>SCHED_FIFO priority the reader thread asks for (0: normal priority). Set before <see cref="ReaderThreadTransport.Start"/>.</summary>
-    public int ReaderRealtimePriority { get; set; }
-
-    /// <summary>What the reader thread's request for real-time priority got (null until it started, or when not asked).</summary>
-    public string? ReaderPriorityReport { get; private set; }
-
     /// <summary>Opens and configures a tty: raw 8N1, no flow control, the given baud (ignored by pseudo-terminals).</summary>
     /// <exception cref="IOException">The device cannot be opened or is not a tty; the message says why.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The baud rate has no termios constant.</exception>
@@ -122,10 +116,6 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
 
     protected override void ReadLoop(BytesReceived onReceive)
     {
-        if (ReaderRealtimePriority > 0)
-        {
-            ReaderPriorityReport = RealtimeScheduling.TryElevateCurrentThread(ReaderRealtimePriority);
-        }
         fixed (byte* buffer = _readBuffer)
         {
             var pfd = new LibC.PollFd { Fd = _fd, Events = LibC.POLLIN };

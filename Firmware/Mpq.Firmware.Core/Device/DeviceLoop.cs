@@ -93,6 +93,9 @@ public sealed class DeviceLoop : IDisposable
     /// <summary>SCHED_FIFO priority the loop thread asks for at start (0: do not ask).</summary>
     public int RealtimePriority { get; init; } = 80;
 
+    /// <summary>What the loop thread's request for real-time priority got (null until it started, or when not asked).</summary>
+    public string? PriorityReport { get; private set; }
+
     /// <summary>How long lockstep waits for an answer before ticking on.</summary>
     public TimeSpan LockstepTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
@@ -113,7 +116,8 @@ public sealed class DeviceLoop : IDisposable
         GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
         if (RealtimePriority > 0)
         {
-            _logQueue.Enqueue(RealtimeScheduling.TryElevateCurrentThread(RealtimePriority));
+            PriorityReport = RealtimeScheduling.TryElevateCurrentThread(RealtimePriority);
+            _logQueue.Enqueue(PriorityReport);
         }
         try
         {

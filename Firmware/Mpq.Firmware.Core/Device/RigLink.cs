@@ -91,8 +91,18 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             _supervisor.State == RigArmState.Armed ? ArmedParameterRules.Refusal(d.Name, current, proposed) : null;
     }
 
-    /// <summary>SCHED_FIFO priority of the line's writer thread: below the device loop's (80), above everything else.</summary>
+    /// <summary>SCHED_FIFO priority of the line's writer thread: below the device loop's (80) and the reader's.</summary>
     public const int WriterRealtimePriority = 70;
+
+    /// <summary>
+    /// SCHED_FIFO priority of the line's reader thread: below the device loop's (80), above the writer's. A reader at normal
+    /// priority was starved by the writer answering a flood of valid requests on a loaded machine: Commands queued
+    /// behind the flood unread and the watchdog stopped a rig that was commanded at 200 Hz (LinkLost with a short link
+    /// timeout). On a real serial line the bytes it can be given are bounded by the baud rate (1 Mbaud: 100 kB/s, a few
+    /// per cent of a core to decode), so it cannot take a core from the normal threads; on a pty a flood is self-limited
+    /// by its sender, which runs at normal priority.
+    /// </summary>
+    public const int ReaderRealtimePriority = 75;
 
     /// <summary>What the writer thread's request for real-time priority got.</summary>
     public string? WriterPriorityReport { get; private set; }
@@ -158,6 +168,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 EndSession("the line failed");
             }
         };
+        _transport.ReaderRealtimePriority = ReaderRealtimePriority;
         _transport.Start(OnBytes);
         _housekeeping = new Thread(Housekeeping) { IsBackground = true, Name = "firmware-link-housekeeping" };
         _housekeeping.Start();

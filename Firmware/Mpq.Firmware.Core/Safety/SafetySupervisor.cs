@@ -35,6 +35,7 @@ namespace Mpq.Firmware.Safety;
 public sealed class SafetySupervisor
 {
     private const int StateHistory = 256;
+    private const int StopHistory = 1024;
 
     private readonly Lock _gate = new();
     private readonly float[] _command;
@@ -54,6 +55,10 @@ public sealed class SafetySupervisor
     private long _trips;
     private TripRecord _lastTrip = new(FaultBits.None, "");
     private string? _armInterlock;
+    private readonly double[] _stopDelay = new double[StopHistory];
+    private readonly FaultBits[] _stopCause = new FaultBits[StopHistory];
+    private long _stopsRecorded;
+    private FaultBits _pendingStopCause;
 
     private sealed record TripRecord(FaultBits Fault, string Reason);
 
@@ -99,6 +104,28 @@ public sealed class SafetySupervisor
             lock (_gate)
             {
                 return _haveFreshTime ? _lastFreshCommand : double.NaN;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every stop of an armed rig so far (the last 1024): the time from the last fresh Command (or the arm, before any)
+    /// to the tick that applied zero torque, and the fault bit that caused it (None: a requested disarm). For reports.
+    /// </summary>
+    public IReadOnlyList<(double AfterFreshCommandSeconds, FaultBits Cause)> Stops
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var n = (int)Math.Min(_stopsRecorded, StopHistory);
+                var list = new (double, FaultBits)[n];
+                for (var i = 0; i < n; i++)
+                {
+                    var k = (int)((_stopsRecorded - n + i) % StopHistory);
+                    list[i] = (_stopDelay[k], _stopCause[k]);
+                }
+                return list;
             }
         }
     }
@@ -286,7 +313,7 @@ public sealed class SafetySupervisor
         {
             if (State == RigArmState.Armed)
             {
-                Stop(RigArmState.Disarmed, reason);
+                Stop(RigArmState.Disarmed, reason, FaultBits.None);
             }
         }
     }
@@ -415,6 +442,10 @@ public sealed class SafetySupervisor
                 {
                     LastStopTime = now;
                     _stopPending = false;
+                    var k = (int)(_stopsRecorded % StopHistory);
+                    _stopDelay[k] = now - _lastFreshCommand;
+                    _stopCause[k] = _pendingStopCause;
+                    _stopsRecorded++;
                 }
                 return;
             }
@@ -495,7 +526,7 @@ public sealed class SafetySupervisor
             return; // already stopped harder; the bit is kept for the record
         }
         var changed = State != next;
-        Stop(next, reason);
+        Stop(next, reason, fault);
         if (newBit || changed)
         {
             // A sensor fault repeated every tick is one trip, not one per tick. Published record first, then the count.
@@ -504,11 +535,12 @@ public sealed class SafetySupervisor
         }
     }
 
-    private void Stop(RigArmState next, string reason)
+    private void Stop(RigArmState next, string reason, FaultBits cause)
     {
         if (State == RigArmState.Armed)
         {
             _stopPending = true; // LastStopTime is the tick that applies the zero (see the end of Tick)
+            _pendingStopCause = cause;
         }
         State = next;
         LastStopReason = reason;
