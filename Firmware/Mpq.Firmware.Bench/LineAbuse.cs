@@ -240,7 +240,7 @@ public static class LineAbuse
             stats.GetProperty("frames_accepted").GetInt64(), armedStates, disarmedWhileCommanded, stats.GetProperty("loop_priority").GetString() ?? "")
         {
             Commands = string.Create(CultureInfo.InvariantCulture,
-                $"accepted {stats.GetProperty("commands_accepted").GetInt64()}, stale {stats.GetProperty("commands_rejected_stale").GetInt64()}, ignored (not armed) {stats.GetProperty("commands_ignored_not_armed").GetInt64()}, expired {stats.GetProperty("commands_expired").GetInt64()}, inbox dropped {stats.GetProperty("inbox_dropped").GetInt64()}; reader {stats.GetProperty("reader_priority").GetString()}"),
+                $"accepted {stats.GetProperty("commands_accepted").GetInt64()}, stale {stats.GetProperty("commands_rejected_stale").GetInt64()}, ignored (not armed) {stats.GetProperty("commands_ignored_not_armed").GetInt64()}, expired {stats.GetProperty("commands_expired").GetInt64()}, inbox dropped {stats.GetProperty("inbox_dropped").GetInt64()}; requests unanswered (over budget) {stats.GetProperty("requests_unanswered_over_budget").GetInt64()}; reader {stats.GetProperty("reader_priority").GetString()}"),
         };
     }
 

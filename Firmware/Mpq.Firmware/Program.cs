@@ -172,6 +172,7 @@ int Run(ParseResult r)
         output_dropped = link.OutputDropped - link.WriteTimeouts,
         write_timeouts = link.WriteTimeouts,
         malformed_answered = link.MalformedAnswered,
+        requests_unanswered_over_budget = link.RepliesOverBudget,
         // Each stop of an armed rig: its cause and the time from the last fresh Command to the tick that applied zero.
         stops = supervisor.Stops.Select(x => new { cause = x.Cause.ToString(), after_fresh_command_ms = x.AfterFreshCommandSeconds * 1000 }).ToArray(),
         gc_collections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },

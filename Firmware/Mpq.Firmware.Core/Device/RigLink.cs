@@ -353,7 +353,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 _helloAck.PositionMax[j] = (float)_parameters[_index.PositionMax[j]];
                 _helloAck.VelocityLimit[j] = (float)_parameters[_index.VelocityLimit[j]];
             }
-            _sender.TryPost(_helloAck);
+            TryReply(_helloAck);
         }
     }
 
@@ -367,7 +367,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         lock (_reply)
         {
             _parameters.Describe(index, status, _paramValue);
-            _sender.TryPost(_paramValue);
+            TryReply(_paramValue);
         }
     }
 
@@ -382,9 +382,42 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             _paramValue.Count = (ushort)_parameters.Count;
             _paramValue.Name = name.Length > 31 ? name[..31] : name;
             _paramValue.Value = _paramValue.Min = _paramValue.Max = 0;
-            _sender.TryPost(_paramValue);
+            TryReply(_paramValue);
         }
     }
+
+    /// <summary>
+    /// Posts an answer to a request (HelloAck, ParamValue, Log) within the reply budget: at most
+    /// <see cref="RepliesPerSecond"/> on average, in bursts of up to <see cref="ReplyBurst"/>. A flood of valid requests
+    /// could otherwise keep the real-time writer busy on one core while the real-time reader decodes on the other, leaving
+    /// the machine's normal threads nothing on a 2-core board. An unanswered request is counted; the controller asks again
+    /// (every 50 ms). States, Faults and console text are not budgeted. Under <c>_rx</c> (the reader thread).
+    /// </summary>
+    private void TryReply(Message reply)
+    {
+        var now = Stopwatch.GetTimestamp();
+        _replyTokens = Math.Min(ReplyBurst, _replyTokens + (now - _replyRefilled) * (double)RepliesPerSecond / Stopwatch.Frequency);
+        _replyRefilled = now;
+        if (_replyTokens < 1)
+        {
+            RepliesOverBudget++;
+            return;
+        }
+        _replyTokens--;
+        _sender.TryPost(reply);
+    }
+
+    /// <summary>Average answers per second a flood of requests gets (a controller asks a few per second).</summary>
+    public const int RepliesPerSecond = 1000;
+
+    /// <summary>Answers that may go out back to back before the average applies.</summary>
+    public const int ReplyBurst = 200;
+
+    private double _replyTokens = ReplyBurst;
+    private long _replyRefilled = Stopwatch.GetTimestamp();
+
+    /// <summary>Requests left unanswered because they came faster than <see cref="RepliesPerSecond"/>.</summary>
+    public long RepliesOverBudget { get; private set; }
 
     private void SendLog(LogLevel level, string text)
     {
@@ -392,7 +425,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         {
             _logMessage.Level = level;
             _logMessage.Text = text.Length > 200 ? text[..200] : text;
-            _sender.TryPost(_logMessage);
+            TryReply(_logMessage);
         }
     }
 
@@ -535,7 +568,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         b.Append(CultureInfo.InvariantCulture, $"state: {s.State.ToString().ToLowerInvariant()}  faults: {s.Faults}  handshake: {(s.HandshakeDone ? "yes" : "no")}  last stop: {s.LastStopReason}\n");
         b.Append(CultureInfo.InvariantCulture, $"link: {Mode.ToString().ToLowerInvariant()} mode; frames accepted {d.FramesAccepted}, lost {d.FramesLost}, rejected {d.DroppedTotal} ");
         b.Append(CultureInfo.InvariantCulture, $"(crc {d.Dropped(DropReason.BadCrc)}, cobs {d.Dropped(DropReason.BadCobs)}, type {d.Dropped(DropReason.UnknownType)}, length {d.Dropped(DropReason.WrongLength)}, payload {d.Dropped(DropReason.BadPayload)}, version {d.Dropped(DropReason.WrongVersion)}, oversize {d.Dropped(DropReason.Oversize)}); ");
-        b.Append(CultureInfo.InvariantCulture, $"ignored frames {_demux.IgnoredFrames}, ignored lines {_demux.IgnoredLines}; states sent {StatesSent}, dropped (line backed up) {StatesSkippedBusy}; output dropped {_sender.QueueDropped}, write failures {_sender.WriteFailures}\n");
+        b.Append(CultureInfo.InvariantCulture, $"ignored frames {_demux.IgnoredFrames}, ignored lines {_demux.IgnoredLines}; states sent {StatesSent}, dropped (line backed up) {StatesSkippedBusy}; output dropped {_sender.QueueDropped}, write failures {_sender.WriteFailures}; requests unanswered (over {RepliesPerSecond}/s) {RepliesOverBudget}\n");
         b.Append(CultureInfo.InvariantCulture, $"commands: accepted {s.CommandsAccepted}, rejected invalid {s.CommandsRejectedInvalid}, stale {s.CommandsRejectedStale}, ignored (not armed) {s.CommandsIgnoredNotArmed}, expired {s.CommandsExpired}; watchdog trips {s.WatchdogTrips}, limit trips {s.LimitTrips}");
         if (LoopStatus is { } loop)
         {
