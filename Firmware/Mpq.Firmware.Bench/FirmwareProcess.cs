@@ -7,7 +7,7 @@ namespace Mpq.Firmware.Bench;
 /// <summary>
 /// The firmware program (<c>firmware.dll</c>, copied beside this assembly) as its own process driving the virtual
 /// pendulum on a given port: nothing the measuring side allocates or pauses for lands in the loop's process.
-/// <see cref="Stop"/> ends it with Ctrl-C and returns the statistics it prints with <c>--json</c>.
+/// <see cref="Stop"/> ends it with SIGTERM and returns the statistics it prints with <c>--json</c>.
 /// </summary>
 public sealed class FirmwareProcess : IDisposable
 {
@@ -52,17 +52,20 @@ public sealed class FirmwareProcess : IDisposable
         }
     }
 
-    /// <summary>Ctrl-C, then the statistics it printed (one JSON object).</summary>
+    /// <summary>
+    /// SIGTERM (it stops as on Ctrl-C), then the statistics it printed (one JSON object). Not SIGINT: a harness started in
+    /// the background by a shell passes on an ignored SIGINT, and the firmware would never see it.
+    /// </summary>
     /// <exception cref="InvalidOperationException">It did not exit within 10 s or printed no statistics.</exception>
     public JsonElement Stop()
     {
-        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             kill.WaitForExit();
         }
         if (!_process.WaitForExit(10_000))
         {
-            throw new InvalidOperationException("the firmware did not exit within 10 s of Ctrl-C:\n" + Log);
+            throw new InvalidOperationException("the firmware did not exit within 10 s of SIGTERM:\n" + Log);
         }
         _process.WaitForExit();
         string? line;

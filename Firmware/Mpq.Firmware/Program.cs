@@ -130,6 +130,13 @@ int Run(ParseResult r)
         e.Cancel = true;
         stop.Set();
     };
+    // SIGTERM (systemd stopping a service, kill) stops the same way as Ctrl-C: torque zero, statistics printed. A program
+    // started in the background by a shell has SIGINT ignored (inherited), so Ctrl-C cannot reach it; SIGTERM can.
+    using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+    {
+        context.Cancel = true;
+        stop.Set();
+    });
     AppDomain.CurrentDomain.ProcessExit += (_, _) => driver.Stop();
     link.Start();
     loop.Start();
@@ -139,7 +146,7 @@ int Run(ParseResult r)
     // (each bounded: one write, one poll) are ended after that by the usings.
     loop.Dispose();
     driver.Stop();
-    log($"firmware: stopped ({(interrupted ? "Ctrl-C" : "--duration reached")}); motors at zero torque");
+    log($"firmware: stopped ({(interrupted ? "Ctrl-C or SIGTERM" : "--duration reached")}); motors at zero torque");
     var summary = new
     {
         ticks = loop.Ticks,

@@ -126,6 +126,45 @@ public class FirmwareCliTests
         }
     }
 
+    // A service manager stops a program with SIGTERM, and a program a shell started in the background has SIGINT
+    // ignored: SIGTERM must stop it as Ctrl-C does (torque zero, statistics), not kill it without a word.
+    [Test]
+    public void Sigterm_StopsLikeCtrlC_PrintsItsStatistics()
+    {
+        using var pair = SocatPair.Create();
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[Dll, "--port", pair.PathA, "--driver", "virtual:pendulum", "--duration", "60", "--json"])
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = new System.Text.StringBuilder();
+        p.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
+        p.BeginErrorReadLine();
+        var clock = Stopwatch.StartNew();
+        while (!Text().Contains("firmware: ", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(20);
+        }
+        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        Assert.That(p.WaitForExit(5000), Is.True, "stopped within 5 s of SIGTERM\n" + Text());
+        Assert.That(p.ExitCode, Is.Zero, Text());
+        Assert.That(Text(), Does.Contain("firmware: stopped (Ctrl-C or SIGTERM); motors at zero torque"));
+        Assert.That(stdout.Result, Does.Contain("\"ticks\":"), "the statistics were printed");
+
+        string Text()
+        {
+            lock (stderr)
+            {
+                return stderr.ToString();
+            }
+        }
+    }
+
     [Test]
     public void Duration_RunsAndReportsLoopStatistics()
     {
