@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Mpq.Common.Text;
 using Mpq.Planning.Logging;
 
 namespace Mpq.Controller.Commands;
@@ -17,10 +18,12 @@ internal static class LogCommand
             var log = Open(path);
             var h = log.Header;
             var c = CultureInfo.InvariantCulture;
-            Console.WriteLine(string.Create(c, $"{path}: format {h.Format}, task {h.Task}, source {h.Source}, created {h.CreatedUtc:u}"));
-            Console.WriteLine(string.Create(c, $"  state {h.StateSize}, observation {h.ObservationSize} [{string.Join(", ", h.ObservationLayout)}], action {h.ActionSize}"));
-            Console.WriteLine($"  planner: {string.Join(", ", h.Planner.Select(kv => $"{kv.Key}={kv.Value}"))}");
-            Console.WriteLine($"  priors: {string.Join(", ", h.Priors.Select(kv => string.Create(c, $"{kv.Key} bias {kv.Value[0]} sigma {kv.Value[1]}")))}");
+            // The header is the file's text: control characters are shown, never sent to the terminal.
+            Console.WriteLine(TerminalText.Printable(string.Create(c, $"{path}: format {h.Format}, task {h.Task}, source {h.Source}, created {h.CreatedUtc:u}")));
+            Console.WriteLine(log.HeaderChecked ? "  header: checksum ok" : string.Create(c, $"  header: unchecked (a format-{h.Format} log carries no header checksum)"));
+            Console.WriteLine(TerminalText.Printable(string.Create(c, $"  state {h.StateSize}, observation {h.ObservationSize} [{string.Join(", ", h.ObservationLayout)}], action {h.ActionSize}")));
+            Console.WriteLine(TerminalText.Printable($"  planner: {string.Join(", ", h.Planner.Select(kv => $"{kv.Key}={kv.Value}"))}"));
+            Console.WriteLine(TerminalText.Printable($"  priors: {string.Join(", ", h.Priors.Select(kv => string.Create(c, $"{kv.Key} bias {kv.Value[0]} sigma {kv.Value[1]}")))}"));
             var episodes = log.Records.GroupBy(x => x.Episode).ToList();
             Console.WriteLine(string.Create(c, $"  {log.Records.Count} transitions in {episodes.Count} episode(s); {log.Records.Count(x => x.Done)} ended"));
             foreach (var e in episodes)
@@ -29,7 +32,7 @@ internal static class LogCommand
             }
             foreach (var e in log.Events)
             {
-                Console.WriteLine(string.Create(c, $"  episode {e.Episode} step {e.Step}: {e.Text}"));
+                Console.WriteLine(TerminalText.Printable(string.Create(c, $"  episode {e.Episode} step {e.Step}: {e.Text}")));
             }
             Console.WriteLine(log.SkippedBytes == 0
                 ? "  intact: no damaged or truncated tail"

@@ -46,23 +46,33 @@ public sealed record TransitionLogHeader
 /// A versioned binary log of (s, a, c, s', done) transitions that the Trainer learns from.
 /// </summary>
 /// <remarks>
-/// Format 2: the 8 bytes <c>MPQLOG2\n</c>, a u32 header length, the UTF-8 JSON header, then little-endian records,
-/// each starting with its kind and ending with the u32 CRC-32C of everything before it in the record:
+/// Format 3: the 8 bytes <c>MPQLOG3\n</c>, a u32 header length, the UTF-8 JSON header, the u32 CRC-32C of everything
+/// before it (magic, length, header), then little-endian records, each starting with its kind and ending with the u32
+/// CRC-32C of everything before it in the record:
 /// <list type="bullet">
 /// <item><c>T</c> transition: f64 time, i32 episode, i32 step, f64[state] s, f32[obs] o, f32[act] a (commanded),
 /// f64 cost, f64[state] s', f32[obs] o', u8 done, f32[act] the action the plant reports it applied (a rig: after its
 /// clamp and slew limit).</item>
 /// <item><c>E</c> event (a live setting change): f64 time, i32 episode, i64 step it takes effect, u16 length, UTF-8 text.</item>
 /// </list>
-/// Format 1 (<c>MPQLOG1\n</c>: transitions only, no kind byte, no applied action) is still read. The writer flushes to
-/// disk at least once a second, so a crash loses at most the last second; a reader stops at a truncated or damaged
-/// tail and says how many bytes it skipped.
+/// Formats 2 (<c>MPQLOG2\n</c>: the same without the header's checksum) and 1 (<c>MPQLOG1\n</c>: transitions only, no
+/// kind byte, no applied action) are still read; their header is unchecked, and the reader says so. Every header is
+/// bounded (at most <see cref="MaxHeaderBytes"/>, sizes within 1 .. <see cref="MaxVectorSize"/>, no field missing or null)
+/// before a record is read. The writer flushes to disk at least once a second, so a crash loses at most the last second;
+/// a reader stops at a truncated or damaged tail and says how many bytes it skipped.
 /// </remarks>
 public sealed class TransitionLog : ITransitionSink, IDisposable
 {
-    public const int FormatVersion = 2;
-    public static readonly byte[] Magic = "MPQLOG2\n"u8.ToArray();
+    public const int FormatVersion = 3;
+    public static readonly byte[] Magic = "MPQLOG3\n"u8.ToArray();
+    public static readonly byte[] MagicVersion2 = "MPQLOG2\n"u8.ToArray();
     public static readonly byte[] MagicVersion1 = "MPQLOG1\n"u8.ToArray();
+
+    /// <summary>The largest header a reader accepts.</summary>
+    public const int MaxHeaderBytes = 1 << 20;
+
+    /// <summary>The largest state, observation or action a reader accepts (a rig has a handful; this bounds a record).</summary>
+    public const int MaxVectorSize = 4096;
     public const byte TransitionKind = (byte)'T';
     public const byte EventKind = (byte)'E';
 
@@ -92,11 +102,12 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
     {
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         var json = JsonSerializer.SerializeToUtf8Bytes(header);
-        file.Write(Magic);
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)json.Length);
-        file.Write(length);
-        file.Write(json);
+        var head = new byte[Magic.Length + 4 + json.Length + 4];
+        Magic.CopyTo(head, 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(Magic.Length), (uint)json.Length);
+        json.CopyTo(head, Magic.Length + 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(head.Length - 4), Crc32C.Compute(head.AsSpan(0, head.Length - 4)));
+        file.Write(head);
         file.Flush(flushToDisk: true);
         return new TransitionLog(file, header);
     }
@@ -187,8 +198,9 @@ public sealed record LoggedEvent(double Time, int Episode, long Step, string Tex
 /// <summary>Reads a transition log; never throws on a damaged tail (it stops and reports it).</summary>
 public sealed class TransitionLogReader
 {
-    private TransitionLogReader(TransitionLogHeader header, List<LoggedTransition> records, List<LoggedEvent> events, long skippedBytes, int damaged)
+    private TransitionLogReader(TransitionLogHeader header, List<LoggedTransition> records, List<LoggedEvent> events, long skippedBytes, int damaged, bool headerChecked)
     {
+        HeaderChecked = headerChecked;
         Header = header;
         Records = records;
         Events = events;
@@ -208,37 +220,57 @@ public sealed class TransitionLogReader
     /// <summary>Records whose CRC failed (reading stops at the first).</summary>
     public int DamagedRecords { get; }
 
-    /// <exception cref="InvalidDataException">Not a transition log, or an unsupported format version.</exception>
+    /// <summary>Whether the header carries a checksum that matched (format 3); an older log's header is read unchecked.</summary>
+    public bool HeaderChecked { get; }
+
+    /// <exception cref="InvalidDataException">Not a transition log, an unsupported format version, or a header that is damaged
+    /// (its checksum), out of bounds or missing a field; the message names the file and the field.</exception>
     public static TransitionLogReader Read(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        var version1 = bytes.Length >= 8 && bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.MagicVersion1);
-        if (bytes.Length < 12 || !(version1 || bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.Magic)))
+        var format = bytes.Length < 8 ? 0
+            : bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.Magic) ? TransitionLog.FormatVersion
+            : bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.MagicVersion2) ? 2
+            : bytes.AsSpan(0, 8).SequenceEqual(TransitionLog.MagicVersion1) ? 1
+            : 0;
+        if (bytes.Length < 12 || format == 0)
         {
             throw new InvalidDataException($"'{path}' is not a transition log");
         }
-        var headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
-        if (headerLength <= 0 || 12 + headerLength > bytes.Length)
+        var version1 = format == 1;
+        var declared = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        var checksumBytes = format >= 3 ? 4 : 0;
+        if (declared == 0 || declared > TransitionLog.MaxHeaderBytes)
+        {
+            throw new InvalidDataException($"'{path}': the header declares {declared} bytes; a header has 1 .. {TransitionLog.MaxHeaderBytes}");
+        }
+        var headerLength = (int)declared;
+        if (12 + headerLength + checksumBytes > bytes.Length)
         {
             throw new InvalidDataException($"'{path}': the header is truncated");
+        }
+        if (format >= 3 && Crc32C.Compute(bytes.AsSpan(0, 12 + headerLength)) != BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12 + headerLength)))
+        {
+            throw new InvalidDataException($"'{path}': the header is damaged (checksum mismatch): its task, sizes and priors cannot be trusted");
         }
         TransitionLogHeader header;
         try
         {
-            header = JsonSerializer.Deserialize<TransitionLogHeader>(bytes.AsSpan(12, headerLength)) ?? throw new InvalidDataException("empty header");
+            header = JsonSerializer.Deserialize<TransitionLogHeader>(bytes.AsSpan(12, headerLength)) ?? throw new InvalidDataException($"'{path}': the header is empty");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"'{path}': the header is not valid JSON ({e.Message})", e);
+            throw new InvalidDataException($"'{path}': the header is not valid JSON{(e.Path is { } at ? $" (at {at})" : "")}", e);
         }
-        if (header.Format != (version1 ? 1 : TransitionLog.FormatVersion))
+        if (header.Format != format)
         {
-            throw new InvalidDataException($"'{path}': log format {header.Format}, this build reads 1 and {TransitionLog.FormatVersion}");
+            throw new InvalidDataException($"'{path}': the header says format {header.Format}, the file is format {format} (this build reads 1 .. {TransitionLog.FormatVersion})");
         }
+        Validate(header, path);
         var size = TransitionLog.RecordSize(header);
         var records = new List<LoggedTransition>();
         var events = new List<LoggedEvent>();
-        var offset = 12 + headerLength;
+        var offset = 12 + headerLength + checksumBytes;
         var damaged = 0;
         while (offset < bytes.Length)
         {
@@ -276,7 +308,40 @@ public sealed class TransitionLogReader
             }
             offset += length;
         }
-        return new TransitionLogReader(header, records, events, bytes.Length - offset, damaged);
+        return new TransitionLogReader(header, records, events, bytes.Length - offset, damaged, headerChecked: format >= 3);
+    }
+
+    /// <summary>Every field present and within bounds, before a record size is computed from it.</summary>
+    private static void Validate(TransitionLogHeader h, string path)
+    {
+        string Field(string name) => $"'{path}': header field '{name}'";
+        if (string.IsNullOrEmpty(h.Task))
+        {
+            throw new InvalidDataException($"{Field(nameof(h.Task))} is missing or null");
+        }
+        if (h.Source is null)
+        {
+            throw new InvalidDataException($"{Field(nameof(h.Source))} is missing or null");
+        }
+        foreach (var (name, value) in (ReadOnlySpan<(string, int)>)[(nameof(h.StateSize), h.StateSize), (nameof(h.ObservationSize), h.ObservationSize), (nameof(h.ActionSize), h.ActionSize)])
+        {
+            if (value < 1 || value > TransitionLog.MaxVectorSize)
+            {
+                throw new InvalidDataException($"{Field(name)} = {value} is outside 1 .. {TransitionLog.MaxVectorSize}");
+            }
+        }
+        if (h.ObservationLayout is null || h.ObservationLayout.Length != h.ObservationSize || h.ObservationLayout.Any(n => n is null))
+        {
+            throw new InvalidDataException($"{Field(nameof(h.ObservationLayout))} must name each of the {h.ObservationSize} observation entries");
+        }
+        if (h.Priors is null || h.Priors.Values.Any(p => p is null || p.Length != 2 || !double.IsFinite(p[0]) || !double.IsFinite(p[1])))
+        {
+            throw new InvalidDataException($"{Field(nameof(h.Priors))} must map each parameter to two finite numbers (bias, sigma)");
+        }
+        if (h.Planner is null || h.Planner.Values.Any(v => v is null))
+        {
+            throw new InvalidDataException($"{Field(nameof(h.Planner))} is missing or holds a null");
+        }
     }
 
     private static LoggedTransition Parse(ReadOnlySpan<byte> r, TransitionLogHeader h)

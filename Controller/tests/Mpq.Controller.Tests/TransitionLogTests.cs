@@ -80,7 +80,8 @@ public class TransitionLogTests
             log.Add(new Transition(1, [1, 0, 0.1], [-0.8], 1.25, [1, 0, 0.2], [0, 0.1], [0, 0.2], true));
         }
         var read = TransitionLogReader.Read(_path);
-        Assert.That(read.Header.Format, Is.EqualTo(2));
+        Assert.That(read.Header.Format, Is.EqualTo(3));
+        Assert.That(read.HeaderChecked, Is.True);
         Assert.That(read.Records.Select(r => r.Measured![0]), Is.EqualTo(new[] { 0.25f, -0.8f }), "applied as reported; the commanded one when none was");
         Assert.That(read.Events.Select(e => (e.Episode, e.Step, e.Text)), Is.EqualTo(new[] { (0, 1L, "horizon=12 noise_std=0.5") }));
         Assert.That(read.SkippedBytes, Is.Zero);
@@ -134,6 +135,65 @@ public class TransitionLogTests
         var read = TransitionLogReader.Read(_path);
         Assert.That((read.Records.Count, read.Events.Count, read.DamagedRecords), Is.EqualTo((1, 0, 0)));
         Assert.That(read.SkippedBytes, Is.GreaterThan(0));
+    }
+
+    // Issue 25, case 6: one bit flip turned the mass bias 1.3 into 9.3, 'log inspect' said "intact" and 'train --from-log'
+    // learned on it; a header declaring StateSize 2e9 made 'log export' grow to 2.9 GB with no output; a null field gave
+    // an error naming neither file nor field.
+    [Test]
+    public void Read_HeaderBitFlip_RefusedAsDamaged()
+    {
+        var header = TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig");
+        using (var log = TransitionLog.Create(_path, header))
+        {
+            log.Add(new Transition(0, [1, 0, 0], [0.8], 1.5, [1, 0, 0.1], [0, 0], [0, 0.1], false));
+        }
+        var bytes = File.ReadAllBytes(_path);
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        var at = text.IndexOf("\"mass\":[", StringComparison.Ordinal) + "\"mass\":[".Length;
+        Assert.That(bytes[at], Is.EqualTo((byte)'1'), text[..200]);
+        bytes[at] ^= 0x08; // '1' → '9': the mass bias 1.3 becomes 9.3
+        File.WriteAllBytes(_path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => TransitionLogReader.Read(_path))!;
+        Assert.That(e.Message, Does.Contain(_path).And.Contain("header is damaged (checksum mismatch)"));
+    }
+
+    [TestCase("StateSize", "2000000000", "header field 'StateSize' = 2000000000 is outside 1 .. 4096")]
+    [TestCase("ActionSize", "-3", "header field 'ActionSize' = -3 is outside 1 .. 4096")]
+    [TestCase("Task", "null", "header field 'Task' is missing or null")]
+    [TestCase("ObservationLayout", "null", "header field 'ObservationLayout' must name each")]
+    [TestCase("Priors", "null", "header field 'Priors' must map each parameter")]
+    [TestCase("Planner", "null", "header field 'Planner' is missing or holds a null")]
+    public void Read_HeaderOutOfBoundsOrNull_ChecksumValid_RefusedNamingTheField(string field, string value, string said)
+    {
+        var header = TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(header))!.AsObject();
+        node[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        var json = System.Text.Encoding.UTF8.GetBytes(node.ToJsonString());
+        var head = new byte[8 + 4 + json.Length];
+        TransitionLog.Magic.CopyTo(head, 0);
+        BitConverter.GetBytes((uint)json.Length).CopyTo(head, 8);
+        json.CopyTo(head, 12);
+        File.WriteAllBytes(_path, [.. head, .. BitConverter.GetBytes(Mpq.Common.Crc32C.Compute(head)), .. new byte[64]]);
+        var e = Assert.Throws<InvalidDataException>(() => TransitionLogReader.Read(_path))!;
+        Assert.That(e.Message, Does.Contain(_path).And.Contain(said));
+    }
+
+    [Test]
+    public void Read_HeaderLengthBeyondTheBound_Refused()
+    {
+        File.WriteAllBytes(_path, [.. TransitionLog.Magic, .. BitConverter.GetBytes(uint.MaxValue), .. new byte[16]]);
+        Assert.That(Assert.Throws<InvalidDataException>(() => TransitionLogReader.Read(_path))!.Message, Does.Contain("the header declares 4294967295 bytes"));
+    }
+
+    [Test]
+    public void Read_FormatTwo_StillRead_HeaderUnchecked()
+    {
+        var header = TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "sim") with { Format = 2 };
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(header);
+        File.WriteAllBytes(_path, [.. TransitionLog.MagicVersion2, .. BitConverter.GetBytes((uint)json.Length), .. json]);
+        var read = TransitionLogReader.Read(_path);
+        Assert.That((read.Header.Format, read.HeaderChecked, read.Records.Count), Is.EqualTo((2, false, 0)));
     }
 
     [Test]
