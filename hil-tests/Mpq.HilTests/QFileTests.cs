@@ -83,6 +83,60 @@ public class QFileTests
         Assert.That(e.Message, Does.Contain("not a loadable ONNX model"));
     }
 
+    // Issue 25, case 6: a Q file with a real 2 GB initializer loaded (4.7 GB, > 60 s); one whose output 'q' is declared
+    // [N, 2] was accepted (ONNX Runtime merged it with the inferred [N, 1] and printed its warning raw, in colour).
+    [Test]
+    public void Load_LargerThanTheBound_RefusedBeforeLoading()
+    {
+        var path = Path.Combine(_files.Directory, "huge.onnx");
+        using (var f = File.Create(path))
+        {
+            f.SetLength(OnnxTerminalCost.MaxFileBytes + 1); // sparse: no disk is used
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(path, _task))!;
+        Assert.That(e.Message, Does.Contain(path).And.Contain("a Q file is at most 64 MiB"));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "refused by its size, not after reading it");
+    }
+
+    [Test]
+    public void Load_OutputDeclaredNBy2_Refused()
+    {
+        var path = DeclareOutputWidth(Export(Q()), 2);
+        var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(path, _task))!;
+        Assert.That(e.Message, Does.Contain("output 'q' is declared [N, 2]; a Q file declares [N, 1]"));
+    }
+
+    [Test]
+    public void Controller_OutputDeclaredNBy2_OneErrorLine_NoRawOnnxRuntimeWarning()
+    {
+        var path = DeclareOutputWidth(Export(Q()), 2);
+        using var controller = new DotnetProcess("controller.dll", ["sim", "--task", "pendulum", "--q", path, "--episodes", "1", "-H", "4", "-N", "16"]);
+        Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(60)), Is.True);
+        Assert.That(controller.ExitCode, Is.EqualTo(2), controller.Log);
+        Assert.That(controller.Log, Does.Contain("declared [N, 2]"));
+        Assert.That(controller.Log, Does.Not.Contain("\u001b").And.Not.Contain("onnxruntime"), "nothing of ONNX Runtime's own log reaches the terminal");
+    }
+
+    /// <summary>Rewrites the declared width of the output 'q' (the last value_info of the graph) in an exported file.</summary>
+    private static string DeclareOutputWidth(string path, byte width)
+    {
+        var bytes = File.ReadAllBytes(path);
+        // ValueInfoProto of 'q': name (field 1) "q", then its type, whose shape is dim_param (field 2) "N", then dim_value
+        // (field 1) 1.
+        ReadOnlySpan<byte> name = [0x0A, 0x01, (byte)'q', 0x12];
+        var at = bytes.AsSpan().LastIndexOf(name);
+        Assert.That(at, Is.GreaterThan(0), "the exported file declares its output 'q'");
+        var n = bytes.AsSpan(at).IndexOf([(byte)0x12, (byte)0x01, (byte)'N']);
+        Assert.That(n, Is.GreaterThan(0).And.LessThan(40));
+        var dim = at + n + 3 + bytes.AsSpan(at + n + 3).IndexOf([(byte)0x08, (byte)0x01]);
+        Assert.That(dim - at, Is.LessThan(40));
+        bytes[dim + 1] = width;
+        var patched = Path.ChangeExtension(path, $".w{width}.onnx");
+        File.WriteAllBytes(patched, bytes);
+        return patched;
+    }
+
     [Test]
     public void Load_Missing_RefusedWithReason()
     {

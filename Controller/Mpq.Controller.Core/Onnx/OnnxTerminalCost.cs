@@ -13,8 +13,9 @@ public sealed class QModelException(string message, Exception? inner = null) : E
 /// samples in one call over pre-bound buffers (an <see cref="OrtIoBinding"/> over the planner's pinned arrays).
 /// </summary>
 /// <remarks>
-/// Loading validates everything before the rig could use it: a readable ONNX model; inputs
-/// <c>observation</c> [N, obs] and <c>action</c> [N, act] and output <c>q</c> [N, 1] (or [N]), all float32;
+/// Loading validates everything before the rig could use it: a file of at most <see cref="MaxFileBytes"/>, loaded within
+/// <see cref="LoadTimeout"/>; a readable ONNX model; inputs <c>observation</c> [N, obs] and <c>action</c> [N, act] and
+/// output <c>q</c> [N, 1] (as the file declares it and as ONNX Runtime infers it), all float32;
 /// and the <c>mpq.task</c>, <c>mpq.observation_layout</c> and <c>mpq.action_size</c> metadata matching the
 /// task. A refused file throws <see cref="QModelException"/> naming what was expected and what was found.
 /// ONNX Runtime runs single-threaded here: the planner's own workers own the cores.
@@ -110,30 +111,32 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     private double? Number(string key) =>
         Metadata.TryGetValue(key, out var v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
 
+    /// <summary>The largest Q file loaded: a Q network is kilobytes to a few MB; a file of gigabytes took minutes and GBs to load.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
+    /// <summary>How long building the ONNX Runtime session may take before the file is refused.</summary>
+    public static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(20);
+
     /// <summary>Loads and validates a Q file for <paramref name="task"/>.</summary>
-    /// <exception cref="QModelException">Missing, malformed, wrong shape or type, or trained for another task.</exception>
+    /// <exception cref="QModelException">Missing, too large, slow to load, malformed, wrong shape or type, or trained for another task.</exception>
     public static OnnxTerminalCost Load(string path, ITask task)
     {
         if (!File.Exists(path))
         {
             throw new QModelException($"Q file '{path}' does not exist");
         }
-        InferenceSession session;
-        try
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
         {
-            using var options = new SessionOptions
-            {
-                IntraOpNumThreads = 1,
-                InterOpNumThreads = 1,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            };
-            session = new InferenceSession(path, options);
+            throw new QModelException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Q file '{path}' is {length / 1048576.0:F1} MiB; a Q file is at most {MaxFileBytes >> 20} MiB (a Q network is kilobytes to a few MB)"));
         }
-        catch (OnnxRuntimeException e)
+        var model = File.ReadAllBytes(path);
+        if (OnnxDeclaredShapes.Output(model, "q") is { } declared && !(declared.Count == 2 && declared[1] == "1"))
         {
-            throw new QModelException($"Q file '{path}' is not a loadable ONNX model: {FirstLine(e.Message)}", e);
+            throw new QModelException($"Q file '{path}': output 'q' is declared [{string.Join(", ", declared)}]; a Q file declares [N, 1]");
         }
+        var session = CreateSession(model, path);
         try
         {
             var metadata = session.ModelMetadata.CustomMetadataMap;
@@ -146,9 +149,9 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             {
                 throw new QModelException($"Q file '{path}': expected an output named 'q', found [{string.Join(", ", session.OutputMetadata.Keys)}]");
             }
-            if (q.ElementDataType != TensorElementType.Float || !(q.Dimensions.Length == 2 && q.Dimensions[1] == 1 || q.Dimensions.Length == 1))
+            if (q.ElementDataType != TensorElementType.Float || !(q.Dimensions.Length == 2 && q.Dimensions[1] == 1))
             {
-                throw new QModelException($"Q file '{path}': output 'q' must be float32 [N, 1] or [N], found {q.ElementDataType} [{string.Join(", ", q.Dimensions)}]");
+                throw new QModelException($"Q file '{path}': output 'q' must be float32 [N, 1], found {q.ElementDataType} [{string.Join(", ", q.Dimensions)}]");
             }
             var cost = new OnnxTerminalCost(session, path, task.ObservationSize, task.ActionSize, new Dictionary<string, string>(metadata));
             try
@@ -168,6 +171,47 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
         {
             session.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds the session on another thread and waits at most <see cref="LoadTimeout"/>; a session that comes later is
+    /// disposed when it comes. ONNX Runtime's own log is off (fatal only): its lines went to the terminal raw, with
+    /// colour codes; what goes wrong reaches us as an exception, reported in our words.
+    /// </summary>
+    private static InferenceSession CreateSession(byte[] model, string path)
+    {
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+        };
+        var creating = Task.Run(() =>
+        {
+            try
+            {
+                return new InferenceSession(model, options);
+            }
+            finally
+            {
+                options.Dispose();
+            }
+        });
+        try
+        {
+            if (!creating.Wait(LoadTimeout))
+            {
+                creating.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                throw new QModelException($"Q file '{path}' took longer than {LoadTimeout.TotalSeconds:F0} s to load: refusing it");
+            }
+            return creating.Result;
+        }
+        catch (AggregateException e) when (e.InnerException is OnnxRuntimeException ort)
+        {
+            throw new QModelException($"Q file '{path}' is not a loadable ONNX model: {Mpq.Common.Text.TerminalText.Printable(FirstLine(ort.Message))}", ort);
         }
     }
 
