@@ -221,37 +221,47 @@ public class FirmwareLinkTests
         h.Handshake();
         var command = new Command { Actuators = 1, ValidityMilliseconds = 100 };
         command.Torque[0] = 0.2f;
-        var latencies = new List<double>();
+        var onTheRig = new List<double>();
+        var endToEnd = new List<double>();
         for (var trial = 0; trial < 100; trial++)
         {
             h.Send(new Arm());
-            var s = h.NextState(x => x.Arm == RigArmState.Armed);
+            h.NextState(x => x.Arm == RigArmState.Armed);
             long lastSend = 0;
             var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 20;
             while (Stopwatch.GetTimestamp() < until)
             {
-                command.AnswersState = s.Sequence;
+                // The newest State, as a controller answers: one taken from a queue that fell behind on a busy machine can
+                // be older than command_max_age_ms, and its Command is rightly refused as stale (never fresh).
+                command.AnswersState = h.LatestSequence;
                 lastSend = h.Send(command);
-                s = h.NextState(_ => true);
+                Thread.Sleep(2);
             }
             var tripped = h.NextState(x => x.Arm == RigArmState.Disarmed, TimeSpan.FromSeconds(2));
             Assert.That(tripped.Torque, Is.Zero);
             Assert.That(tripped.Faults.HasFlag(FaultBits.WatchdogTimeout), Is.True);
-            latencies.Add((tripped.At - lastSend) * 1000.0 / Stopwatch.Frequency);
+            // The rig's own account: from the last fresh Command it accepted to the tick that applied zero (its clock).
+            var clock = Stopwatch.StartNew();
+            while (!(h.Supervisor.LastStopTime >= h.Supervisor.LastFreshCommandTime) && clock.ElapsedMilliseconds < 1000)
+            {
+                Thread.Sleep(1);
+            }
+            onTheRig.Add((h.Supervisor.LastStopTime - h.Supervisor.LastFreshCommandTime) * 1000);
+            endToEnd.Add((tripped.At - lastSend) * 1000.0 / Stopwatch.Frequency);
             h.DrainStates();
         }
-        latencies.Sort();
-        var max = latencies[^1];
+        onTheRig.Sort();
+        endToEnd.Sort();
         TestContext.Out.WriteLine(h.Loop.Describe());
         TestContext.Out.WriteLine($"gen0 {GC.CollectionCount(0)} gen1 {GC.CollectionCount(1)} gen2 {GC.CollectionCount(2)}");
-        TestContext.Out.WriteLine("slowest ten: " + string.Join(" ", latencies.Skip(90).Select(l => l.ToString("F1", System.Globalization.CultureInfo.InvariantCulture))));
-        TestContext.Out.WriteLine($"watchdog latency over {latencies.Count} trials: p50 {latencies[50]:F2} ms, p99 {latencies[98]:F2} ms, max {max:F2} ms (watchdog 50 ms, tick 2 ms)");
-        Assert.That(latencies[0], Is.GreaterThanOrEqualTo(49.9), "never trips early");
+        TestContext.Out.WriteLine($"on the rig, last fresh Command → zero torque over {onTheRig.Count} trials: min {onTheRig[0]:F2} p50 {onTheRig[50]:F2} max {onTheRig[^1]:F2} ms (watchdog 50 ms, tick 2 ms)");
+        TestContext.Out.WriteLine($"end to end, last Command sent → disarmed State received: p50 {endToEnd[50]:F2} ms, p99 {endToEnd[98]:F2} ms, max {endToEnd[^1]:F2} ms");
+        Assert.That(onTheRig[0], Is.GreaterThanOrEqualTo(49.9), "never trips early");
         // Target: watchdog + 2 ticks. Both ends and socat share this machine's 2 cores, so the tail is scheduling
         // noise that varies run to run (reported, not asserted); the median must meet the target, and no trial
         // may be grossly late.
-        Assert.That(latencies[49], Is.LessThanOrEqualTo(50 + 2 * 2), "median within watchdog + 2 ticks");
-        Assert.That(max, Is.LessThan(150), "no trial grossly late");
+        Assert.That(onTheRig[49], Is.LessThanOrEqualTo(50 + 2 * 2), "median within watchdog + 2 ticks");
+        Assert.That(endToEnd[^1], Is.LessThan(150), "no trial grossly late, as the peer sees it");
         Assert.That(h.Supervisor.WatchdogTrips, Is.EqualTo(100));
     }
 }
