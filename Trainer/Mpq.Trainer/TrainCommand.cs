@@ -133,7 +133,7 @@ internal static class TrainCommand
                 {
                     throw new ArgumentException($"--resume: '{runFile}' does not exist (was the run started with --out {resumeDir}?)");
                 }
-                run = JsonSerializer.Deserialize<RunArguments>(File.ReadAllText(runFile)) ?? throw new InvalidDataException($"'{runFile}' is empty");
+                run = ReadRun(runFile);
                 dir = resumeDir;
             }
             else
@@ -144,6 +144,88 @@ internal static class TrainCommand
             return Execute(run, dir, resuming: r.GetValue(resume) is not null);
         }));
         return command;
+    }
+
+    /// <summary>A run directory's run.json, every field checked; errors name the file and the field.</summary>
+    /// <exception cref="InvalidDataException">Not JSON, empty, a field missing, null or out of range.</exception>
+    internal static RunArguments ReadRun(string path)
+    {
+        RunArguments? run;
+        try
+        {
+            var text = File.ReadAllText(path);
+            run = text.Trim().Length == 0 ? null : JsonSerializer.Deserialize<RunArguments>(text);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not valid JSON (line {e.LineNumber + 1}{(e.Path is { Length: > 1 } at ? $", at {at}" : "")}): the run directory is damaged");
+        }
+        if (run is null)
+        {
+            throw new InvalidDataException($"'{path}' is empty: the run directory is damaged");
+        }
+        string? problem = null;
+        if (string.IsNullOrEmpty(run.Task))
+        {
+            problem = $"field '{nameof(run.Task)}' is missing or null";
+        }
+        else if (string.IsNullOrEmpty(run.Algorithm))
+        {
+            problem = $"field '{nameof(run.Algorithm)}' is missing or null";
+        }
+        else if (run.Episodes is < 1 or > 1_000_000)
+        {
+            problem = $"field '{nameof(run.Episodes)}' = {run.Episodes} is outside 1 .. 1000000";
+        }
+        else if (run.Threads is < 1 or > 256)
+        {
+            problem = $"field '{nameof(run.Threads)}' = {run.Threads} is outside 1 .. 256";
+        }
+        else if (run.Horizon is < 1 or > 256)
+        {
+            problem = $"field '{nameof(run.Horizon)}' = {run.Horizon} is outside 1 .. 256";
+        }
+        return problem is null ? run : throw new InvalidDataException($"'{path}': {problem}: the run directory is damaged");
+    }
+
+    /// <summary>
+    /// The header and the first <paramref name="episodes"/> rows of a run's metrics.csv, which must all be there, complete
+    /// and in order (each is written atomically after its episode: a row missing or cut is damage, never resumed quietly).
+    /// Rows beyond them (an episode whose checkpoint was not written) are left out.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, another header, or fewer complete rows than the checkpoint's episodes.</exception>
+    internal static List<string> ReadMetrics(string path, string header, int episodes)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"'{path}' does not exist; the checkpoint says {episodes} episode(s) are done: the run directory is damaged");
+        }
+        var text = File.ReadAllText(path);
+        var lines = text.Split('\n');
+        if (lines[0] != header)
+        {
+            throw new InvalidDataException($"'{path}': line 1 is not the metrics header '{header}': the run directory is damaged");
+        }
+        var rows = new List<string> { header };
+        for (var i = 1; i < lines.Length - 1 && rows.Count <= episodes; i++) // the text ends with a line end: the last piece is empty
+        {
+            var fields = lines[i].Split(',');
+            if (fields.Length != 6 || !int.TryParse(fields[0], CultureInfo.InvariantCulture, out var e) || e != i - 1
+                || fields.Skip(1).Any(f => !double.TryParse(f, CultureInfo.InvariantCulture, out _)))
+            {
+                throw new InvalidDataException($"'{path}': line {i + 1} is not a metrics row for episode {i - 1}: the run directory is damaged");
+            }
+            rows.Add(lines[i]);
+        }
+        if (lines[^1].Length > 0 && rows.Count <= episodes)
+        {
+            throw new InvalidDataException($"'{path}': line {lines.Length} is not a metrics row (cut short): the run directory is damaged");
+        }
+        if (rows.Count - 1 < episodes)
+        {
+            throw new InvalidDataException($"'{path}' holds {rows.Count - 1} complete episode row(s); the checkpoint says {episodes} episode(s) are done: the run directory is damaged");
+        }
+        return rows;
     }
 
     private static int Execute(RunArguments run, string? dir, bool resuming)
@@ -160,8 +242,8 @@ internal static class TrainCommand
             var checkpoint = Path.Combine(dir, "checkpoint.bin");
             if (resuming && File.Exists(checkpoint))
             {
-                learner.LoadCheckpoint(checkpoint, fingerprint);
-                lines = File.ReadLines(Path.Combine(dir, "metrics.csv")).Take(1 + learner.NextEpisode).ToList();
+                learner.LoadCheckpoint(checkpoint, fingerprint, run.Episodes);
+                lines = ReadMetrics(Path.Combine(dir, "metrics.csv"), lines[0], learner.NextEpisode);
                 Console.Error.WriteLine($"resuming {dir} at episode {learner.NextEpisode}");
             }
             else

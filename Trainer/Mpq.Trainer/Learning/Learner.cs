@@ -280,9 +280,25 @@ public sealed class Learner : ITransitionSink, IDisposable
         AtomicFile.Write(path, bytes, BitConverter.GetBytes(crc));
     }
 
-    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same settings.</summary>
-    /// <exception cref="InvalidDataException">Damaged, not a checkpoint, or made with other settings.</exception>
-    public void LoadCheckpoint(string path, string fingerprint)
+    /// <summary>
+    /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same settings, in a run of
+    /// <paramref name="episodes"/> episodes. Its counters are checked (a checkpoint crafted with a valid CRC said episode −7,
+    /// and the run trained 13 episodes), and it must end where its body ends.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Damaged, not a checkpoint, made with other settings, or a counter out of range; the message names the file and the field.</exception>
+    public void LoadCheckpoint(string path, string fingerprint, int episodes)
+    {
+        try
+        {
+            Restore(path, fingerprint, episodes);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"checkpoint '{path}' ends before its contents do: damaged");
+        }
+    }
+
+    private void Restore(string path, string fingerprint, int episodes)
     {
         var all = File.ReadAllBytes(path);
         if (all.Length < 8 || Crc32C.Compute(all.AsSpan(0, all.Length - 4)) != BitConverter.ToUInt32(all, all.Length - 4))
@@ -301,6 +317,14 @@ public sealed class Learner : ITransitionSink, IDisposable
         NextEpisode = r.ReadInt32();
         _steps = r.ReadInt64();
         Updates = r.ReadInt64();
+        if (NextEpisode < 0 || NextEpisode > episodes)
+        {
+            throw new InvalidDataException($"checkpoint '{path}': NextEpisode {NextEpisode} is outside 0 .. {episodes} (the run's episodes)");
+        }
+        if (_steps < 0 || Updates < 0)
+        {
+            throw new InvalidDataException($"checkpoint '{path}': steps {_steps} and updates {Updates} must not be negative");
+        }
         _rng = SplitMix64.Restore((r.ReadUInt64(), r.ReadDouble(), r.ReadBoolean()));
         _runner.Planner.CallCounter = r.ReadUInt64();
         if (r.ReadBoolean() != (Q is not null))
@@ -321,7 +345,11 @@ public sealed class Learner : ITransitionSink, IDisposable
             r.ReadInto(v);
             _adam.Restore(steps, m, v);
             _targets!.Load(r);
-            _replay.Load(r);
+            _replay.Load(r, path);
+        }
+        if (r.BaseStream.Position != r.BaseStream.Length)
+        {
+            throw new InvalidDataException($"checkpoint '{path}' holds {r.BaseStream.Length - r.BaseStream.Position} byte(s) after its contents: damaged");
         }
     }
 

@@ -91,15 +91,19 @@ public sealed class ReplayBuffer : ITransitionSink
     }
 
     /// <summary>Restores what <see cref="Save"/> wrote into a buffer of the same shape.</summary>
-    /// <exception cref="InvalidDataException">The stored buffer has another capacity or shape.</exception>
-    public void Load(BinaryReader r)
+    /// <exception cref="InvalidDataException">The stored buffer has another capacity or shape, or a negative count.</exception>
+    public void Load(BinaryReader r, string path)
     {
         var capacity = r.ReadInt32();
         if (capacity != Capacity)
         {
-            throw new InvalidDataException($"checkpoint replay capacity {capacity}, this run {Capacity}");
+            throw new InvalidDataException($"checkpoint '{path}': replay capacity {capacity}, this run {Capacity}");
         }
         _added = r.ReadInt64();
+        if (_added < 0)
+        {
+            throw new InvalidDataException($"checkpoint '{path}': replay count {_added} is negative");
+        }
         var n = Count;
         r.ReadInto(_state.AsSpan(0, n * StateSize));
         r.ReadInto(_nextState.AsSpan(0, n * StateSize));

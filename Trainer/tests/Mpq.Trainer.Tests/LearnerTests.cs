@@ -179,7 +179,7 @@ public class CheckpointTests
             }
             using (var second = new Learner(new PendulumSwingup(), settings, threads: 2))
             {
-                second.LoadCheckpoint(path, "fingerprint");
+                second.LoadCheckpoint(path, "fingerprint", episodes: 100);
                 Assert.That(second.NextEpisode, Is.EqualTo(1));
                 for (var e = second.NextEpisode; e < 3; e++)
                 {
@@ -204,11 +204,11 @@ public class CheckpointTests
             using var learner = new Learner(new PendulumSwingup(), Small(Algorithm.Mpq), threads: 1);
             learner.RunEpisode(0);
             learner.SaveCheckpoint(path, "A");
-            Assert.That(Assert.Throws<InvalidDataException>(() => learner.LoadCheckpoint(path, "B"))!.Message, Does.Contain("other settings"));
+            Assert.That(Assert.Throws<InvalidDataException>(() => learner.LoadCheckpoint(path, "B", episodes: 100))!.Message, Does.Contain("other settings"));
             var bytes = File.ReadAllBytes(path);
             bytes[bytes.Length / 2] ^= 0x40;
             File.WriteAllBytes(path, bytes);
-            Assert.That(Assert.Throws<InvalidDataException>(() => learner.LoadCheckpoint(path, "A"))!.Message, Does.Contain("damaged"));
+            Assert.That(Assert.Throws<InvalidDataException>(() => learner.LoadCheckpoint(path, "A", episodes: 100))!.Message, Does.Contain("damaged"));
         }
         finally
         {

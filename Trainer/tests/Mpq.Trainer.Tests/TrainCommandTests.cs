@@ -220,6 +220,92 @@ public class TrainCommandTests
         }
     }
 
+    // Issue 25, case 6: checkpoints crafted with a valid CRC: NextEpisode -7 trained 13 episodes, 2^31-1 exited 0 doing
+    // nothing; a broken run.json or a null field gave errors that named neither file nor field; a truncated metrics.csv was
+    // resumed without a word.
+    [TestCase(-7, "NextEpisode -7 is outside 0 .. 2")]
+    [TestCase(int.MaxValue, "NextEpisode 2147483647 is outside 0 .. 2")]
+    public void Resume_CheckpointCountersOutOfRange_RefusedNamingTheFieldAndTheFile(int nextEpisode, string said)
+    {
+        WithRun(2, dir =>
+        {
+            var path = Path.Combine(dir, "checkpoint.bin");
+            var all = File.ReadAllBytes(path);
+            var body = all[..^4];
+            using (var r = new BinaryReader(new MemoryStream(body)))
+            {
+                r.ReadString(); // magic
+                r.ReadString(); // fingerprint
+                BitConverter.GetBytes(nextEpisode).CopyTo(body, (int)r.BaseStream.Position);
+            }
+            File.WriteAllBytes(path, [.. body, .. BitConverter.GetBytes(Mpq.Common.Crc32C.Compute(body))]);
+            var (code, _, stderr) = Run("train", "--resume", dir);
+            Assert.That(code, Is.EqualTo(2), stderr);
+            Assert.That(stderr, Does.Contain($"checkpoint '{path}'").And.Contain(said));
+        });
+    }
+
+    [TestCase("{ \"Task\": \"pendulum\", ", "is not valid JSON")]
+    [TestCase("", "is empty")]
+    [TestCase("null", "is empty")]
+    [TestCase("{ \"Task\": null, \"Algorithm\": \"mppi\", \"Episodes\": 2, \"Seed\": 1, \"Threads\": 1 }", "field 'Task' is missing or null")]
+    [TestCase("{ \"Task\": \"pendulum\", \"Algorithm\": \"mppi\", \"Episodes\": 0, \"Seed\": 1, \"Threads\": 1 }", "field 'Episodes' = 0 is outside 1 ..")]
+    public void Resume_BrokenRunJson_ErrorNamesTheFileAndTheField(string text, string said)
+    {
+        WithRun(1, dir =>
+        {
+            var path = Path.Combine(dir, "run.json");
+            File.WriteAllText(path, text);
+            var (code, _, stderr) = Run("train", "--resume", dir);
+            Assert.That(code, Is.EqualTo(2), stderr);
+            Assert.That(stderr, Does.Contain($"'{path}'").And.Contain(said));
+            Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), "one error line");
+        });
+    }
+
+    [TestCase("truncated", "holds 1 complete episode row(s); the checkpoint says 2 episode(s) are done")]
+    [TestCase("half a line", "line 3 is not a metrics row")]
+    [TestCase("missing", "does not exist; the checkpoint says 2 episode(s) are done")]
+    public void Resume_DamagedMetrics_RefusedNamingTheFile(string damage, string said)
+    {
+        WithRun(2, dir =>
+        {
+            var path = Path.Combine(dir, "metrics.csv");
+            var lines = File.ReadAllLines(path);
+            switch (damage)
+            {
+                case "truncated":
+                    File.WriteAllText(path, string.Join('\n', lines[..2]) + "\n");
+                    break;
+                case "half a line":
+                    File.WriteAllText(path, string.Join('\n', lines[..2]) + "\n" + lines[2][..5]);
+                    break;
+                default:
+                    File.Delete(path);
+                    break;
+            }
+            var (code, _, stderr) = Run("train", "--resume", dir);
+            Assert.That(code, Is.EqualTo(2), stderr);
+            Assert.That(stderr, Does.Contain($"'{path}'").And.Contain(said));
+        });
+    }
+
+    /// <summary>A finished MPPI run of <paramref name="episodes"/> short episodes in a temporary run directory.</summary>
+    private static void WithRun(int episodes, Action<string> test)
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-run-").FullName;
+        try
+        {
+            var (code, _, stderr) = Run("train", "--algo", "mppi", "--horizon", "4", "--episodes", $"{episodes}", "--set", "Samples=16", "--out", dir);
+            Assert.That(code, Is.Zero, stderr);
+            test(dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Test]
     public void FromLog_RecordedTransitions_WritesALoadableQ()
     {
