@@ -28,7 +28,7 @@ public class RigDistrustTests
 
     [TestCase(Misbehaviour.Silent, "no State from the rig for")]
     [TestCase(Misbehaviour.ConsoleText, "no State from the rig for")]
-    [TestCase(Misbehaviour.ArmByteNine, "no State from the rig for")]
+    [TestCase(Misbehaviour.ArmByteNine, "frame(s) from it were rejected meanwhile")]
     [TestCase(Misbehaviour.RepeatsItself, "no State from the rig for")]
     [TestCase(Misbehaviour.TwoJoints, "sent a State with 2 joint(s) and 1 actuator(s); its handshake said 1 and 1")]
     [TestCase(Misbehaviour.NoJoints, "sent a State with 0 joint(s) and 1 actuator(s); its handshake said 1 and 1")]

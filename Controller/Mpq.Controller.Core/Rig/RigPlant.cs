@@ -39,6 +39,7 @@ public sealed class RigPlant : IPlant, IDisposable
     private bool _stale;
     private long _staleAfter = long.MaxValue;
     private long _silenceEndsRunAfter = long.MaxValue;
+    private long _rejectedAtBegin;
     private PlantStop? _stop;
 
     /// <param name="task">The task (its observation of a state).</param>
@@ -113,6 +114,7 @@ public sealed class RigPlant : IPlant, IDisposable
         _stop = null;
         _stale = false;
         StaleEpisodes = 0;
+        _rejectedAtBegin = _client.Received.DroppedTotal;
         StateTimeout = stateTimeout;
         SilenceEndsRun = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, 4 * stateTimeout.Ticks));
         _staleAfter = (long)(stateTimeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
@@ -183,8 +185,12 @@ public sealed class RigPlant : IPlant, IDisposable
         }
         if (!KeepRunningWhenDisarmed || age > _silenceEndsRunAfter)
         {
+            // A rig that talks but whose frames are refused (another protocol, an arm byte of 9) looks silent: say so.
+            var rejected = _client.Received.DroppedTotal - _rejectedAtBegin;
+            var why = rejected == 0 ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"; {rejected} frame(s) from it were rejected meanwhile (since start, by cause: {string.Join(", ", _client.Received.DroppedByCause().Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}"))})");
             _stop ??= new PlantStop(RunStop.NoState, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"no State from the rig for {ms:F0} ms (limit {(KeepRunningWhenDisarmed ? SilenceEndsRun.TotalMilliseconds : limit):F0} ms); torque zero, Disarm sent"));
+                $"no State from the rig for {ms:F0} ms (limit {(KeepRunningWhenDisarmed ? SilenceEndsRun.TotalMilliseconds : limit):F0} ms){why}; torque zero, Disarm sent"));
         }
     }
 
