@@ -125,6 +125,7 @@ int Run(ParseResult r)
         () => loop?.Now() ?? 0, log);
     loop = new DeviceLoop(driver, supervisor, table, link, r.GetValue(lockstep), log);
     using var stop = new ManualResetEventSlim();
+    var stoppedBy = "Ctrl-C";
     Console.CancelKeyPress += (_, e) =>
     {
         e.Cancel = true;
@@ -135,6 +136,7 @@ int Run(ParseResult r)
     using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
     {
         context.Cancel = true;
+        stoppedBy = "SIGTERM";
         stop.Set();
     });
     AppDomain.CurrentDomain.ProcessExit += (_, _) => driver.Stop();
@@ -146,7 +148,7 @@ int Run(ParseResult r)
     // (each bounded: one write, one poll) are ended after that by the usings.
     loop.Dispose();
     driver.Stop();
-    log($"firmware: stopped ({(interrupted ? "Ctrl-C or SIGTERM" : "--duration reached")}); motors at zero torque");
+    log($"firmware: stopped ({(interrupted ? stoppedBy : "--duration reached")}); motors at zero torque");
     var summary = new
     {
         ticks = loop.Ticks,

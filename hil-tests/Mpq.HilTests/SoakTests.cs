@@ -18,7 +18,7 @@ public class SoakTests
         using var firmware = new FirmwareProcess(seconds + 15, relay.FirmwarePort, "--json");
         using var controller = FaultInjectionTests.StartController(relay.ControllerPort, seconds);
         Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(seconds + 60)), Is.True, "the controller did not finish\n" + controller.Log);
-        Assert.That(firmware.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the firmware did not finish\n" + firmware.Log);
+        Assert.That(firmware.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, $"the firmware did not finish\n{firmware.Log}\ncontroller:\n{controller.Log}\n{LongestStateGap(relay)}");
         var summary = FaultInjectionTests.SummaryOf(controller);
         var rig = firmware.Summary();
 
@@ -53,7 +53,8 @@ public class SoakTests
             $"deadline misses {misses} of {steps} steps ({(double)misses / steps:P3}); round trip p50 {summary.GetProperty("RoundTripMsP50").GetDouble():F2} ms p99 {summary.GetProperty("RoundTripMsP99").GetDouble():F2} ms; watchdog trips {rig.GetProperty("watchdog_trips")}"));
         TestContext.Out.WriteLine(controller.Stdout);
 
-        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log);
+        TestContext.Out.WriteLine(LongestStateGap(relay));
+        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log + "\n" + LongestStateGap(relay));
         Assert.That(summary.GetProperty("Success").GetBoolean(), Is.True, "still balancing after ten minutes");
         Assert.That(rigAccepted + rigLost, Is.EqualTo(controllerSent), "controller → rig: every frame sent was received or counted as lost");
         Assert.That(rigSent, Is.EqualTo(relay.ToController.Sent.FramesAccepted), "the firmware's own count of frames sent is what crossed the wire");
@@ -61,5 +62,22 @@ public class SoakTests
             "rig → controller: every frame that reached the controller while it ran was received or counted as lost");
         Assert.That(rigRejected + controllerRejected, Is.Zero, "a clean line delivers no corrupt frame");
         Assert.That(steps, Is.GreaterThan(seconds * 19), "20 Hz for ten minutes");
+    }
+
+    /// <summary>The longest time between two States the firmware sent, as the relay saw them pass, and when it ended.</summary>
+    private static string LongestStateGap(FaultRelay relay)
+    {
+        var states = relay.ToController.Snapshot().States;
+        var (gap, at) = (0L, 0);
+        for (var i = 1; i < states.Length; i++)
+        {
+            if (states[i].Timestamp - states[i - 1].Timestamp > gap)
+            {
+                (gap, at) = (states[i].Timestamp - states[i - 1].Timestamp, i);
+            }
+        }
+        var f = System.Diagnostics.Stopwatch.Frequency;
+        return states.Length < 2 ? "no States passed" : string.Create(CultureInfo.InvariantCulture,
+            $"longest gap between States passing the relay: {gap * 1000.0 / f:F1} ms (rig time {(states[at].RigMicroseconds - states[at - 1].RigMicroseconds) / 1000.0:F1} ms), ending {(states[at].Timestamp - states[0].Timestamp) / (double)f:F1} s into the run");
     }
 }

@@ -153,7 +153,7 @@ public class FirmwareCliTests
         }
         Assert.That(p.WaitForExit(5000), Is.True, "stopped within 5 s of SIGTERM\n" + Text());
         Assert.That(p.ExitCode, Is.Zero, Text());
-        Assert.That(Text(), Does.Contain("firmware: stopped (Ctrl-C or SIGTERM); motors at zero torque"));
+        Assert.That(Text(), Does.Contain("firmware: stopped (SIGTERM); motors at zero torque"));
         Assert.That(stdout.Result, Does.Contain("\"ticks\":"), "the statistics were printed");
 
         string Text()
