@@ -50,7 +50,7 @@ public class SoakTests
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"soak {seconds} s: controller → rig: sent {controllerSent}, firmware accepted {rigAccepted} + lost {rigLost} (rejected {rigRejected}); " +
             $"rig → controller: firmware sent {rigSent} (relay passed {relay.ToController.Sent.FramesAccepted}), {passedBeforeEnd} before the controller's end, controller accepted {controllerAccepted} + lost {controllerLost} (rejected {controllerRejected}); " +
-            $"deadline misses {misses} of {steps} steps ({(double)misses / steps:P3}); round trip p50 {summary.GetProperty("RoundTripMsP50").GetDouble():F2} ms p99 {summary.GetProperty("RoundTripMsP99").GetDouble():F2} ms; watchdog trips {rig.GetProperty("watchdog_trips")}"));
+            $"deadline misses {misses} of {steps} steps ({(double)misses / steps:P3}); round trip p50 {summary.GetProperty("RoundTripMsP50").GetDouble():F2} ms p99 {summary.GetProperty("RoundTripMsP99").GetDouble():F2} ms; State age max {summary.GetProperty("StateAgeMsMax").GetDouble():F1} ms; watchdog trips {rig.GetProperty("watchdog_trips")}"));
         TestContext.Out.WriteLine(controller.Stdout);
 
         TestContext.Out.WriteLine(LongestStateGap(relay));

@@ -43,6 +43,9 @@ public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP5
     public long QSwaps { get; init; }
 
     public double PlanMsMax { get; init; } = double.NaN;
+
+    /// <summary>The oldest State a step planned from, ms (the State timeout stops the run above it).</summary>
+    public double StateAgeMsMax { get; init; } = double.NaN;
     public double RoundTripMsP50 { get; init; } = double.NaN;
     public double RoundTripMsP99 { get; init; } = double.NaN;
     public double RoundTripMsMax { get; init; } = double.NaN;
@@ -62,7 +65,7 @@ public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP5
     /// <summary>One line for people.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"run: {Steps} steps, {DeadlineMisses} deadline misses ({Fallbacks} answered with the warm-started plan), plan p50 {PlanMsP50:F2} ms p99 {PlanMsP99:F2} ms max {PlanMsMax:F2} ms, " +
-        $"link round trip p50 {RoundTripMsP50:F2} ms p99 {RoundTripMsP99:F2} ms max {RoundTripMsMax:F2} ms, State age p50 {StateAgeMsP50:F2} ms, Q swaps {QSwaps}, non-finite actions {NonFiniteActions}, " +
+        $"link round trip p50 {RoundTripMsP50:F2} ms p99 {RoundTripMsP99:F2} ms max {RoundTripMsMax:F2} ms, State age p50 {StateAgeMsP50:F2} ms max {StateAgeMsMax:F2} ms, Q swaps {QSwaps}, non-finite actions {NonFiniteActions}, " +
         $"success {(SecondsToSuccess is { } t ? $"after {t:F2} s" : "never")}, success at end {(Success ? "yes" : "no")}; " +
         $"link: sent {FramesSent} frames, received {FramesAccepted} intact, {FramesLost} lost, {FramesRejected.Values.Sum()} rejected; stopped: {StopReason}");
 }
@@ -405,6 +408,7 @@ public sealed class RigRunner : IDisposable
             NonFiniteActions = _loop.NonFiniteActions + _planner.NonFiniteSteps,
             QSwaps = Interlocked.Read(ref _qSwaps),
             PlanMsMax = _loop.PlanTimes.Count == 0 ? double.NaN : _loop.PlanTimes.Max,
+            StateAgeMsMax = _plant.StateAges.Count == 0 ? double.NaN : _plant.StateAges.Max,
             RoundTripMsP50 = _client.RoundTrip.Percentile(0.5),
             RoundTripMsP99 = _client.RoundTrip.Percentile(0.99),
             RoundTripMsMax = _client.RoundTrip.Count == 0 ? double.NaN : _client.RoundTrip.Max,
