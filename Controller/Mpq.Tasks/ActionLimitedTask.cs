@@ -67,6 +67,7 @@ public sealed class ActionLimitedTask : ITask
     public IReadOnlyList<TaskParameter> Parameters => _inner.Parameters;
     public int SuccessWindow => _inner.SuccessWindow;
     public MppiDefaults PlannerDefaults => _inner.PlannerDefaults;
+    public string LearnerDefaults => _inner.LearnerDefaults;
     public double MinimumStepCost => _inner.MinimumStepCost;
 
     public double Cost(ReadOnlySpan<double> observation, ReadOnlySpan<double> action) => _inner.Cost(observation, action);
@@ -74,4 +75,5 @@ public sealed class ActionLimitedTask : ITask
     public bool IsSuccess(ReadOnlySpan<double> observation) => _inner.IsSuccess(observation);
     public void HoldAction(MjData data, Span<double> action) => _inner.HoldAction(data, action);
     public void SampleInitialState(MjData data, ref SplitMix64 rng) => _inner.SampleInitialState(data, ref rng);
+    public void RestState(MjData data) => _inner.RestState(data);
 }

@@ -64,6 +64,10 @@ public sealed class BallInCupSparse : ITask
     /// <summary>The cost's terms (0 in the cup, 1 outside: a count) are all ≥ 0: no step costs less than 0.</summary>
     public double MinimumStepCost => 0;
 
+    /// <summary>Costs are steps (at most 200), and each target is 16 physics steps deep: cheaper targets. Floored (5 seeds × 20
+    /// episodes, Trainer/results/fig1-ballincup-floor: last-10 cost 83.1 lower than without, on every seed, [50.1, 117.9]).</summary>
+    public string LearnerDefaults => "ObservationScale=3/3/3/3/1/1/1/1,TargetSamples=32,TerminalFloor=0";
+
     public string ModelXml { get; } = """
         <mujoco model="ball_in_cup">
           <compiler angle="radian"/>

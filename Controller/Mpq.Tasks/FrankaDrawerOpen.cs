@@ -63,6 +63,9 @@ public sealed class FrankaDrawerOpen : ITask
 
     // Collision groups: only the finger and hand (1, touching 2|4) meet the cabinet (2) and the drawer (4); cabinet
     // and drawer never touch each other (the drawer runs on its slide), the arm's links touch nothing.
+    /// <summary>Fewer samples (seven joints: each rollout costs more) and cheaper targets; the floor has not been measured here.</summary>
+    public string LearnerDefaults => "Samples=128,OutputScale=50,InitialOutputGain=0.05,TargetSamples=32";
+
     public string ModelXml { get; } = """
         <mujoco model="franka_drawer">
           <compiler angle="radian"/>

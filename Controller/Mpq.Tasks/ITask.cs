@@ -56,6 +56,19 @@ public interface ITask : IRunningCost
     MppiDefaults PlannerDefaults { get; }
 
     /// <summary>
+    /// The learner's settings for this task, in the trainer's <c>--set</c> form (<c>NAME=VALUE,...</c>, arrays with '/';
+    /// <c>TerminalFloor=0</c> floors the terminal Q at the task's own bound), over the learner's defaults, which take λ and the
+    /// noise from <see cref="PlannerDefaults"/>. Empty: none. Data, not a type the trainer must know.
+    /// </summary>
+    string LearnerDefaults => "";
+
+    /// <summary>Puts <paramref name="data"/> (just reset) into the state a real rig rests in before it is armed (a pendulum
+    /// hangs); the model's reference pose by default.</summary>
+    void RestState(MjData data)
+    {
+    }
+
+    /// <summary>
     /// A lower bound on the one-step cost c(s, a): every step costs at least this (−∞, the default: no bound known).
     /// It bounds every cost-to-go, so a learned Q below <c>bound / (1 − γ)</c> is an error of the Q, not a value: the
     /// planner floors its terminal Q there (<c>MppiSettings.QFloor</c>, <c>MppiSettings.TerminalFloor</c>).

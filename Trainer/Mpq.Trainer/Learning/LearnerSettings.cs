@@ -214,6 +214,20 @@ public sealed record LearnerSettings
             }
             value = values;
         }
+        else if (type == typeof(float[]))
+        {
+            if (text is "" or "null")
+            {
+                return null;
+            }
+            var parts = text.Split('/');
+            var values = new float[parts.Length];
+            for (var i = 0; i < parts.Length && ok; i++)
+            {
+                ok = float.TryParse(parts[i], style, c, out values[i]) && float.IsFinite(values[i]);
+            }
+            value = values;
+        }
         else if (type == typeof(int[]))
         {
             var parts = text.Split('/');
@@ -240,64 +254,20 @@ public sealed record LearnerSettings
     /// </remarks>
     public static LearnerSettings For(ITask task)
     {
-        var s = ForTask(task);
+        // The task's own learner settings are data (ITask.LearnerDefaults), so a task wrapped for a rig's torque limit, or
+        // one described by files, learns as its own: a switch on the task's type once sent the wrapped pendulum to λ 1.
+        LearnerSettings s;
+        try
+        {
+            s = new LearnerSettings { Lambda = task.PlannerDefaults.Lambda, NoiseStd = task.PlannerDefaults.NoiseStd }.WithOverrides(task.LearnerDefaults);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"task '{task.Name}': its learner defaults '{task.LearnerDefaults}' are not valid: {e.Message}", e);
+        }
+        // TerminalFloor=0 in a task's defaults marks it as floored: the floor goes at the task's own bound.
         return s with { ControlCost = task.PlannerDefaults.ControlCost, TerminalFloor = s.TerminalFloor is null ? null : Planning.Mppi.MppiSettings.QFloor(task, s.Gamma) };
     }
-
-    /// <summary>Marks a task's defaults as floored; <see cref="For"/> puts the task's bound there
-    /// (<see cref="Planning.Mppi.MppiSettings.QFloor"/>).</summary>
-    private const double Floored = 0;
-
-    /// <remarks>
-    /// The terminal floor is on where it was measured to help (ball-in-cup, fetch push). The pendulum's stays off: with it
-    /// the start is slower (6 episodes, seed 1: costs 1114, 896, 1204, 1229, 922, 909; without 1429, 262, 125, 260, 256,
-    /// 235), though it ends better (results/fig1-pendulum-floor: 202 against 390 over the last 10 of 30 episodes, 5 seeds)
-    /// and is better on 4 of 5 seeds at 12 episodes on the default prior, not shown (results/pendulum-floor-default-prior).
-    /// Franka's has not been measured.
-    /// </remarks>
-    private static LearnerSettings ForTask(ITask task) => task switch
-    {
-        // The learner's own λ and noise (the class defaults, 0.1 and 1): the pendulum's acting planner has λ 1 since
-        // 2026-12-04, for a steadier torque on the rig, and what Q learns must not move with it.
-        PendulumSwingup => new LearnerSettings
-        {
-            ObservationScale = [1f, 1f, 1f / 8],
-        },
-        // Costs are steps (at most 200), and each target is 16 physics steps deep: cheaper targets.
-        BallInCupSparse => new LearnerSettings
-        {
-            Lambda = task.PlannerDefaults.Lambda,
-            NoiseStd = task.PlannerDefaults.NoiseStd,
-            ObservationScale = [3f, 3f, 3f, 3f, 1f, 1f, 1f, 1f],
-            TargetSamples = 32,
-            // Floored (5 seeds × 20 episodes, results/fig1-ballincup-floor: last-10 cost 83.1 lower than without, on
-            // every seed, [50.1, 117.9]).
-            TerminalFloor = Floored,
-        },
-        // Contact-rich and several physics steps per control step: cheaper targets, as for the ball.
-        FetchPushBlock => new LearnerSettings
-        {
-            Lambda = task.PlannerDefaults.Lambda,
-            NoiseStd = task.PlannerDefaults.NoiseStd,
-            ObservationScale = [3f, 3f, 3f, 3f, 3f, 3f, 1f, 1f, 1f, 1f],
-            OutputScale = 20,
-            InitialOutputGain = 0.05f,
-            TargetSamples = 32,
-            // Floored: without it the targets chased Q's own negative errors (MPQ H=8 seed 1, 4 episodes: targets of mean
-            // −1.47, mean Q −1.85; with it 2.6). Its cost is unchanged at 5 seeds (results/fig1-fetchpush-floor).
-            TerminalFloor = Floored,
-        },
-        FrankaDrawerOpen => new LearnerSettings
-        {
-            Lambda = task.PlannerDefaults.Lambda,
-            NoiseStd = task.PlannerDefaults.NoiseStd,
-            Samples = 128,
-            OutputScale = 50,
-            InitialOutputGain = 0.05f,
-            TargetSamples = 32,
-        },
-        _ => new LearnerSettings { Lambda = task.PlannerDefaults.Lambda, NoiseStd = task.PlannerDefaults.NoiseStd },
-    };
 
     public void Validate()
     {

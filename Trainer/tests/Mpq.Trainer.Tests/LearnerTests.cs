@@ -216,33 +216,3 @@ public class CheckpointTests
         }
     }
 }
-
-[TestFixture]
-public class LearnerSettingsTests
-{
-    [Test]
-    public void WithOverrides_NamesInAnyCase_ReplaceOnlyThoseSettings()
-    {
-        var s = new LearnerSettings().WithOverrides("targetlambda=0.5, UpdateEvery=2,Hidden=32/16,LearningRate=3e-4");
-        Assert.That(s.TargetLambda, Is.EqualTo(0.5));
-        Assert.That(s.UpdateEvery, Is.EqualTo(2));
-        Assert.That(s.Hidden, Is.EqualTo(new[] { 32, 16 }));
-        Assert.That(s.LearningRate, Is.EqualTo(3e-4f));
-        Assert.That(s.Samples, Is.EqualTo(new LearnerSettings().Samples));
-        var defaults = new LearnerSettings();
-        Assert.That(defaults.WithOverrides(null), Is.SameAs(defaults));
-    }
-
-    [TestCase("Nope=1", "no setting 'Nope'")]
-    [TestCase("Horizon=4", "own options")]
-    [TestCase("Samples", "not NAME=VALUE")]
-    [TestCase("Samples=many", "not a valid value")]
-    [TestCase("Lambda=NaN", "not a valid value")]
-    [TestCase("TargetLambda=-1", "target lambda must be positive")]
-    [TestCase("Samples=0", "at least 1")]
-    [TestCase("ObservationScale=1", "cannot be set")]
-    public void WithOverrides_BadInput_SaysWhatIsWrong(string assignments, string message)
-    {
-        Assert.That(() => new LearnerSettings().WithOverrides(assignments), Throws.InstanceOf<ArgumentException>().With.Message.Contains(message));
-    }
-}
