@@ -8,11 +8,16 @@ cd "$(dirname "$0")"
 source scripts/ensure-deps.sh
 
 train=0
-for arg in "$@"; do
-  case "$arg" in
+truth=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --train) train=1 ;;
-    *) echo "usage: ./demo.sh [--train]" >&2; exit 2 ;;
+    # How the virtual rig differs from the controller's model (friction, deadband, a motor, delay, other true parameters):
+    # e.g. --true friction_0=0.05,deadband=0.05,delay_ms=2 (Firmware/README.md, "The virtual rig").
+    --true) [ $# -ge 2 ] || { echo "usage: ./demo.sh [--train] [--true NAME=VALUE,...]" >&2; exit 2; }; truth=(--true "$2"); shift ;;
+    *) echo "usage: ./demo.sh [--train] [--true NAME=VALUE,...]" >&2; exit 2 ;;
   esac
+  shift
 done
 
 out=${DEMO_OUT:-demo-output}
@@ -51,7 +56,7 @@ pids+=($!)
 for _ in $(seq 100); do [ -e "$pty/rig" ] && [ -e "$pty/controller" ] && break; sleep 0.05; done
 
 echo "== virtual rig on $pty/rig (500 Hz, torque limit 1 N·m), controller on $pty/controller =="
-$firmware --port "$pty/rig" --driver virtual:pendulum --duration 25 >"$out/firmware.log" 2>&1 &
+$firmware --port "$pty/rig" --driver virtual:pendulum --duration 25 "${truth[@]}" >"$out/firmware.log" 2>&1 &
 pids+=($!)
 sleep 2
 rm -f "$out/swingup.mpqlog"

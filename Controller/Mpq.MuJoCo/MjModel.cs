@@ -213,6 +213,16 @@ public sealed unsafe class MjModel : SafeHandle
         Array<double>(MjLayout.ModelTendonStiffness, NTendon, 1, tendon)[0] = RequireNonNegative(stiffness, "tendon stiffness");
 
     /// <summary>Control range of an actuator, or (-inf, inf) when it is not limited.</summary>
+    /// <summary>The joint an actuator drives (transmission type joint), or -1 for any other transmission (tendon, site, ...).</summary>
+    public int ActuatorJoint(int actuator)
+    {
+        var type = Array<int>(MjLayout.ModelActuatorTrntype, Nu, 1, actuator)[0];
+        return type == 0 ? Array<int>(MjLayout.ModelActuatorTrnid, Nu, 2, actuator)[0] : -1; // mjTRN_JOINT = 0
+    }
+
+    /// <summary>An actuator's gear (the first of its six gear entries: the scale from control to joint force or torque).</summary>
+    public double ActuatorGear(int actuator) => Array<double>(MjLayout.ModelActuatorGear, Nu, 6, actuator)[0];
+
     public (double Low, double High) ActuatorControlRange(int actuator)
     {
         var limited = Array<byte>(MjLayout.ModelActuatorCtrllimited, Nu, 1, actuator)[0] != 0;

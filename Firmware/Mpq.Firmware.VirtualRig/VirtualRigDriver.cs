@@ -17,6 +17,7 @@ public sealed class VirtualRigDriver : IRigDriver
     private readonly VirtualRigOptions _options;
     private readonly float[][] _delayLine;
     private readonly double _baseTimestep;
+    private readonly int[] _actuatorDof; // the joint velocity a motor model reads, or -1 (not a joint actuator)
     private SplitMix64 _rng;
     private int _delayHead;
     private double _pendingTime;
@@ -31,10 +32,17 @@ public sealed class VirtualRigDriver : IRigDriver
             _model.Dispose();
             throw new ArgumentException($"task '{task.Name}': the virtual rig needs a model whose positions and velocities match (nq = nv), this one has nq {_model.Nq}, nv {_model.Nv}");
         }
-        _data = MjData.Create(_model);
-        _baseTimestep = _model.Timestep;
         Joints = _model.Nq;
         Actuators = _model.Nu;
+        ApplyTruth(task);
+        _data = MjData.Create(_model);
+        _baseTimestep = _model.Timestep;
+        _actuatorDof = new int[Actuators];
+        for (var a = 0; a < Actuators; a++)
+        {
+            var joint = _model.ActuatorJoint(a);
+            _actuatorDof[a] = joint < 0 ? -1 : _model.JointDofAddress(joint);
+        }
         var max = 0.0;
         for (var a = 0; a < Actuators; a++)
         {
@@ -51,7 +59,36 @@ public sealed class VirtualRigDriver : IRigDriver
         Reset(_options.InitialState);
     }
 
+    /// <summary>
+    /// Writes the options' true parameters and the joints' extra damping and Coulomb friction into the plant's model
+    /// (never into the planner's: the controller's model keeps only what the task's model has).
+    /// </summary>
+    private void ApplyTruth(ITask task)
+    {
+        foreach (var (name, value) in _options.TrueParameters)
+        {
+            var parameter = task.Parameters.FirstOrDefault(p => p.Name == name)
+                ?? throw new ArgumentException($"task '{task.Name}' has no parameter '{name}'; it has: {string.Join(", ", task.Parameters.Select(p => p.Name))}");
+            parameter.Apply(_model, value);
+        }
+        for (var j = 0; j < Joints; j++)
+        {
+            var dof = _model.JointDofAddress(j);
+            if (_options.Damping is { } damping && j < damping.Length)
+            {
+                _model.SetDofDamping(dof, _model.GetDofDamping(dof) + damping[j]);
+            }
+            if (_options.Friction is { } friction && j < friction.Length)
+            {
+                _model.SetDofFrictionLoss(dof, _model.GetDofFrictionLoss(dof) + friction[j]);
+            }
+        }
+    }
+
     public ITask Task { get; }
+
+    /// <summary>How this plant differs from an ideal one (for the firmware's log).</summary>
+    public string Imperfections => _options.Describe();
     public string Name => $"virtual {Task.Name}";
     public int Joints { get; }
     public int Actuators { get; }
@@ -60,7 +97,7 @@ public sealed class VirtualRigDriver : IRigDriver
     /// <summary>The plant's current physics state (for tests and plots).</summary>
     public MjData Data => _data;
 
-    /// <summary>Restarts the plant: hanging at rest with the pole down for the pendulum, or the given state.</summary>
+    /// <summary>Restarts the plant: in the task's rest state (a pendulum hanging), or the given state.</summary>
     public void Reset(double[]? state)
     {
         _data.Reset();
@@ -68,9 +105,9 @@ public sealed class VirtualRigDriver : IRigDriver
         {
             _data.SetState(state);
         }
-        else if (Task is PendulumSwingup)
+        else
         {
-            _data.Qpos[0] = Math.PI;
+            Task.RestState(_data);
         }
         foreach (var slot in _delayLine)
         {
@@ -107,9 +144,16 @@ public sealed class VirtualRigDriver : IRigDriver
         // The oldest entry of the delay line is what reaches the plant now.
         var acting = _delayLine[_delayHead];
         var ctrl = _data.Ctrl;
+        var qvel = _data.Qvel;
         for (var a = 0; a < Actuators; a++)
         {
-            ctrl[a] = acting[a];
+            // What the drive makes of the command: nothing inside its deadband, and what the motor can give at this speed.
+            double torque = Math.Abs(acting[a]) <= _options.Deadband ? 0 : acting[a];
+            if (_options.Motor is { } motor && _actuatorDof[a] >= 0)
+            {
+                torque = motor.Deliver(torque, qvel[_actuatorDof[a]]);
+            }
+            ctrl[a] = torque;
         }
         var step = Math.Min(_baseTimestep, seconds);
         _model.Timestep = step;

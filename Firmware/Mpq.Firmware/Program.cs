@@ -25,12 +25,16 @@ var initial = new Option<string?>("--initial") { Description = "virtual rig: sta
 var noise = new Option<double>("--sensor-noise") { Description = "virtual rig: position noise std, rad (velocity noise 10x)", DefaultValueFactory = _ => 0 };
 var counts = new Option<int>("--counts-per-rev") { Description = "virtual rig: encoder quantisation", DefaultValueFactory = _ => 0 };
 var delay = new Option<int>("--delay-ticks") { Description = "virtual rig: actuation delay in ticks", DefaultValueFactory = _ => 0 };
+var truth = new Option<string?>("--true")
+{
+    Description = "virtual rig: how the plant differs from the task's model, NAME=VALUE,...: physical parameters (e.g. mass=1.05), damping_J, friction_J (Coulomb, N·m), deadband (N·m), motor_kt/motor_ohm/motor_volts, delay_ms, counts_per_rev, sensor_noise",
+};
 var resetParams = new Option<bool>("--reset-params") { Description = "accept the defaults: the parameters file (damaged or not) is moved aside as FILE.before-reset-TIME and the defaults saved" };
 var signParams = new Option<bool>("--sign-params") { Description = "check a parameters file edited by hand and sign it (needs --driver and --params or --config, no --port), then exit" };
 
 var root = new RootCommand("MPQ rig firmware: drivers, safety, telemetry and a console on one serial port.")
 {
-    port, listPorts, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay, resetParams, signParams,
+    port, listPorts, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay, truth, resetParams, signParams,
 };
 // --port and --driver are required unless only the ports are listed (or a parameters file signed, which needs no
 // port): a parse error (exit 2) like any other.
@@ -248,14 +252,22 @@ IRigDriver CreateDriver(ParseResult r)
                 throw new ArgumentException("--initial: the state contains NaN or infinity");
             }
         }
-        return new Mpq.Firmware.VirtualRig.VirtualRigDriver(task, new Mpq.Firmware.VirtualRig.VirtualRigOptions
+        var options = new Mpq.Firmware.VirtualRig.VirtualRigOptions
         {
             PositionNoise = r.GetValue(noise),
             VelocityNoise = 10 * r.GetValue(noise),
             CountsPerRevolution = r.GetValue(counts),
             ActuationDelayTicks = r.GetValue(delay),
             InitialState = state,
-        });
+        };
+        if (r.GetValue(truth) is { } truthText)
+        {
+            using var shape = Mpq.MuJoCo.MjModel.FromXmlString(task.ModelXml);
+            options = options.WithTrue(truthText, task, shape.Nq, r.GetValue(rate));
+        }
+        var driver = new Mpq.Firmware.VirtualRig.VirtualRigDriver(task, options);
+        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] virtual rig: {driver.Imperfections}");
+        return driver;
 #else
         throw new ArgumentException("this is a hardware-only build: the virtual rig is not included (build without -p:HardwareOnly=true)");
 #endif

@@ -33,6 +33,25 @@ public class SwingUpOverSerialTests
         });
     }
 
+    // Issue 26: a rig is not the planner's model at other numbers. With dry friction, viscous damping, a drive deadband and
+    // 2 ms of delay in the plant only (the controller's model has none of them), the checked-in Q still swings up and holds.
+    [Test]
+    public void LearnedQ_OnARigWithFrictionDeadbandAndDelay_SwingsUpAndHolds()
+    {
+        using var firmware = new FirmwareProcess(30, null, "--true", ImperfectRig);
+        Run(firmware, (runner, console) =>
+        {
+            var summary = runner.Run(TimeSpan.FromSeconds(12), arm: true, CancellationToken.None);
+            TestContext.Out.WriteLine(summary);
+            Assert.That(firmware.Log, Does.Contain("virtual rig: damping 0.02 N·m·s/rad, Coulomb friction 0.05 N·m, deadband 0.05 N·m, delay 1 tick(s)"));
+            Assert.That(summary.StopReason, Is.EqualTo("duration reached"), firmware.Log);
+            Assert.That(summary.SecondsToSuccess, Is.Not.Null, "the pendulum was never held upright for the task's 2 s window");
+        });
+    }
+
+    /// <summary>A rig's imperfections the controller's model lacks: friction (5 % of the 1 N·m limit), damping, a 5 % deadband, 2 ms delay.</summary>
+    internal const string ImperfectRig = "friction_0=0.05,damping_0=0.02,deadband=0.05,delay_ms=2";
+
     [Test]
     public void TuningAndHotReload_MidRun_AppliedBetweenStepsWithoutADeadlineMiss()
     {

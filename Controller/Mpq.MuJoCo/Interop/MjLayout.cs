@@ -31,6 +31,7 @@ internal static class MjLayout
         ModelJntDofadr = 1296, ModelJntRange = 1368, ModelDofDamping = 1464,
         ModelDofFrictionloss = 1448, ModelGeomSize = 1592, ModelGeomPos = 1608,
         ModelGeomFriction = 1624, ModelTendonStiffness = 2608,
+        ModelActuatorTrntype = 2696, ModelActuatorTrnid = 2728, ModelActuatorGear = 2816,
         ModelActuatorCtrllimited = 2744, ModelActuatorCtrlrange = 2792;
 
     // mjData
@@ -63,6 +64,8 @@ internal static class MjLayout
         ("mjModel.dof_frictionloss", ModelDofFrictionloss), ("mjModel.geom_size", ModelGeomSize),
         ("mjModel.geom_pos", ModelGeomPos), ("mjModel.geom_friction", ModelGeomFriction),
         ("mjModel.tendon_stiffness", ModelTendonStiffness),
+        ("mjModel.actuator_trntype", ModelActuatorTrntype), ("mjModel.actuator_trnid", ModelActuatorTrnid),
+        ("mjModel.actuator_gear", ModelActuatorGear),
         ("mjModel.actuator_ctrllimited", ModelActuatorCtrllimited),
         ("mjModel.actuator_ctrlrange", ModelActuatorCtrlrange),
         ("mjData.warning", DataWarning), ("mjData.time", DataTime), ("mjData.qpos", DataQpos),

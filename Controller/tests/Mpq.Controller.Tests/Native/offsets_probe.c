@@ -30,6 +30,7 @@ int main(void) {
   M(dof_damping); M(dof_frictionloss);
   M(geom_size); M(geom_pos); M(geom_friction);
   M(tendon_stiffness);
+  M(actuator_trntype); M(actuator_trnid); M(actuator_gear);
   M(actuator_ctrllimited); M(actuator_ctrlrange);
   D(warning); D(time);
   D(qpos); D(qvel); D(act); D(qacc_warmstart); D(ctrl); D(qfrc_applied);
