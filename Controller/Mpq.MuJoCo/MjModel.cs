@@ -212,7 +212,6 @@ public sealed unsafe class MjModel : SafeHandle
     public void SetTendonStiffness(int tendon, double stiffness) =>
         Array<double>(MjLayout.ModelTendonStiffness, NTendon, 1, tendon)[0] = RequireNonNegative(stiffness, "tendon stiffness");
 
-    /// <summary>Control range of an actuator, or (-inf, inf) when it is not limited.</summary>
     /// <summary>The joint an actuator drives (transmission type joint), or -1 for any other transmission (tendon, site, ...).</summary>
     public int ActuatorJoint(int actuator)
     {
@@ -223,6 +222,14 @@ public sealed unsafe class MjModel : SafeHandle
     /// <summary>An actuator's gear (the first of its six gear entries: the scale from control to joint force or torque).</summary>
     public double ActuatorGear(int actuator) => Array<double>(MjLayout.ModelActuatorGear, Nu, 6, actuator)[0];
 
+    /// <summary>Sets an actuator's gear (its first entry; the scale from control to joint force or torque).</summary>
+    public void SetActuatorGear(int actuator, double gear) =>
+        Array<double>(MjLayout.ModelActuatorGear, Nu, 6, actuator)[0] = double.IsFinite(gear) ? gear : throw new ArgumentOutOfRangeException(nameof(gear), gear, "a gear must be finite");
+
+    /// <summary>A joint's type: 0 free, 1 ball, 2 slide, 3 hinge (mjtJoint).</summary>
+    public int JointType(int joint) => Array<int>(MjLayout.ModelJntType, NJoint, 1, joint)[0];
+
+    /// <summary>Control range of an actuator, or (-inf, inf) when it is not limited.</summary>
     public (double Low, double High) ActuatorControlRange(int actuator)
     {
         var limited = Array<byte>(MjLayout.ModelActuatorCtrllimited, Nu, 1, actuator)[0] != 0;

@@ -3,20 +3,41 @@ namespace Mpq.Tasks;
 /// <summary>The tasks the command lines know by name.</summary>
 public static class TaskCatalog
 {
-    /// <summary>Every task name, in the order help texts list them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["pendulum", "ballincup", "fetchpush", "frankadrawer"];
+    /// <summary>The rig folders shipped beside the programs (<c>rigs/NAME/rig.json</c>).</summary>
+    public static string ShippedRigs => Path.Combine(AppContext.BaseDirectory, "rigs");
 
-    /// <summary>Creates a task by CLI name, optionally with other biased priors (by parameter name).</summary>
+    /// <summary>Every task name, in the order help texts list them: the shipped rig folders, then the tasks still written in C#.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        .. (Directory.Exists(ShippedRigs)
+            ? Directory.GetDirectories(ShippedRigs).Where(d => File.Exists(Path.Combine(d, "rig.json"))).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal)
+            : Enumerable.Empty<string>()),
+        .. ((string[])["ballincup", "fetchpush", "frankadrawer"]),
+    ];
+
+    /// <summary>
+    /// Creates a task by name (a shipped rig folder, or a task written in C#) or by path (a rig folder, or its
+    /// <c>rig.json</c>: <c>--task ./my-rig</c>), optionally with other biased priors (by parameter name).
+    /// </summary>
     /// <exception cref="ArgumentException">Unknown task or parameter name; the message lists the known ones.</exception>
+    /// <exception cref="Rigs.RigFileException">A rig folder whose files cannot describe a rig (file, field and problem named).</exception>
     public static ITask Create(string name, IReadOnlyDictionary<string, ParameterPrior>? priors = null)
     {
+        var shipped = Path.Combine(ShippedRigs, name);
+        if (name.Length > 0 && name.IndexOfAny(['/', '\\']) < 0 && !name.StartsWith('.') && File.Exists(Path.Combine(shipped, "rig.json")))
+        {
+            return Rigs.RigTask.Load(shipped, priors);
+        }
+        if (name.IndexOfAny(['/', '\\']) >= 0 || name.EndsWith(".json", StringComparison.Ordinal) || Directory.Exists(name))
+        {
+            return Rigs.RigTask.Load(name, priors);
+        }
         ITask task = name switch
         {
-            "pendulum" => new PendulumSwingup(Prior(priors, "mass"), Prior(priors, "length")),
             "ballincup" => new BallInCupSparse(Prior(priors, "ball_mass"), Prior(priors, "ball_inertia"), Prior(priors, "string_stiffness")),
             "fetchpush" => new FetchPushBlock(Prior(priors, "block_mass"), Prior(priors, "block_inertia"), Prior(priors, "block_friction"), Prior(priors, "block_size")),
             "frankadrawer" => new FrankaDrawerOpen(Prior(priors, "arm_damping"), Prior(priors, "arm_frictionloss"), Prior(priors, "drawer_damping"), Prior(priors, "drawer_frictionloss")),
-            _ => throw new ArgumentException($"unknown task '{name}'; known tasks: {string.Join(", ", Names)}", nameof(name)),
+            _ => throw new ArgumentException($"unknown task '{name}'; known tasks: {string.Join(", ", Names)}, or a rig folder's path", nameof(name)),
         };
         foreach (var key in priors?.Keys ?? [])
         {

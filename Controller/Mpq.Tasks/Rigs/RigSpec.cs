@@ -1,0 +1,466 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Mpq.Tasks.Rigs;
+
+/// <summary>What an observation entry reads of a joint.</summary>
+public enum JointQuantity
+{
+    /// <summary>The joint's position (rad for a hinge, m for a slide).</summary>
+    Position,
+
+    /// <summary>cos of a hinge's angle (an angle without its wrap-around seam).</summary>
+    Cos,
+
+    /// <summary>sin of a hinge's angle.</summary>
+    Sin,
+
+    /// <summary>The joint's velocity (rad/s or m/s).</summary>
+    Velocity,
+}
+
+/// <summary>One entry of the observation: a named quantity of a joint.</summary>
+public sealed record ObservationEntry(string Name, string Joint, JointQuantity Of, string Unit);
+
+/// <summary>One action: an actuator of the model (its limits are the MJCF's ctrlrange).</summary>
+public sealed record ActionEntry(string Actuator, string Unit);
+
+/// <summary>What a cost term or success test measures.</summary>
+public enum TermKind
+{
+    /// <summary>A hinge's angle from a target, wrapped to (−π, π].</summary>
+    Angle,
+
+    /// <summary>A joint's position from a target.</summary>
+    Position,
+
+    /// <summary>A joint's velocity from a target.</summary>
+    Velocity,
+
+    /// <summary>An actuator's action (cost terms only).</summary>
+    Action,
+}
+
+/// <summary>A cost term: <c>Weight × (quantity − Target)²</c>.</summary>
+public sealed record CostTerm(TermKind Kind, string Of, double Target, double Weight);
+
+/// <summary>A success test: <c>|quantity − Target| ≤ Within</c>.</summary>
+public sealed record SuccessTerm(TermKind Kind, string Of, double Target, double Within);
+
+/// <summary>Where an episode starts for one joint: position and velocity each uniform in [low, high].</summary>
+public sealed record StartRange(string Joint, double PositionLow, double PositionHigh, double VelocityLow, double VelocityHigh);
+
+/// <summary>One model field a physical parameter scales: <c>field = base × (value / true)^Power</c> for each listed index.</summary>
+/// <param name="Element">body, geom, joint or actuator.</param>
+/// <param name="Name">The element's name in the model.</param>
+/// <param name="Field">mass, inertia, ipos (body); pos, size (geom); damping, frictionloss (joint); gear (actuator).</param>
+/// <param name="Indices">Which components (empty: all of the field's).</param>
+/// <param name="Power">How the field goes with the parameter (a rod's inertia: mass¹, length²).</param>
+public sealed record FieldScale(string Element, string Name, string Field, int[] Indices, double Power);
+
+/// <summary>A physical parameter: its true value, the controller's biased prior, and the model fields it scales.</summary>
+public sealed record ParameterSpec(string Name, double TrueValue, ParameterPrior Prior, IReadOnlyList<FieldScale> Scales);
+
+/// <summary>
+/// A rig file (<c>rig.json</c>) as read: everything a task is, by the model's own names. The MJCF beside it is checked
+/// against these names when the rig is loaded (<see cref="RigTask.Load(string)"/>).
+/// </summary>
+/// <remarks>
+/// Reading refuses, naming the file, the field and the problem: a missing or mistyped field, a number that is not finite or
+/// out of range (a NaN weight, a period ≤ 0, a prior with σ ≤ 0 or σ ≥ bias), an unknown kind, a name given twice.
+/// Rigs/README.md documents every field with the pendulum and the Furuta pendulum as worked examples.
+/// </remarks>
+public sealed record RigSpec
+{
+    public required string Name { get; init; }
+    public required string Description { get; init; }
+    public required string ModelFile { get; init; }
+    public required double ControlPeriod { get; init; }
+    public required int PhysicsSubsteps { get; init; }
+    public required int EpisodeSteps { get; init; }
+    public required IReadOnlyList<ObservationEntry> Observation { get; init; }
+    public required IReadOnlyList<ActionEntry> Actions { get; init; }
+    public required IReadOnlyList<CostTerm> Cost { get; init; }
+    public required IReadOnlyList<SuccessTerm> Success { get; init; }
+    public required int SuccessWindow { get; init; }
+    public required IReadOnlyList<StartRange> Start { get; init; }
+    public required IReadOnlyDictionary<string, double> Rest { get; init; }
+    public required IReadOnlyList<ParameterSpec> Parameters { get; init; }
+    public required MppiDefaults Planner { get; init; }
+    public required string Learner { get; init; }
+
+    /// <summary>Reads and checks <paramref name="path"/> (a <c>rig.json</c>).</summary>
+    /// <exception cref="RigFileException">The file cannot describe a rig; the message says where and why.</exception>
+    public static RigSpec Read(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RigFileException(path, "", $"cannot be read ({e.Message})");
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new RigFileException(path, "", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
+        }
+        using (document)
+        {
+            return new Reader(path).Spec(document.RootElement);
+        }
+    }
+
+    /// <summary>Field-by-field reading with the JSON path of each field for the error message.</summary>
+    private sealed class Reader(string file)
+    {
+        private RigFileException Error(string field, string problem) => new(file, field, problem);
+
+        public RigSpec Spec(JsonElement root)
+        {
+            Expect(root, JsonValueKind.Object, "", "the file");
+            Known(root, "", "$schema", "name", "description", "model", "timing", "observation", "actions", "cost", "success", "start", "rest", "parameters", "planner", "learner");
+            var timing = Member(root, "timing", "", JsonValueKind.Object);
+            Known(timing, "timing", "control_period", "physics_substeps", "episode_steps");
+            var success = Member(root, "success", "", JsonValueKind.Object);
+            Known(success, "success", "all", "window_steps");
+            var spec = new RigSpec
+            {
+                Name = Name(root, "name", ""),
+                Description = OptionalString(root, "description", "") ?? "",
+                ModelFile = Name(root, "model", ""),
+                ControlPeriod = Number(timing, "control_period", "timing", min: 1e-5, max: 10, exclusiveMin: false),
+                PhysicsSubsteps = Integer(timing, "physics_substeps", "timing", 1, 10_000),
+                EpisodeSteps = Integer(timing, "episode_steps", "timing", 1, 1_000_000),
+                Observation = List(root, "observation", Observation),
+                Actions = List(root, "actions", Action),
+                Cost = List(root, "cost", Cost),
+                Success = List(success, "all", Success, "success"),
+                SuccessWindow = Integer(success, "window_steps", "success", 0, 1_000_000),
+                Start = Starts(Member(root, "start", "", JsonValueKind.Object)),
+                Rest = Rest(root),
+                Parameters = List(root, "parameters", Parameter),
+                Planner = Planner(Member(root, "planner", "", JsonValueKind.Object)),
+                Learner = OptionalString(root, "learner", "") ?? "",
+            };
+            Unique(spec.Observation.Select(o => o.Name), "observation", "name");
+            Unique(spec.Actions.Select(a => a.Actuator), "actions", "actuator");
+            Unique(spec.Parameters.Select(p => p.Name), "parameters", "name");
+            if (spec.SuccessWindow > spec.EpisodeSteps)
+            {
+                throw Error("success.window_steps", $"{spec.SuccessWindow} is longer than an episode ({spec.EpisodeSteps} steps)");
+            }
+            return spec;
+        }
+
+        private ObservationEntry Observation(JsonElement e, string at)
+        {
+            Known(e, at, "name", "joint", "of", "unit");
+            var of = OptionalString(e, "of", at) ?? "";
+            var quantity = of switch
+            {
+                "position" => JointQuantity.Position,
+                "cos" => JointQuantity.Cos,
+                "sin" => JointQuantity.Sin,
+                "velocity" => JointQuantity.Velocity,
+                _ => throw Error($"{at}.of", $"'{of}' is not position, cos, sin or velocity"),
+            };
+            return new ObservationEntry(Name(e, "name", at), Name(e, "joint", at), quantity, OptionalString(e, "unit", at) ?? "");
+        }
+
+        private ActionEntry Action(JsonElement e, string at)
+        {
+            Known(e, at, "actuator", "unit");
+            return new ActionEntry(Name(e, "actuator", at), OptionalString(e, "unit", at) ?? "");
+        }
+
+        private CostTerm Cost(JsonElement e, string at)
+        {
+            Known(e, at, "angle", "position", "velocity", "action", "target", "weight");
+            var (kind, of) = Kind(e, at, allowAction: true);
+            return new CostTerm(kind, of, OptionalNumber(e, "target", at) ?? 0, Number(e, "weight", at, min: 0, max: 1e9, exclusiveMin: false));
+        }
+
+        private SuccessTerm Success(JsonElement e, string at)
+        {
+            Known(e, at, "angle", "position", "velocity", "target", "within");
+            var (kind, of) = Kind(e, at, allowAction: false);
+            return new SuccessTerm(kind, of, OptionalNumber(e, "target", at) ?? 0, Number(e, "within", at, min: 0, max: 1e9, exclusiveMin: true));
+        }
+
+        /// <summary>Exactly one of angle, position, velocity (or action) names what the term measures.</summary>
+        private (TermKind, string) Kind(JsonElement e, string at, bool allowAction)
+        {
+            var kinds = (allowAction ? (string[])["angle", "position", "velocity", "action"] : ["angle", "position", "velocity"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
+            if (kinds.Length != 1)
+            {
+                throw Error(at, $"needs exactly one of {(allowAction ? "angle, position, velocity or action" : "angle, position or velocity")} (the joint{(allowAction ? " or actuator" : "")} it measures)");
+            }
+            var kind = kinds[0] switch
+            {
+                "angle" => TermKind.Angle,
+                "position" => TermKind.Position,
+                "velocity" => TermKind.Velocity,
+                _ => TermKind.Action,
+            };
+            return (kind, Name(e, kinds[0], at));
+        }
+
+        private IReadOnlyList<StartRange> Starts(JsonElement start)
+        {
+            var list = new List<StartRange>();
+            foreach (var joint in start.EnumerateObject())
+            {
+                var at = $"start.{joint.Name}";
+                Expect(joint.Value, JsonValueKind.Object, at, "a joint's start");
+                Known(joint.Value, at, "position", "velocity");
+                var (pl, ph) = Range(joint.Value, "position", at);
+                var (vl, vh) = Range(joint.Value, "velocity", at);
+                list.Add(new StartRange(joint.Name, pl, ph, vl, vh));
+            }
+            return list;
+        }
+
+        private (double, double) Range(JsonElement e, string name, string at)
+        {
+            if (!e.TryGetProperty(name, out var value))
+            {
+                return (0, 0);
+            }
+            if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != 2)
+            {
+                throw Error($"{at}.{name}", "must be [low, high]");
+            }
+            var low = Finite(value[0], $"{at}.{name}[0]");
+            var high = Finite(value[1], $"{at}.{name}[1]");
+            if (low > high)
+            {
+                throw Error($"{at}.{name}", string.Create(CultureInfo.InvariantCulture, $"low {low} is above high {high}"));
+            }
+            return (low, high);
+        }
+
+        private Dictionary<string, double> Rest(JsonElement root)
+        {
+            var rest = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (root.TryGetProperty("rest", out var e))
+            {
+                Expect(e, JsonValueKind.Object, "rest", "the rest state");
+                foreach (var joint in e.EnumerateObject())
+                {
+                    rest[joint.Name] = Finite(joint.Value, $"rest.{joint.Name}");
+                }
+            }
+            return rest;
+        }
+
+        private ParameterSpec Parameter(JsonElement e, string at)
+        {
+            Known(e, at, "name", "true", "prior", "scales", "unit", "description");
+            var prior = Member(e, "prior", at, JsonValueKind.Object);
+            Known(prior, $"{at}.prior", "bias", "sigma");
+            var bias = Number(prior, "bias", $"{at}.prior", min: 0, max: 1e6, exclusiveMin: true);
+            var sigma = Number(prior, "sigma", $"{at}.prior", min: 0, max: 1e6, exclusiveMin: true);
+            if (sigma >= bias)
+            {
+                throw Error($"{at}.prior", string.Create(CultureInfo.InvariantCulture, $"sigma {sigma} must be below bias {bias} (the prior's range bias ± sigma times the true value must stay above 0)"));
+            }
+            var scales = List(e, "scales", Scale, at);
+            if (scales.Count == 0)
+            {
+                throw Error($"{at}.scales", "a parameter must scale at least one model field");
+            }
+            return new ParameterSpec(Name(e, "name", at), Number(e, "true", at, min: 0, max: 1e12, exclusiveMin: true), ParameterPrior.FromPaper(bias, sigma), scales);
+        }
+
+        private FieldScale Scale(JsonElement e, string at)
+        {
+            Known(e, at, "body", "geom", "joint", "actuator", "field", "index", "power");
+            var elements = ((string[])["body", "geom", "joint", "actuator"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
+            if (elements.Length != 1)
+            {
+                throw Error(at, "needs exactly one of body, geom, joint or actuator (the element whose field it scales)");
+            }
+            var field = Name(e, "field", at);
+            var allowed = elements[0] switch
+            {
+                "body" => (string[])["mass", "inertia", "ipos"],
+                "geom" => ["pos", "size"],
+                "joint" => ["damping", "frictionloss"],
+                _ => ["gear"],
+            };
+            if (!allowed.Contains(field))
+            {
+                throw Error($"{at}.field", $"a {elements[0]} has no scalable field '{field}' ({string.Join(", ", allowed)})");
+            }
+            var indices = Array.Empty<int>();
+            if (e.TryGetProperty("index", out var index))
+            {
+                if (index.ValueKind != JsonValueKind.Array || index.GetArrayLength() == 0)
+                {
+                    throw Error($"{at}.index", "must be a non-empty list of component indices");
+                }
+                indices = [.. index.EnumerateArray().Select((x, i) => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out var v) && v is >= 0 and < 3 ? v : throw Error($"{at}.index[{i}]", "must be 0, 1 or 2"))];
+            }
+            var power = OptionalNumber(e, "power", at) ?? 1;
+            return new FieldScale(elements[0], Name(e, elements[0], at), field, indices, power);
+        }
+
+        private MppiDefaults Planner(JsonElement e)
+        {
+            Known(e, "planner", "lambda", "noise_std", "step_size", "gamma", "control_cost", "action_rate_cost", "noise_filter", "samples", "iterations");
+            double[]? filter = null;
+            if (e.TryGetProperty("noise_filter", out var f) && f.ValueKind != JsonValueKind.Null)
+            {
+                if (f.ValueKind != JsonValueKind.Array || f.GetArrayLength() != 3)
+                {
+                    throw Error("planner.noise_filter", "must be [c0, c1, c2] or null");
+                }
+                filter = [.. f.EnumerateArray().Select((x, i) => Finite(x, $"planner.noise_filter[{i}]"))];
+            }
+            var controlCost = true;
+            if (e.TryGetProperty("control_cost", out var cc))
+            {
+                controlCost = cc.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw Error("planner.control_cost", "must be true or false"),
+                };
+            }
+            return new MppiDefaults(
+                Lambda: Number(e, "lambda", "planner", min: 0, max: 1e9, exclusiveMin: true),
+                NoiseStd: Number(e, "noise_std", "planner", min: 0, max: 1e9, exclusiveMin: true),
+                StepSize: Number(e, "step_size", "planner", min: 0, max: 1, exclusiveMin: true),
+                Gamma: Number(e, "gamma", "planner", min: 0, max: 1, exclusiveMin: true),
+                ControlCost: controlCost,
+                ActionRateCost: OptionalNumber(e, "action_rate_cost", "planner") is { } w ? (w >= 0 ? w : throw Error("planner.action_rate_cost", "must be ≥ 0")) : 0,
+                NoiseFilter: filter,
+                Samples: e.TryGetProperty("samples", out _) ? Integer(e, "samples", "planner", 1, 1 << 20) : 256,
+                Iterations: e.TryGetProperty("iterations", out _) ? Integer(e, "iterations", "planner", 1, 100) : 1);
+        }
+
+        private List<T> List<T>(JsonElement parent, string name, Func<JsonElement, string, T> item, string at = "")
+        {
+            var field = at.Length == 0 ? name : $"{at}.{name}";
+            var array = Member(parent, name, at, JsonValueKind.Array);
+            var list = new List<T>();
+            var i = 0;
+            foreach (var e in array.EnumerateArray())
+            {
+                var here = $"{field}[{i++}]";
+                Expect(e, JsonValueKind.Object, here, "an entry");
+                list.Add(item(e, here));
+            }
+            return list;
+        }
+
+        private JsonElement Member(JsonElement parent, string name, string at, JsonValueKind kind)
+        {
+            var field = at.Length == 0 ? name : $"{at}.{name}";
+            if (!parent.TryGetProperty(name, out var value))
+            {
+                throw Error(field, "is missing");
+            }
+            Expect(value, kind, field, kind == JsonValueKind.Array ? "a list" : "an object");
+            return value;
+        }
+
+        private void Expect(JsonElement e, JsonValueKind kind, string field, string what)
+        {
+            if (e.ValueKind != kind)
+            {
+                throw Error(field, $"must be {what} ({kind.ToString().ToLowerInvariant()}), not {e.ValueKind.ToString().ToLowerInvariant()}");
+            }
+        }
+
+        /// <summary>An unknown key is most likely a typo that would silently change nothing: refused.</summary>
+        private void Known(JsonElement e, string at, params string[] names)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var p in e.EnumerateObject())
+            {
+                var field = at.Length == 0 ? p.Name : $"{at}.{p.Name}";
+                if (!names.Contains(p.Name))
+                {
+                    throw Error(field, $"unknown field (known here: {string.Join(", ", names.Where(n => n != "$schema"))})");
+                }
+                if (!seen.Add(p.Name))
+                {
+                    throw Error(field, "appears twice");
+                }
+            }
+        }
+
+        private void Unique(IEnumerable<string> names, string list, string key)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var n in names)
+            {
+                if (!seen.Add(n))
+                {
+                    throw Error(list, $"{key} '{n}' appears twice");
+                }
+            }
+        }
+
+        private string Name(JsonElement e, string name, string at)
+        {
+            var text = OptionalString(e, name, at);
+            return string.IsNullOrWhiteSpace(text) ? throw Error(at.Length == 0 ? name : $"{at}.{name}", "is missing or empty") : text;
+        }
+
+        private string? OptionalString(JsonElement e, string name, string at)
+        {
+            if (!e.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+            return value.ValueKind == JsonValueKind.String ? value.GetString() : throw Error(at.Length == 0 ? name : $"{at}.{name}", $"must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        private double Number(JsonElement e, string name, string at, double min, double max, bool exclusiveMin)
+        {
+            var field = at.Length == 0 ? name : $"{at}.{name}";
+            var value = OptionalNumber(e, name, at) ?? throw Error(field, "is missing");
+            if (value > max || (exclusiveMin ? value <= min : value < min))
+            {
+                throw Error(field, string.Create(CultureInfo.InvariantCulture, $"{value} is outside {(exclusiveMin ? "(" : "[")}{min}, {max}]"));
+            }
+            return value;
+        }
+
+        private double? OptionalNumber(JsonElement e, string name, string at) =>
+            e.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? Finite(value, at.Length == 0 ? name : $"{at}.{name}") : null;
+
+        private int Integer(JsonElement e, string name, string at, int min, int max)
+        {
+            var field = at.Length == 0 ? name : $"{at}.{name}";
+            if (!e.TryGetProperty(name, out var value))
+            {
+                throw Error(field, "is missing");
+            }
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var n))
+            {
+                throw Error(field, "must be a whole number");
+            }
+            return n < min || n > max ? throw Error(field, $"{n} is outside [{min}, {max}]") : n;
+        }
+
+        /// <summary>A finite number (JSON has no NaN, but a string "NaN" or a huge exponent would be one).</summary>
+        private double Finite(JsonElement value, string field)
+        {
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var d) || !double.IsFinite(d))
+            {
+                throw Error(field, $"must be a finite number, not {(value.ValueKind == JsonValueKind.String ? $"\"{value.GetString()}\"" : value.ValueKind.ToString().ToLowerInvariant())}");
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using Mpq.Common;
+using Mpq.MuJoCo;
+using Mpq.Planning.Dynamics;
+using Mpq.Tasks;
+using Mpq.Tasks.Rigs;
+
+namespace Mpq.Controller.Tests;
+
+/// <summary>Issue 26: a task described by files (a rig folder: MJCF + rig.json) is a task like the built-in ones.</summary>
+[TestFixture]
+public class RigTaskTests
+{
+    private static string Shipped(string name) => Path.Combine(AppContext.BaseDirectory, "rigs", name);
+
+    [Test]
+    public void PendulumFromItsFiles_IsTheBuiltInPendulum_ObservationCostSuccessStartAndDynamics()
+    {
+        var files = RigTask.Load(Shipped("pendulum"));
+        var code = new PendulumSwingup();
+        Assert.That((files.Name, files.ControlPeriod, files.EpisodeSteps, files.SuccessWindow), Is.EqualTo((code.Name, code.ControlPeriod, code.EpisodeSteps, code.SuccessWindow)));
+        Assert.That(files.ObservationLayout, Is.EqualTo(code.ObservationLayout));
+        Assert.That(files.ObservationUnits, Is.EqualTo(code.ObservationUnits));
+        Assert.That((files.ActionLayout, files.ActionUnit), Is.EqualTo((code.ActionLayout, code.ActionUnit)));
+        Assert.That((files.ActionLow.ToArray(), files.ActionHigh.ToArray()), Is.EqualTo((code.ActionLow.ToArray(), code.ActionHigh.ToArray())));
+        Assert.That(files.PlannerDefaults with { NoiseFilter = null }, Is.EqualTo(code.PlannerDefaults with { NoiseFilter = null }));
+        Assert.That(files.PlannerDefaults.NoiseFilter, Is.EqualTo(code.PlannerDefaults.NoiseFilter));
+        Assert.That((files.LearnerDefaults, files.MinimumStepCost), Is.EqualTo((code.LearnerDefaults, code.MinimumStepCost)));
+        Assert.That(files.Parameters.Select(p => (p.Name, p.TrueValue, p.Prior)), Is.EqualTo(code.Parameters.Select(p => (p.Name, p.TrueValue, p.Prior))));
+
+        // The same episodes: observation, cost and success on every state of a run, from the same random start.
+        var biased = TaskParameters.Means(code.Parameters);
+        using var a = new MuJoCoDynamics(files, biased);
+        using var b = new MuJoCoDynamics(code, biased);
+        using var ca = a.CreateMuJoCoContext();
+        using var cb = b.CreateMuJoCoContext();
+        var (rngA, rngB) = (new SplitMix64(7), new SplitMix64(7));
+        files.SampleInitialState(ca.Data, ref rngA);
+        code.SampleInitialState(cb.Data, ref rngB);
+        var (oa, ob) = (new double[3], new double[3]);
+        var action = new double[1];
+        var random = new Random(3);
+        var oc = new double[3];
+        for (var t = 0; t < 200; t++)
+        {
+            // The functions, on one and the same state: to the last bit.
+            files.Observe(cb.Data, oc);
+            code.Observe(cb.Data, ob);
+            Assert.That(oc, Is.EqualTo(ob), $"observation at step {t}");
+            action[0] = 4 * random.NextDouble() - 2;
+            Assert.That(files.Cost(ob, action), Is.EqualTo(code.Cost(ob, action)), $"cost at step {t}");
+            Assert.That(files.IsSuccess(ob), Is.EqualTo(code.IsSuccess(ob)), $"success at step {t}");
+            // The models, each on its own: the scaled inertia differs from m l² / 12 in the last bit, and 200 steps of a
+            // swinging pendulum carry that no further than this.
+            files.Observe(ca.Data, oa);
+            Assert.That(oa, Is.EqualTo(ob).Within(1e-9), $"the two models' states at step {t}");
+            ca.Step(action);
+            cb.Step(action);
+        }
+        using var rest = MjData.Create(a.Model);
+        files.RestState(rest);
+        Assert.That(rest.Qpos[0], Is.EqualTo(Math.PI));
+    }
+
+    [Test]
+    public void Parameters_ScaleFieldsTogether_MassAndLengthBothMoveTheInertia()
+    {
+        var files = RigTask.Load(Shipped("pendulum"));
+        using var model = MjModel.FromXmlString(files.ModelXml);
+        TaskParameters.Apply(files.Parameters, model, [1.3, 1.2]);
+        var pole = model.Id(MjObjectType.Body, "pole");
+        Assert.That(model.GetBodyMass(pole), Is.EqualTo(1.3).Within(1e-12));
+        Assert.That(model.GetBodyInertia(pole)[0], Is.EqualTo(1.3 * 1.2 * 1.2 / 12).Within(1e-12), "m l² / 12");
+        Assert.That(model.GetBodyInertia(pole)[2], Is.EqualTo(1.3e-4).Within(1e-15));
+        Assert.That(model.BodyIpos(pole)[2], Is.EqualTo(0.6).Within(1e-12));
+        TaskParameters.Apply(files.Parameters, model, [1, 1]);
+        Assert.That(model.GetBodyInertia(pole)[0], Is.EqualTo(0.0833333333333333).Within(1e-15), "back to the file's values");
+    }
+
+    /// <summary>A copy of the shipped pendulum's folder with one edit to rig.json or model.xml.</summary>
+    private static string Edited(Func<string, string>? rig = null, Func<string, string>? model = null)
+    {
+        var dir = Directory.CreateTempSubdirectory("mpq-rig-").FullName;
+        File.WriteAllText(Path.Combine(dir, "rig.json"), (rig ?? (x => x))(File.ReadAllText(Path.Combine(Shipped("pendulum"), "rig.json"))));
+        File.WriteAllText(Path.Combine(dir, "model.xml"), (model ?? (x => x))(File.ReadAllText(Path.Combine(Shipped("pendulum"), "model.xml"))));
+        return dir;
+    }
+
+    // Issue 26: a malformed or inconsistent rig is one error naming the file, the field and what is wrong.
+    [TestCase("unknown joint", "observation[2].joint: the model has no joint named 'hing'")]
+    [TestCase("missing actuator", "actions[0].actuator: the model has no actuator named 'motor'")]
+    [TestCase("NaN weight", "cost[1].weight: must be a finite number, not \"NaN\"")]
+    [TestCase("negative weight", "cost[1].weight: -0.1 is outside [0, 1000000000]")]
+    [TestCase("sigma 0", "parameters[0].prior.sigma: 0 is outside (0, 1000000]")]
+    [TestCase("sigma above bias", "parameters[0].prior: sigma 2 must be below bias 1.3")]
+    [TestCase("MJCF refused", "model: MuJoCo refuses 'model.xml'")]
+    [TestCase("unknown field", "timing.control_perod: unknown field")]
+    [TestCase("period mismatch", "timing: the model's timestep 0.05 × physics_substeps 2 is not the control_period 0.05")]
+    [TestCase("cost not observable", "cost[0].angle: joint 'hinge' is not observed as cos and sin, nor as a position")]
+    [TestCase("no file", "rig.json': does not exist")]
+    [TestCase("not JSON", "not valid JSON")]
+    public void Load_MalformedRig_OneErrorNamingFileFieldAndProblem(string damage, string said)
+    {
+        var dir = damage switch
+        {
+            "unknown joint" => Edited(rig: r => r.Replace("\"theta_dot\", \"joint\": \"hinge\"", "\"theta_dot\", \"joint\": \"hing\"", StringComparison.Ordinal)),
+            "missing actuator" => Edited(rig: r => r.Replace("{ \"actuator\": \"torque\"", "{ \"actuator\": \"motor\"", StringComparison.Ordinal)),
+            "NaN weight" => Edited(rig: r => r.Replace("\"weight\": 0.1", "\"weight\": \"NaN\"", StringComparison.Ordinal)),
+            "negative weight" => Edited(rig: r => r.Replace("\"weight\": 0.1", "\"weight\": -0.1", StringComparison.Ordinal)),
+            "sigma 0" => Edited(rig: r => r.Replace("\"bias\": 1.3, \"sigma\": 0.1", "\"bias\": 1.3, \"sigma\": 0", StringComparison.Ordinal)),
+            "sigma above bias" => Edited(rig: r => r.Replace("\"bias\": 1.3, \"sigma\": 0.1", "\"bias\": 1.3, \"sigma\": 2", StringComparison.Ordinal)),
+            "MJCF refused" => Edited(model: m => m.Replace("<joint name=\"hinge\" type=\"hinge\"", "<joint name=\"hinge\" type=\"wobbly\"", StringComparison.Ordinal)),
+            "unknown field" => Edited(rig: r => r.Replace("\"control_period\"", "\"control_perod\"", StringComparison.Ordinal)),
+            "period mismatch" => Edited(rig: r => r.Replace("\"physics_substeps\": 1", "\"physics_substeps\": 2", StringComparison.Ordinal)),
+            "cost not observable" => Edited(rig: r => r.Replace("{ \"name\": \"cos_theta\", \"joint\": \"hinge\", \"of\": \"cos\" },", "", StringComparison.Ordinal)),
+            "not JSON" => Edited(rig: r => r[..(r.Length / 2)]),
+            _ => Directory.CreateTempSubdirectory("mpq-rig-").FullName,
+        };
+        try
+        {
+            var e = Assert.Throws<RigFileException>(() => RigTask.Load(dir))!;
+            Assert.That(e.Message, Does.StartWith($"rig file '{Path.Combine(dir, "rig.json")}'").And.Contain(said), e.Message);
+            Assert.That(e, Is.InstanceOf<FormatException>(), "bad input: exit 2 under the programs' error policy");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Create_ByNameOrPath_WithOtherPriors()
+    {
+        Assert.That(TaskCatalog.Names, Does.Contain("pendulum"));
+        Assert.That(TaskCatalog.Create("pendulum"), Is.InstanceOf<RigTask>());
+        var byPath = TaskCatalog.Create(Path.Combine(Shipped("pendulum"), "rig.json"), new Dictionary<string, ParameterPrior> { ["mass"] = ParameterPrior.FromPaper(2, 0.5) });
+        Assert.That(byPath.Parameters[0].Prior, Is.EqualTo(ParameterPrior.FromPaper(2, 0.5)));
+        Assert.That(() => TaskCatalog.Create("pendulum", new Dictionary<string, ParameterPrior> { ["weight"] = ParameterPrior.FromPaper(2, 0.5) }),
+            Throws.ArgumentException.With.Message.Contains("has no parameter 'weight'; it has: mass, length"));
+    }
+}
