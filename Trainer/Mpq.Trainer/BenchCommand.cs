@@ -18,7 +18,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", DefaultValueFactory = _ => "pendulum" };
+        var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}, or a rig folder's path", DefaultValueFactory = _ => "pendulum" };
         var algo = new Option<string>("--algo") { Description = "mpq or softq", DefaultValueFactory = _ => "mpq" };
         var horizon = new Option<int?>("--horizon", "-H") { Description = "planning horizon (default 8; 1 for softq)" };
         var episodes = new Option<int>("--episodes", "-E") { Description = "timed episodes (after one untimed warm-up episode)", DefaultValueFactory = _ => 1 };

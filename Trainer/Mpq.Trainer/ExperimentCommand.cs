@@ -27,7 +27,7 @@ internal static class ExperimentCommand
         learner.AddTo(fig1a);
         fig1a.SetAction(r => TrainerCli.Run(() => Figure(r, "pendulum", 8, 32, r.GetValue(fig1aOut)!, seeds, episodes, threads, prior, learner, only)));
 
-        var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", Required = true };
+        var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}, or a rig folder's path", Required = true };
         var shortH = new Option<int>("--short") { Description = "MPQ's and the short MPPI's horizon", DefaultValueFactory = _ => 8 };
         var longH = new Option<int>("--long") { Description = "the long MPPI's horizon", DefaultValueFactory = _ => 32 };
         var fig1Out = new Option<string?>("--out") { Description = "output directory (default: runs/fig1-TASK)" };

@@ -33,7 +33,7 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", DefaultValueFactory = _ => "pendulum" };
+        var task = new Option<string>("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}, or a rig folder's path", DefaultValueFactory = _ => "pendulum" };
         var algo = new Option<string>("--algo") { Description = "mpq, softq or mppi", DefaultValueFactory = _ => "mpq" };
         algo.AcceptOnlyFromAmong("mpq", "softq", "mppi");
         var horizon = new Option<int?>("--horizon", "-H") { Description = "planning horizon (default: 8 for mpq and mppi, 1 for softq)" };

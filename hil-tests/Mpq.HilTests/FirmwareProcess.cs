@@ -17,7 +17,9 @@ internal sealed class FirmwareProcess : IDisposable
             _pair = Mpq.Protocol.Serial.SocatPair.Create();
             port = _pair.PathA;
         }
-        _process = new DotnetProcess("firmware.dll", ["--port", port, "--driver", "virtual:pendulum", "--duration", $"{seconds}", .. extra]);
+        // The virtual pendulum unless the extra arguments name another driver (a rig folder: --driver virtual:PATH).
+        string[] driver = extra.Contains("--driver") ? [] : ["--driver", "virtual:pendulum"];
+        _process = new DotnetProcess("firmware.dll", ["--port", port, .. driver, "--duration", $"{seconds}", .. extra]);
         if (!_process.WaitForOutput("firmware: ", TimeSpan.FromSeconds(20)))
         {
             throw new InvalidOperationException("the firmware did not start:\n" + _process.Log);

@@ -8,7 +8,7 @@ namespace Mpq.Controller.Commands;
 /// <summary>The planner options shared by every command that plans.</summary>
 internal sealed class PlannerOptions
 {
-    public Option<string> Task { get; } = new("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}", DefaultValueFactory = _ => "pendulum" };
+    public Option<string> Task { get; } = new("--task") { Description = $"task: {string.Join(", ", TaskCatalog.Names)}, or a rig folder's path", DefaultValueFactory = _ => "pendulum" };
     public Option<int?> Horizon { get; } = new("--horizon", "-H") { Description = "H: actions per planned sequence (default: the horizon the --q was trained for, else 32)" };
     public Option<int?> Samples { get; } = new("--samples", "-N") { Description = "N: sampled sequences per iteration (default: the task's)" };
     public Option<double?> Lambda { get; } = new("--lambda") { Description = "temperature λ (default: the task's)" };
