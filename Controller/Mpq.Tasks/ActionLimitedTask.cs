@@ -68,6 +68,7 @@ public sealed class ActionLimitedTask : ITask
     public int SuccessWindow => _inner.SuccessWindow;
     public MppiDefaults PlannerDefaults => _inner.PlannerDefaults;
     public string LearnerDefaults => _inner.LearnerDefaults;
+    public string? Fingerprint => _inner.Fingerprint;
     public double MinimumStepCost => _inner.MinimumStepCost;
 
     public double Cost(ReadOnlySpan<double> observation, ReadOnlySpan<double> action) => _inner.Cost(observation, action);

@@ -62,6 +62,12 @@ public interface ITask : IRunningCost
     /// </summary>
     string LearnerDefaults => "";
 
+    /// <summary>
+    /// A short hash of the files the task is described by (a rig folder's rig.json and model), or null for a task written in
+    /// C#. A Q file records it: a Q learned for another version of the rig's files is refused.
+    /// </summary>
+    string? Fingerprint => null;
+
     /// <summary>Puts <paramref name="data"/> (just reset) into the state a real rig rests in before it is armed (a pendulum
     /// hangs); the model's reference pose by default.</summary>
     void RestState(MjData data)

@@ -137,6 +137,31 @@ public class QFileTests
         return patched;
     }
 
+    // Issue 26: a Q file records the rig it was learned for (name and a hash of its files).
+    [Test]
+    public void Load_LearnedForAnotherVersionOfTheRigsFiles_RefusedUnlessAllowed()
+    {
+        var rig = Mpq.Tasks.TaskCatalog.Create("pendulum");
+        Assert.That(rig.Fingerprint, Is.Not.Null, "the pendulum is described by files");
+        var q = QFiles.Q();
+        var other = Path.Combine(_files.Directory, "other-rig.onnx");
+        Mpq.Trainer.Onnx.OnnxExporter.Write(q, Mpq.Trainer.Onnx.QMetadata.For(rig, Mpq.Trainer.Learning.LearnerSettings.For(rig), "test") with { RigFingerprint = "0123456789abcdef" }, other);
+        var e = Assert.Throws<QModelException>(() => OnnxTerminalCost.Load(other, rig))!;
+        Assert.That(e.Message, Does.Contain("was learned for another version of rig 'pendulum' (its files hashed 0123456789abcdef, this rig's hash " + rig.Fingerprint + ")").And.Contain("--allow-other-rig"));
+        using (var allowed = OnnxTerminalCost.Load(other, rig, allowOtherRig: true))
+        {
+            Assert.That(allowed.RigWarning, Does.Contain("loaded anyway"));
+        }
+        var same = Path.Combine(_files.Directory, "same-rig.onnx");
+        Mpq.Trainer.Onnx.OnnxExporter.Write(q, Mpq.Trainer.Onnx.QMetadata.For(rig, Mpq.Trainer.Learning.LearnerSettings.For(rig), "test"), same);
+        using (var loaded = OnnxTerminalCost.Load(same, rig))
+        {
+            Assert.That((loaded.Metadata[OnnxTerminalCost.RigFingerprintKey], loaded.RigWarning), Is.EqualTo((rig.Fingerprint, (string?)null)));
+        }
+        using var unrecorded = OnnxTerminalCost.Load(Export(q), rig); // a file from before rigs were files: no hash to compare
+        Assert.That(unrecorded.RigWarning, Is.Null);
+    }
+
     [Test]
     public void Load_Missing_RefusedWithReason()
     {

@@ -117,9 +117,22 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     /// <summary>How long building the ONNX Runtime session may take before the file is refused.</summary>
     public static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>The metadata key of the hash of the rig files a Q was learned for (<see cref="ITask.Fingerprint"/>).</summary>
+    public const string RigFingerprintKey = "mpq.rig_fingerprint";
+
+    /// <summary>
+    /// Set when the Q was learned for another version of the rig's files and <c>allowOtherRig</c> let it load anyway: what
+    /// to tell the person who chose that.
+    /// </summary>
+    public string? RigWarning { get; private set; }
+
     /// <summary>Loads and validates a Q file for <paramref name="task"/>.</summary>
-    /// <exception cref="QModelException">Missing, too large, slow to load, malformed, wrong shape or type, or trained for another task.</exception>
-    public static OnnxTerminalCost Load(string path, ITask task)
+    /// <param name="path">The file.</param>
+    /// <param name="task">The task it must have been learned for.</param>
+    /// <param name="allowOtherRig">Load a Q learned for another version of the rig's files (a hash mismatch), with <see cref="RigWarning"/>.</param>
+    /// <exception cref="QModelException">Missing, too large, slow to load, malformed, wrong shape or type, trained for another
+    /// task, or (unless <paramref name="allowOtherRig"/>) for another version of the rig's files.</exception>
+    public static OnnxTerminalCost Load(string path, ITask task, bool allowOtherRig = false)
     {
         if (!File.Exists(path))
         {
@@ -153,7 +166,17 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             {
                 throw new QModelException($"Q file '{path}': output 'q' must be float32 [N, 1], found {q.ElementDataType} [{string.Join(", ", q.Dimensions)}]");
             }
-            var cost = new OnnxTerminalCost(session, path, task.ObservationSize, task.ActionSize, new Dictionary<string, string>(metadata));
+            var mismatch = metadata.TryGetValue(RigFingerprintKey, out var learnedFor) && task.Fingerprint is { } current && learnedFor != current
+                ? $"Q file '{path}' was learned for another version of rig '{task.Name}' (its files hashed {learnedFor}, this rig's hash {current})"
+                : null;
+            if (mismatch is not null && !allowOtherRig)
+            {
+                throw new QModelException($"{mismatch}: learn a Q for this rig, or pass --allow-other-rig if you know the change does not matter");
+            }
+            var cost = new OnnxTerminalCost(session, path, task.ObservationSize, task.ActionSize, new Dictionary<string, string>(metadata))
+            {
+                RigWarning = mismatch is null ? null : $"{mismatch}; loaded anyway (--allow-other-rig)",
+            };
             try
             {
                 cost.TrainedActionLow = Numbers(metadata, "mpq.action_low", task.ActionSize, path);

@@ -25,7 +25,7 @@ internal sealed class PlannerOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, ActionRateCost, Threads, Seed, Prior, Q])
+        foreach (var o in (Option[])[Task, Horizon, Samples, Lambda, NoiseStd, StepSize, Gamma, Iterations, NoiseFilter, ActionRateCost, Threads, Seed, Prior, Q, AllowOtherRig])
         {
             command.Options.Add(o);
         }
@@ -36,8 +36,22 @@ internal sealed class PlannerOptions
         TaskCatalog.Create(r.GetValue(Task)!, r.GetValue(Prior) is { } text ? TaskCatalog.ParsePriors(text) : null);
 
     /// <summary>The --q terminal cost, validated against the task, or null.</summary>
-    public Onnx.OnnxTerminalCost? LoadQ(ParseResult r, ITask task) =>
-        r.GetValue(Q) is { } path ? Onnx.OnnxTerminalCost.Load(path, task) : null;
+    /// <summary><c>--allow-other-rig</c>: load a Q learned for another version of the rig's files.</summary>
+    public Option<bool> AllowOtherRig { get; } = new("--allow-other-rig") { Description = "load a Q learned for another version of the rig's files (its hash differs): only when you know the change does not matter" };
+
+    public Onnx.OnnxTerminalCost? LoadQ(ParseResult r, ITask task)
+    {
+        if (r.GetValue(Q) is not { } path)
+        {
+            return null;
+        }
+        var q = Onnx.OnnxTerminalCost.Load(path, task, r.GetValue(AllowOtherRig));
+        if (q.RigWarning is { } warning)
+        {
+            Console.Error.WriteLine($"warning: {warning}");
+        }
+        return q;
+    }
 
     public MppiSettings Settings(ParseResult r, ITask task, Onnx.OnnxTerminalCost? q = null)
     {

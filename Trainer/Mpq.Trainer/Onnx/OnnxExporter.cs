@@ -11,12 +11,12 @@ namespace Mpq.Trainer.Onnx;
 /// ActionHigh are the action range the Q was learned for (null: not recorded); a Q is a cost-to-go under it.
 /// </summary>
 public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId, double ActionRateCost = 0,
-    double? TerminalFloor = null, IReadOnlyList<double>? ActionLow = null, IReadOnlyList<double>? ActionHigh = null)
+    double? TerminalFloor = null, IReadOnlyList<double>? ActionLow = null, IReadOnlyList<double>? ActionHigh = null, string? RigFingerprint = null)
 {
     /// <summary>The metadata of a Q learned on <paramref name="task"/> with <paramref name="settings"/>.</summary>
     public static QMetadata For(Tasks.ITask task, LearnerSettings settings, string runId) =>
         new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId, settings.ActionRateCost, settings.TerminalFloor,
-            task.ActionLow.ToArray(), task.ActionHigh.ToArray());
+            task.ActionLow.ToArray(), task.ActionHigh.ToArray(), task.Fingerprint);
 }
 
 /// <summary>
@@ -47,6 +47,7 @@ public static class OnnxExporter
         public const string ActionLow = "mpq.action_low";
         public const string ActionHigh = "mpq.action_high";
         public const string RunId = "mpq.run_id";
+        public const string RigFingerprint = Controller.Onnx.OnnxTerminalCost.RigFingerprintKey;
         public const string Format = "mpq.format";
     }
 
@@ -143,6 +144,10 @@ public static class OnnxExporter
         })
         {
             Entry(m, key, value);
+        }
+        if (metadata.RigFingerprint is { } fingerprint)
+        {
+            Entry(m, Keys.RigFingerprint, fingerprint);
         }
         if (metadata.ActionLow is { } low && metadata.ActionHigh is { } high)
         {
