@@ -7,7 +7,7 @@ namespace Mpq.Controller.Tests;
 [TestFixture]
 public class ControllerCliTests
 {
-    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    internal static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "controller.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
