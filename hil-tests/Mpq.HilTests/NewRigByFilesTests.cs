@@ -92,4 +92,24 @@ public class NewRigByFilesTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>The QUBE-Servo 2's motor (kt 0.042 N·m/A, 8.4 Ω, 10 V), a little dry friction on the arm, 2 ms delay.</summary>
+    internal const string QubeImperfections = "motor_kt=0.042,motor_ohm=8.4,motor_volts=10,friction_0=0.001,delay_ms=2";
+
+    // Issue 26: the second rig, described by files only, swung up over a pty against the virtual rig with a motor whose
+    // torque falls with speed, friction and delay, none of which the controller's model has.
+    [Test]
+    public void Furuta_OverAPty_WithAMotorFrictionAndDelay_SwingsUpAndBalances()
+    {
+        using var firmware = new FirmwareProcess(30, null, "--driver", "virtual:furuta", "--true", QubeImperfections);
+        using var controller = new DotnetProcess("controller.dll", ["run", "--port", firmware.ControllerPort, "--task", "furuta", "--arm", "-H", "20",
+            "--duration", "10", "--report", "0", "--no-watch", "--console", "none", "--json"]);
+        Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, controller.Log);
+        TestContext.Out.WriteLine(controller.Stdout);
+        Assert.That(controller.ExitCode, Is.Zero, controller.Log + "\nfirmware:\n" + firmware.Log);
+        Assert.That(firmware.Log, Does.Contain("virtual furuta").And.Contain("motor kt 0.042 N·m/A"));
+        var summary = FaultInjectionTests.SummaryOf(controller);
+        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"));
+        Assert.That(summary.GetProperty("SecondsToSuccess").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Number), "swung up and balanced for a second\n" + controller.Log);
+    }
 }

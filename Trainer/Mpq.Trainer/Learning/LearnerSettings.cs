@@ -1,3 +1,4 @@
+using System.Globalization;
 using Mpq.Tasks;
 
 namespace Mpq.Trainer.Learning;
@@ -202,41 +203,15 @@ public sealed record LearnerSettings
         }
         else if (type == typeof(double[]))
         {
-            if (text is "" or "null")
-            {
-                return null;
-            }
-            var parts = text.Split('/');
-            var values = new double[parts.Length];
-            for (var i = 0; i < parts.Length && ok; i++)
-            {
-                ok = double.TryParse(parts[i], style, c, out values[i]) && double.IsFinite(values[i]);
-            }
-            value = values;
+            return text is "" or "null" ? null : Slashed<double>(text, name, static t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : null);
         }
         else if (type == typeof(float[]))
         {
-            if (text is "" or "null")
-            {
-                return null;
-            }
-            var parts = text.Split('/');
-            var values = new float[parts.Length];
-            for (var i = 0; i < parts.Length && ok; i++)
-            {
-                ok = float.TryParse(parts[i], style, c, out values[i]) && float.IsFinite(values[i]);
-            }
-            value = values;
+            return text is "" or "null" ? null : Slashed<float>(text, name, static t => float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) ? v : null);
         }
         else if (type == typeof(int[]))
         {
-            var parts = text.Split('/');
-            var sizes = new int[parts.Length];
-            for (var i = 0; i < parts.Length && ok; i++)
-            {
-                ok = int.TryParse(parts[i], c, out sizes[i]);
-            }
-            value = sizes;
+            return Slashed<int>(text, name, static t => int.TryParse(t, CultureInfo.InvariantCulture, out var v) ? v : null);
         }
         else
         {
@@ -244,6 +219,10 @@ public sealed record LearnerSettings
         }
         return ok ? value : throw new ArgumentException($"--set: '{text}' is not a valid value for {name}");
     }
+
+    /// <summary>A list written with '/' between its values (Hidden=128/128, ObservationScale=1/1/0.125).</summary>
+    private static T[] Slashed<T>(string text, string name, Func<string, T?> parse) where T : struct =>
+        [.. text.Split('/').Select(part => parse(part) ?? throw new ArgumentException($"--set: '{text}' is not a valid value for {name}"))];
 
     /// <summary>Defaults that suit a task (one SGD step per transition for every task: UpdateEvery = 4 cost ball-in-cup
     /// two thirds of its catches, Trainer/results).</summary>
