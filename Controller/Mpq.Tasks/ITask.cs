@@ -68,6 +68,12 @@ public interface ITask : IRunningCost
     /// </summary>
     string? Fingerprint => null;
 
+    /// <summary>
+    /// The actuators' largest change of torque per second (N·m/s) the hardware should see: the firmware's default
+    /// slew_rate for this rig (the lowest over the actuators that declare one). Null: the firmware's own default.
+    /// </summary>
+    double? SlewRate => null;
+
     /// <summary>Puts <paramref name="data"/> (just reset) into the state a real rig rests in before it is armed (a pendulum
     /// hangs); the model's reference pose by default.</summary>
     void RestState(MjData data)

@@ -94,6 +94,9 @@ public sealed class VirtualRigDriver : IRigDriver
     public int Actuators { get; }
     public double TorqueMax { get; }
 
+    /// <summary>The rig file's own (a direct-drive motor changes torque in a fraction of a millisecond).</summary>
+    public double? SlewRate => Task.SlewRate;
+
     /// <summary>The plant's current physics state (for tests and plots).</summary>
     public MjData Data => _data;
 

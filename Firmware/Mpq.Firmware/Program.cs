@@ -95,7 +95,7 @@ int Run(ParseResult r)
     }
     using var driver = CreateDriver(r);
     var log = (string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {line}");
-    var table = FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate));
+    var table = FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate), driver.SlewRate);
     ParameterStore? store = null;
     var check = new ParameterFileCheck(0, null);
     if (paramsPath is not null)
@@ -228,7 +228,7 @@ ParameterTable GpioTable(string configPath)
 ParameterTable TableOf(ParseResult r)
 {
     using var driver = CreateDriver(r);
-    return FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate));
+    return FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate), driver.SlewRate);
 }
 
 IRigDriver CreateDriver(ParseResult r)

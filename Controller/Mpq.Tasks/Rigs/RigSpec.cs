@@ -23,7 +23,12 @@ public enum JointQuantity
 public sealed record ObservationEntry(string Name, string Joint, JointQuantity Of, string Unit);
 
 /// <summary>One action: an actuator of the model (its limits are the MJCF's ctrlrange).</summary>
-public sealed record ActionEntry(string Actuator, string Unit);
+/// <summary>One actuator the planner commands.</summary>
+/// <param name="Actuator">The model's actuator name.</param>
+/// <param name="Unit">Its command's unit (N·m, N), for people.</param>
+/// <param name="SlewRate">The hardware's largest change of torque per second (N·m/s), the firmware's default slew_rate for
+/// this rig; null: the firmware's own default (a reversal of the torque limit in 0.1 s, for a small gearmotor).</param>
+public sealed record ActionEntry(string Actuator, string Unit, double? SlewRate = null);
 
 /// <summary>What a cost term or success test measures.</summary>
 public enum TermKind
@@ -176,8 +181,9 @@ public sealed record RigSpec
 
         private ActionEntry Action(JsonElement e, string at)
         {
-            Known(e, at, "actuator", "unit");
-            return new ActionEntry(Name(e, "actuator", at), OptionalString(e, "unit", at) ?? "");
+            Known(e, at, "actuator", "unit", "slew_rate");
+            double? slew = e.TryGetProperty("slew_rate", out _) ? Number(e, "slew_rate", at, min: 0.1, max: 1e6, exclusiveMin: false) : null;
+            return new ActionEntry(Name(e, "actuator", at), OptionalString(e, "unit", at) ?? "", slew);
         }
 
         private CostTerm Cost(JsonElement e, string at)

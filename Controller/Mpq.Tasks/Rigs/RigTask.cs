@@ -182,6 +182,7 @@ public sealed class RigTask : ITask
     public int SuccessWindow => _spec.SuccessWindow;
     public MppiDefaults PlannerDefaults => _spec.Planner;
     public string LearnerDefaults => _spec.Learner;
+    public double? SlewRate => _spec.Actions.Select(a => a.SlewRate).Where(s => s is not null).Min();
 
     /// <summary>Every term is a weighted square with a weight ≥ 0.</summary>
     public double MinimumStepCost => 0;

@@ -98,6 +98,8 @@ public class RigTaskTests
     [TestCase("cost not observable", "cost[0].angle: joint 'hinge' is not observed as cos and sin, nor as a position")]
     [TestCase("no file", "rig.json': does not exist")]
     [TestCase("not JSON", "not valid JSON")]
+    [TestCase("slew rate 0", "actions[0].slew_rate: 0 is outside [0.1, 1000000]")]
+    [TestCase("slew rate text", "actions[0].slew_rate: must be a finite number, not \"fast\"")]
     public void Load_MalformedRig_OneErrorNamingFileFieldAndProblem(string damage, string said)
     {
         var dir = damage switch
@@ -113,6 +115,8 @@ public class RigTaskTests
             "period mismatch" => Edited(rig: r => r.Replace("\"physics_substeps\": 1", "\"physics_substeps\": 2", StringComparison.Ordinal)),
             "cost not observable" => Edited(rig: r => r.Replace("{ \"name\": \"cos_theta\", \"joint\": \"hinge\", \"of\": \"cos\" },", "", StringComparison.Ordinal)),
             "not JSON" => Edited(rig: r => r[..(r.Length / 2)]),
+            "slew rate 0" => Edited(rig: r => r.Replace("{ \"actuator\": \"torque\"", "{ \"slew_rate\": 0, \"actuator\": \"torque\"", StringComparison.Ordinal)),
+            "slew rate text" => Edited(rig: r => r.Replace("{ \"actuator\": \"torque\"", "{ \"slew_rate\": \"fast\", \"actuator\": \"torque\"", StringComparison.Ordinal)),
             _ => Directory.CreateTempSubdirectory("mpq-rig-").FullName,
         };
         try
@@ -125,6 +129,13 @@ public class RigTaskTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Test]
+    public void SlewRate_FromTheActions_TheFurutasDirectDriveAndNoneForThePendulum()
+    {
+        Assert.That(TaskCatalog.Create("furuta").SlewRate, Is.EqualTo(100), "the QUBE's direct-drive motor (rigs/README.md)");
+        Assert.That(TaskCatalog.Create("pendulum").SlewRate, Is.Null, "no slew_rate: the firmware's own default");
     }
 
     [Test]

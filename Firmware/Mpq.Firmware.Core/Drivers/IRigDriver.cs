@@ -18,6 +18,10 @@ public interface IRigDriver : IDisposable
     /// <summary>The hardware's absolute torque maximum per actuator (N·m or N); commands beyond it are rejected.</summary>
     double TorqueMax { get; }
 
+    /// <summary>The largest change of torque per second (N·m/s) this hardware should see, the default of the slew_rate
+    /// parameter; null: the firmware's default (a reversal of the torque limit in 0.1 s, for a small gearmotor).</summary>
+    double? SlewRate => null;
+
     /// <summary>Reads joint positions (rad or m) and velocities.</summary>
     void Read(Span<float> position, Span<float> velocity);
 

@@ -363,9 +363,12 @@ public sealed class SafetySupervisor
             {
                 return RejectInvalid();
             }
+            // Torques cross the wire as float32: the maximum is compared as the float the controller was told (HelloAck),
+            // so a command saturated at a maximum float cannot hold exactly (0.05 → 0.0500000007) is not "above" it.
+            var max = (float)Limits.TorqueMax;
             foreach (var t in torque)
             {
-                if (!float.IsFinite(t) || Math.Abs(t) > Limits.TorqueMax)
+                if (!float.IsFinite(t) || Math.Abs(t) > max)
                 {
                     return RejectInvalid();
                 }
@@ -459,7 +462,7 @@ public sealed class SafetySupervisor
             for (var i = 0; i < Actuators; i++)
             {
                 var target = live ? (double)_command[i] : 0.0;
-                if (Math.Abs(target) > Limits.TorqueLimit)
+                if (Math.Abs(target) > (float)Limits.TorqueLimit) // the limit as the wire carries it (see OnCommand)
                 {
                     target = Math.CopySign(Limits.TorqueLimit, target);
                     status |= StatusFlags.TorqueLimited;

@@ -26,15 +26,17 @@ public static class FirmwareParameters
     /// <summary>The default slew rate as a multiple of the default torque limit, per second (a reversal in 0.1 s).</summary>
     public const double DefaultSlewPerLimit = 20;
 
-    /// <summary>The table for a rig with the given joints and hardware torque maximum.</summary>
-    public static ParameterTable Create(int joints, double torqueMax, int loopRateHz = 500)
+    /// <summary>The table for a rig with the given joints and hardware torque maximum; <paramref name="slewRate"/>: the
+    /// hardware's own default (<see cref="Drivers.IRigDriver.SlewRate"/>), else <see cref="DefaultSlewPerLimit"/>.</summary>
+    public static ParameterTable Create(int joints, double torqueMax, int loopRateHz = 500, double? slewRate = null)
     {
+        var slew = Math.Clamp(slewRate ?? DefaultSlewPerLimit * Math.Min(1, torqueMax), 0.1, 1e6);
         var list = new List<ParameterDefinition>
         {
             new(TorqueLimit, ParamKind.Real, 0, torqueMax, Math.Min(1, torqueMax), "N·m", "applied torque is clamped to ±this"),
             // 20 × the default limit per second: a full reversal takes 0.1 s, what a small gearmotor's teeth and an
             // H-bridge's current survive; 1e6 (the maximum) switches slew limiting off.
-            new(SlewRate, ParamKind.Real, 0.1, 1e6, DefaultSlewPerLimit * Math.Min(1, torqueMax), "N·m/s", "largest change of torque per second"),
+            new(SlewRate, ParamKind.Real, 0.1, 1e6, slew, "N·m/s", "largest change of torque per second"),
             new(WatchdogMs, ParamKind.Integer, 5, 1000, 50, "ms", "armed without a fresh command this long: zero torque, disarm"),
             new(CommandMaxAgeMs, ParamKind.Integer, 5, 5000, 500, "ms", "a command must answer a State this recent"),
             new(LinkTimeoutMs, ParamKind.Integer, 100, 60000, 1000, "ms", "no valid frame this long: link lost, console mode"),

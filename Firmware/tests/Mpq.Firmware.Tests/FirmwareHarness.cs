@@ -28,7 +28,7 @@ internal sealed class FirmwareHarness : FirmwarePeer
     {
         Action<string> sink = log is null ? Log.Enqueue : line => { Log.Enqueue(line); log(line); };
         Driver = new VirtualRigDriver(new PendulumSwingup());
-        Parameters = FirmwareParameters.Create(Driver.Joints, Driver.TorqueMax, rateHz);
+        Parameters = FirmwareParameters.Create(Driver.Joints, Driver.TorqueMax, rateHz, Driver.SlewRate);
         Supervisor = new SafetySupervisor(Driver.Joints, Driver.Actuators);
         _firmwarePort = TtyTransport.Open(FirmwarePort);
         DeviceLoop? loop = null;

@@ -98,6 +98,27 @@ public class SafetySupervisorTests
         Assert.That(_s.Status.HasFlag(StatusFlags.TorqueLimited), Is.True);
     }
 
+    /// <summary>
+    /// A hardware maximum that float32 cannot hold exactly (a QUBE-Servo's 0.05 N·m): the controller saturates at the
+    /// maximum the rig announced, which crosses the wire as the nearest float (0.0500000007). That is the maximum, not
+    /// above it; the double comparison latched InvalidCommand at the Furuta's first saturated step.
+    /// </summary>
+    [TestCase(0.05)]
+    [TestCase(0.3)]
+    [TestCase(0.1)]
+    public void Armed_CommandAtAMaximumFloatCannotHold_Accepted(double max)
+    {
+        _s.Limits.TorqueMax = max;
+        _s.Limits.TorqueLimit = max;
+        _s.Limits.SlewRate = 1e9;
+        Arm();
+        Assert.That(Command((float)max), Is.EqualTo(CommandResult.Accepted));
+        Assert.That(Tick(), Is.EqualTo((float)max));
+        Assert.That(_s.Status.HasFlag(StatusFlags.TorqueLimited), Is.False, "a command at the limit is not limited");
+        Assert.That(Command(-(float)max), Is.EqualTo(CommandResult.Accepted));
+        Assert.That(Command(MathF.BitIncrement((float)max)), Is.EqualTo(CommandResult.RejectedInvalid), "one float step above is above");
+    }
+
     [Test]
     public void Armed_SlewLimit_RampsTorque()
     {

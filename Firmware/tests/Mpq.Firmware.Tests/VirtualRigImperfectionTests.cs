@@ -1,3 +1,4 @@
+using Mpq.Firmware.Settings;
 using Mpq.Firmware.VirtualRig;
 using Mpq.Tasks;
 
@@ -26,6 +27,18 @@ public class VirtualRigImperfectionTests
             largest = Math.Max(largest, Math.Abs(position[0] - Math.PI));
         }
         return largest;
+    }
+
+    // The Furuta never held upright over a pty at the firmware's default slew rate (a reversal of the torque limit in 0.1 s,
+    // 1 N·m/s at 0.05 N·m): its rig file declares the direct-drive motor's own, which becomes the parameter's default.
+    [Test]
+    public void SlewRate_TheRigFileDeclaresIt_TheParameterDefaultsToIt()
+    {
+        using var furuta = new VirtualRigDriver(TaskCatalog.Create("furuta"));
+        Assert.That(FirmwareParameters.Create(furuta.Joints, furuta.TorqueMax, 500, furuta.SlewRate).Get(FirmwareParameters.SlewRate), Is.EqualTo(100));
+        using var pendulum = new VirtualRigDriver(TaskCatalog.Create("pendulum"));
+        Assert.That(FirmwareParameters.Create(pendulum.Joints, pendulum.TorqueMax, 500, pendulum.SlewRate).Get(FirmwareParameters.SlewRate),
+            Is.EqualTo(FirmwareParameters.DefaultSlewPerLimit * Math.Min(1, pendulum.TorqueMax)), "no slew_rate in the file: the firmware's own default");
     }
 
     [Test]
