@@ -24,7 +24,11 @@ internal sealed class FaultRelay : IDisposable
     private TtyTransport? _controllerEnd;
     private long _pausedUntil;
 
-    public FaultRelay(ulong seed = 1)
+    /// <param name="seed">The faults' random sequence.</param>
+    /// <param name="expectedSeconds">How long the traffic will flow: the records are allocated for that much at once. Growing
+    /// a list of a quarter million States copies it into a new 20 MB array while bytes wait (a 49 ms relay stall, 524.9 s
+    /// into a soak: when the States passed 2^18).</param>
+    public FaultRelay(ulong seed = 1, double expectedSeconds = 0)
     {
         _rigPair = SocatPair.Create();
         _controllerPair = SocatPair.Create();
@@ -34,8 +38,10 @@ internal sealed class FaultRelay : IDisposable
         _rigEnd.WriteTimeout = CableWriteTimeout;
         _controllerEnd = TtyTransport.Open(_controllerPair.PathA);
         _controllerEnd.WriteTimeout = CableWriteTimeout;
-        ToRig = new Direction(this, "controller→rig", () => _rigEnd, seed);
-        ToController = new Direction(this, "rig→controller", () => _controllerEnd, seed + 1);
+        // States come at up to 500 Hz, Commands at up to 100 Hz, other messages (heartbeats, acknowledgements) a few a second.
+        var seconds = Math.Max(0, expectedSeconds) + 30;
+        ToRig = new Direction(this, "controller→rig", () => _rigEnd, seed, (0, (int)(120 * seconds), (int)(20 * seconds)));
+        ToController = new Direction(this, "rig→controller", () => _controllerEnd, seed + 1, ((int)(520 * seconds), 0, (int)(20 * seconds)));
         _rigEnd.Start(ToController.OnBytes);
         _controllerEnd.Start(ToRig.OnBytes);
     }
@@ -113,8 +119,11 @@ internal sealed class FaultRelay : IDisposable
         private bool _atFrameStart = true;
         private long _lastDue;
 
-        public Direction(FaultRelay relay, string name, Func<TtyTransport?> output, ulong seed)
+        public Direction(FaultRelay relay, string name, Func<TtyTransport?> output, ulong seed, (int States, int Commands, int Events) capacity)
         {
+            States = new List<StateRecord>(capacity.States);
+            Commands = new List<CommandRecord>(capacity.Commands);
+            Events = new List<EventRecord>(capacity.Events);
             _relay = relay;
             Name = name;
             _out = output;
@@ -152,9 +161,9 @@ internal sealed class FaultRelay : IDisposable
         /// <summary>What the receiver got, decoded after the faults with the project's decoder.</summary>
         public DecoderStats Delivered => _delivered.Stats;
 
-        public List<StateRecord> States { get; } = [];
-        public List<CommandRecord> Commands { get; } = [];
-        public List<EventRecord> Events { get; } = [];
+        public List<StateRecord> States { get; }
+        public List<CommandRecord> Commands { get; }
+        public List<EventRecord> Events { get; }
 
         /// <summary>When each chunk the receiver must reject passed the relay.</summary>
         public List<long> Rejections { get; } = [];

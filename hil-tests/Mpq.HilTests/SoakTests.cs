@@ -14,11 +14,22 @@ public class SoakTests
     public void TenMinutes_FramesSentEqualReceivedPlusDropped_BothSides_DeadlineMissRateReported()
     {
         const int seconds = 600;
-        using var relay = new FaultRelay();
+        using var relay = new FaultRelay(expectedSeconds: seconds + 20);
         using var firmware = new FirmwareProcess(seconds + 15, relay.FirmwarePort, "--json");
-        using var controller = FaultInjectionTests.StartController(relay.ControllerPort, seconds);
+        // The rig watchdog at 250 ms, as the noisy-line tests ask: this test accounts for frames over ten minutes; the
+        // cable it runs through is this test process on a 2-core machine. Two of three soaks on 2026-12-04 saw Commands
+        // reach the relay ~155 ms apart once, 500 s in (none without the relay in two 530-s runs); the longest gap is
+        // printed below, and a stall beyond 250 ms still fails the test.
+        using var controller = FaultInjectionTests.StartController(relay.ControllerPort, seconds, "--watchdog-ms", "250");
         Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(seconds + 60)), Is.True, "the controller did not finish\n" + controller.Log);
-        Assert.That(firmware.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, $"the firmware did not finish\n{firmware.Log}\ncontroller:\n{controller.Log}\n{LongestStateGap(relay)}");
+        if (!firmware.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            // Stopped as by Ctrl-C, the firmware still prints its statistics (stale or rejected Commands, trips): they
+            // say whether Commands stopped arriving or arrived and were refused.
+            firmware.Interrupt();
+            firmware.WaitForExit(TimeSpan.FromSeconds(10));
+            Assert.Fail($"the firmware did not finish\n{firmware.Log}\n{firmware.Stdout}\ncontroller:\n{controller.Log}\n{LongestStateGap(relay)}\n{CommandsBeforeTheStop(relay)}");
+        }
         var summary = FaultInjectionTests.SummaryOf(controller);
         var rig = firmware.Summary();
 
@@ -54,7 +65,8 @@ public class SoakTests
         TestContext.Out.WriteLine(controller.Stdout);
 
         TestContext.Out.WriteLine(LongestStateGap(relay));
-        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log + "\n" + LongestStateGap(relay));
+        TestContext.Out.WriteLine(LongestCommandGap(relay));
+        Assert.That(summary.GetProperty("StopReason").GetString(), Is.EqualTo("duration reached"), controller.Log + "\n" + LongestStateGap(relay) + "\n" + CommandsBeforeTheStop(relay));
         Assert.That(summary.GetProperty("Success").GetBoolean(), Is.True, "still balancing after ten minutes");
         Assert.That(rigAccepted + rigLost, Is.EqualTo(controllerSent), "controller → rig: every frame sent was received or counted as lost");
         Assert.That(rigSent, Is.EqualTo(relay.ToController.Sent.FramesAccepted), "the firmware's own count of frames sent is what crossed the wire");
@@ -62,6 +74,56 @@ public class SoakTests
             "rig → controller: every frame that reached the controller while it ran was received or counted as lost");
         Assert.That(rigRejected + controllerRejected, Is.Zero, "a clean line delivers no corrupt frame");
         Assert.That(steps, Is.GreaterThan(seconds * 19), "20 Hz for ten minutes");
+    }
+
+    /// <summary>
+    /// The Commands that passed the relay to the rig around the first State that shows the rig stopped (a watchdog trip
+    /// while the controller still ran), and the longest gap between Commands before it: whether the controller stopped
+    /// sending, the relay stopped passing, or the rig refused what arrived.
+    /// </summary>
+    private static string CommandsBeforeTheStop(FaultRelay relay)
+    {
+        var (states, _, _) = relay.ToController.Snapshot();
+        var commands = relay.ToRig.Snapshot().Commands;
+        var firstArmed = Array.FindIndex(states, s => s.Arm == RigArmState.Armed);
+        var stop = firstArmed < 0 ? -1 : Array.FindIndex(states, firstArmed, s => s.Arm != RigArmState.Armed);
+        if (stop < 0 || commands.Length < 2)
+        {
+            return $"no stop seen by the relay ({commands.Length} Commands passed)";
+        }
+        var f = (double)System.Diagnostics.Stopwatch.Frequency;
+        var at = states[stop].Timestamp;
+        var (gap, gapEnd) = (0L, 0L);
+        for (var i = 1; i < commands.Length && commands[i].Timestamp <= at; i++)
+        {
+            if (commands[i].Timestamp - commands[i - 1].Timestamp > gap)
+            {
+                (gap, gapEnd) = (commands[i].Timestamp - commands[i - 1].Timestamp, commands[i].Timestamp);
+            }
+        }
+        var around = commands.Where(c => Math.Abs(c.Timestamp - at) < 0.4 * f)
+            .Select(c => string.Create(CultureInfo.InvariantCulture, $"{(c.Timestamp - at) * 1000 / f:F1} ms answers {c.AnswersState} τ {c.Torque:F3}"));
+        var stateNear = states.Where(s => Math.Abs(s.Timestamp - at) < 0.4 * f && s.Sequence % 25 == 0)
+            .Select(s => string.Create(CultureInfo.InvariantCulture, $"{(s.Timestamp - at) * 1000 / f:F1} ms seq {s.Sequence} {s.Arm} echo {s.CommandEcho}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the rig stopped ({states[stop].Arm}, faults {states[stop].Faults}) {(at - states[0].Timestamp) / f:F1} s into the run; longest gap between Commands before it {gap * 1000 / f:F1} ms, ending {(at - gapEnd) * 1000 / f:F1} ms before the stop\nCommands around the stop: {string.Join("; ", around)}\nStates around it (every 25th): {string.Join("; ", stateNear)}");
+    }
+
+    /// <summary>The longest time between two Commands the controller sent, as the relay saw them pass, and when it ended.</summary>
+    private static string LongestCommandGap(FaultRelay relay)
+    {
+        var commands = relay.ToRig.Snapshot().Commands;
+        var (gap, at) = (0L, 0);
+        for (var i = 1; i < commands.Length; i++)
+        {
+            if (commands[i].Timestamp - commands[i - 1].Timestamp > gap)
+            {
+                (gap, at) = (commands[i].Timestamp - commands[i - 1].Timestamp, i);
+            }
+        }
+        var f = (double)System.Diagnostics.Stopwatch.Frequency;
+        return commands.Length < 2 ? "no Commands passed" : string.Create(CultureInfo.InvariantCulture,
+            $"longest gap between Commands passing the relay: {gap * 1000 / f:F1} ms, ending {(commands[at].Timestamp - commands[0].Timestamp) / f:F1} s after the first");
     }
 
     /// <summary>The longest time between two States the firmware sent, as the relay saw them pass, and when it ended.</summary>

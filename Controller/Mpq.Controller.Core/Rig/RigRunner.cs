@@ -44,6 +44,9 @@ public sealed record RunSummary(long Steps, long DeadlineMisses, double PlanMsP5
 
     public double PlanMsMax { get; init; } = double.NaN;
 
+    /// <summary>Where the slowest step spent its time (a deadline miss says which part overran).</summary>
+    public StepTiming? SlowestStep { get; init; }
+
     /// <summary>The oldest State a step planned from, ms (the State timeout stops the run above it).</summary>
     public double StateAgeMsMax { get; init; } = double.NaN;
     public double RoundTripMsP50 { get; init; } = double.NaN;
@@ -404,6 +407,7 @@ public sealed class RigRunner : IDisposable
             Stop = stop,
             Smoothness = result?.Smoothness,
             SmoothnessInSuccessRegion = result?.SmoothnessInSuccessRegion,
+            SlowestStep = result?.SlowestStep,
             Fallbacks = _loop.Fallbacks,
             NonFiniteActions = _loop.NonFiniteActions + _planner.NonFiniteSteps,
             QSwaps = Interlocked.Read(ref _qSwaps),

@@ -14,6 +14,19 @@ public readonly record struct LoopLimits(int? Steps = null, TimeSpan? Duration =
     public static LoopLimits ForDuration(TimeSpan duration) => new(Duration: duration);
 }
 
+/// <summary>
+/// Where the slowest step of a run spent its time, ms: the live changes applied between steps, planning, handing the
+/// action to the plant, and reading the next state after the period's sleep. A step that overran says which part did.
+/// </summary>
+/// <param name="Step">Its index in the run.</param>
+/// <param name="AtSeconds">When it began, seconds after the run began.</param>
+/// <param name="WorkMs">From its start until the action was handed over (between + plan + act).</param>
+/// <param name="BetweenMs">Applying live changes (<see cref="ControlLoop.BetweenSteps"/>).</param>
+/// <param name="PlanMs">The planner's step (or its fallback).</param>
+/// <param name="ActMs">Handing the action to the plant.</param>
+/// <param name="ObserveMs">Reading the next state, after the sleep to the period's end.</param>
+public readonly record struct StepTiming(long Step, double AtSeconds, double WorkMs, double BetweenMs, double PlanMs, double ActMs, double ObserveMs);
+
 /// <summary>What a run of the loop did.</summary>
 /// <param name="Steps">Control steps taken (actions sent).</param>
 /// <param name="TotalCost">Sum of the task's one-step cost over the steps in which the plant was live.</param>
@@ -23,6 +36,9 @@ public readonly record struct LoopLimits(int? Steps = null, TimeSpan? Duration =
 /// <param name="StopReason">The same for people.</param>
 public sealed record LoopResult(long Steps, double TotalCost, bool Success, double? SecondsToSuccess, RunStop Stop, string StopReason)
 {
+    /// <summary>The step whose work (between + plan + act) took longest, or whose next-state read did, whichever was slower.</summary>
+    public StepTiming SlowestStep { get; init; }
+
     /// <summary>Steps whose planning overran the period (paced loops only).</summary>
     public long DeadlineMisses { get; init; }
 
@@ -164,6 +180,7 @@ public sealed class ControlLoop
         var startFallbacks = Fallbacks;
         var startNonFinite = NonFiniteActions;
         var clock = Stopwatch.StartNew();
+        var clockStart = Stopwatch.GetTimestamp();
         var deadline = Stopwatch.GetTimestamp();
         var total = 0.0;
         var run = 0;
@@ -174,6 +191,8 @@ public sealed class ControlLoop
         var stop = RunStop.DurationReached;
         var reason = "duration reached";
         long t = 0;
+        var slowest = default(StepTiming);
+        var ms = 1000.0 / Stopwatch.Frequency;
 
         var live = _plant.Observe(_state, _observation);
         while (true)
@@ -195,7 +214,9 @@ public sealed class ControlLoop
                 break;
             }
             Volatile.Write(ref _currentStep, t);
+            var stepStart = Stopwatch.GetTimestamp();
             BetweenSteps?.Invoke();
+            var planStart = Stopwatch.GetTimestamp();
 
             if (late)
             {
@@ -215,7 +236,9 @@ public sealed class ControlLoop
                 Planner.ResetPlan();
                 Interlocked.Increment(ref _nonFinite);
             }
+            var actStart = Stopwatch.GetTimestamp();
             _plant.Act(_action, _applied);
+            var actEnd = Stopwatch.GetTimestamp();
             var cost = _task.Cost(_observation, _applied);
             if (live)
             {
@@ -254,7 +277,16 @@ public sealed class ControlLoop
                 }
             }
 
+            var observeStart = Stopwatch.GetTimestamp();
             var liveNext = _plant.Observe(_next, _nextObservation);
+            var observeEnd = Stopwatch.GetTimestamp();
+            var work = (actEnd - stepStart) * ms;
+            var observe = (observeEnd - observeStart) * ms;
+            if (Math.Max(work, observe) > Math.Max(slowest.WorkMs, slowest.ObserveMs))
+            {
+                slowest = new StepTiming(t, (stepStart - clockStart) * ms / 1000, work, (planStart - stepStart) * ms, (actStart - planStart) * ms,
+                    (actEnd - actStart) * ms, observe);
+            }
             if (_task.IsSuccess(_nextObservation))
             {
                 run++;
@@ -292,6 +324,7 @@ public sealed class ControlLoop
             NonFiniteActions = NonFiniteActions - startNonFinite,
             Smoothness = Smoothness.All,
             SmoothnessInSuccessRegion = Smoothness.InSuccessRegion,
+            SlowestStep = slowest,
         };
     }
 

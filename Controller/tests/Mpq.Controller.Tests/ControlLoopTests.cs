@@ -260,6 +260,18 @@ public class ControlLoopTests
     }
 
     [Test]
+    public void Run_SlowestStep_NamesTheStepAndThePartThatTookTheTime()
+    {
+        var planner = new ScriptedPlanner(_ => 1) { Delay = s => s == 3 ? TimeSpan.FromMilliseconds(120) : TimeSpan.Zero };
+        var loop = new ControlLoop(new LineTask(period: 0.01), planner, new LinePlant()) { Period = 0.01 };
+        var slowest = loop.Run(LoopLimits.ForSteps(6)).SlowestStep;
+        Assert.That(slowest.Step, Is.EqualTo(3));
+        Assert.That(slowest.PlanMs, Is.GreaterThanOrEqualTo(119), "the planner slept 120 ms");
+        Assert.That(slowest.WorkMs, Is.GreaterThanOrEqualTo(slowest.PlanMs));
+        Assert.That(slowest.AtSeconds, Is.GreaterThanOrEqualTo(0.025), "three 10-ms periods came before it");
+    }
+
+    [Test]
     public void Run_Paced_DurationEndsTheRun()
     {
         var loop = new ControlLoop(new LineTask(period: 0.01), new ScriptedPlanner(_ => 0), new LinePlant()) { Period = 0.01 };
