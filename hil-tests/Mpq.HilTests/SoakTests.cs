@@ -93,14 +93,8 @@ public class SoakTests
         }
         var f = (double)System.Diagnostics.Stopwatch.Frequency;
         var at = states[stop].Timestamp;
-        var (gap, gapEnd) = (0L, 0L);
-        for (var i = 1; i < commands.Length && commands[i].Timestamp <= at; i++)
-        {
-            if (commands[i].Timestamp - commands[i - 1].Timestamp > gap)
-            {
-                (gap, gapEnd) = (commands[i].Timestamp - commands[i - 1].Timestamp, commands[i].Timestamp);
-            }
-        }
+        var (gap, endIndex) = LongestGap(commands.Select(c => c.Timestamp).TakeWhile(t => t <= at).ToArray());
+        var gapEnd = commands[endIndex].Timestamp;
         var around = commands.Where(c => Math.Abs(c.Timestamp - at) < 0.4 * f)
             .Select(c => string.Create(CultureInfo.InvariantCulture, $"{(c.Timestamp - at) * 1000 / f:F1} ms answers {c.AnswersState} τ {c.Torque:F3}"));
         var stateNear = states.Where(s => Math.Abs(s.Timestamp - at) < 0.4 * f && s.Sequence % 25 == 0)
@@ -109,18 +103,25 @@ public class SoakTests
             $"the rig stopped ({states[stop].Arm}, faults {states[stop].Faults}) {(at - states[0].Timestamp) / f:F1} s into the run; longest gap between Commands before it {gap * 1000 / f:F1} ms, ending {(at - gapEnd) * 1000 / f:F1} ms before the stop\nCommands around the stop: {string.Join("; ", around)}\nStates around it (every 25th): {string.Join("; ", stateNear)}");
     }
 
+    /// <summary>The longest time between two consecutive timestamps, and the index of the one that ended it (0: none).</summary>
+    private static (long Gap, int EndIndex) LongestGap(long[] timestamps)
+    {
+        var (gap, end) = (0L, 0);
+        for (var i = 1; i < timestamps.Length; i++)
+        {
+            if (timestamps[i] - timestamps[i - 1] > gap)
+            {
+                (gap, end) = (timestamps[i] - timestamps[i - 1], i);
+            }
+        }
+        return (gap, end);
+    }
+
     /// <summary>The longest time between two Commands the controller sent, as the relay saw them pass, and when it ended.</summary>
     private static string LongestCommandGap(FaultRelay relay)
     {
         var commands = relay.ToRig.Snapshot().Commands;
-        var (gap, at) = (0L, 0);
-        for (var i = 1; i < commands.Length; i++)
-        {
-            if (commands[i].Timestamp - commands[i - 1].Timestamp > gap)
-            {
-                (gap, at) = (commands[i].Timestamp - commands[i - 1].Timestamp, i);
-            }
-        }
+        var (gap, at) = LongestGap(commands.Select(c => c.Timestamp).ToArray());
         var f = (double)System.Diagnostics.Stopwatch.Frequency;
         return commands.Length < 2 ? "no Commands passed" : string.Create(CultureInfo.InvariantCulture,
             $"longest gap between Commands passing the relay: {gap * 1000 / f:F1} ms, ending {(commands[at].Timestamp - commands[0].Timestamp) / f:F1} s after the first");
@@ -130,14 +131,7 @@ public class SoakTests
     private static string LongestStateGap(FaultRelay relay)
     {
         var states = relay.ToController.Snapshot().States;
-        var (gap, at) = (0L, 0);
-        for (var i = 1; i < states.Length; i++)
-        {
-            if (states[i].Timestamp - states[i - 1].Timestamp > gap)
-            {
-                (gap, at) = (states[i].Timestamp - states[i - 1].Timestamp, i);
-            }
-        }
+        var (gap, at) = LongestGap(states.Select(s => s.Timestamp).ToArray());
         var f = System.Diagnostics.Stopwatch.Frequency;
         return states.Length < 2 ? "no States passed" : string.Create(CultureInfo.InvariantCulture,
             $"longest gap between States passing the relay: {gap * 1000.0 / f:F1} ms (rig time {(states[at].RigMicroseconds - states[at - 1].RigMicroseconds) / 1000.0:F1} ms), ending {(states[at].Timestamp - states[0].Timestamp) / (double)f:F1} s into the run");
