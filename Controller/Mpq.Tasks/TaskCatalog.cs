@@ -12,7 +12,7 @@ public static class TaskCatalog
         .. (Directory.Exists(ShippedRigs)
             ? Directory.GetDirectories(ShippedRigs).Where(d => File.Exists(Path.Combine(d, "rig.json"))).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal)
             : Enumerable.Empty<string>()),
-        .. ((string[])["ballincup", "fetchpush", "frankadrawer"]),
+        .. ((string[])["fetchpush", "frankadrawer"]),
     ];
 
     /// <summary>
@@ -34,7 +34,6 @@ public static class TaskCatalog
         }
         ITask task = name switch
         {
-            "ballincup" => new BallInCupSparse(Prior(priors, "ball_mass"), Prior(priors, "ball_inertia"), Prior(priors, "string_stiffness")),
             "fetchpush" => new FetchPushBlock(Prior(priors, "block_mass"), Prior(priors, "block_inertia"), Prior(priors, "block_friction"), Prior(priors, "block_size")),
             "frankadrawer" => new FrankaDrawerOpen(Prior(priors, "arm_damping"), Prior(priors, "arm_frictionloss"), Prior(priors, "drawer_damping"), Prior(priors, "drawer_frictionloss")),
             _ => throw new ArgumentException($"unknown task '{name}'; known tasks: {string.Join(", ", Names)}, or a rig folder's path", nameof(name)),

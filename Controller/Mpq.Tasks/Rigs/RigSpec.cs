@@ -20,15 +20,32 @@ public enum JointQuantity
 }
 
 /// <summary>One entry of the observation: a named quantity of a joint.</summary>
-public sealed record ObservationEntry(string Name, string Joint, JointQuantity Of, string Unit);
+/// <param name="Name">The entry's name (Q files, logs, cost and success terms by <c>observation</c>).</param>
+/// <param name="Joint">The joint it reads.</param>
+/// <param name="Of">What it reads of the joint.</param>
+/// <param name="Unit">Its unit, for people.</param>
+/// <param name="Minus">Another joint whose position (or velocity) is subtracted: one slide's place relative to another's
+/// (a ball relative to the cup that moves it); null: none.</param>
+/// <param name="Offset">Added to a position (the two joints' zero points apart).</param>
+public sealed record ObservationEntry(string Name, string Joint, JointQuantity Of, string Unit, string? Minus = null, double Offset = 0);
 
-/// <summary>One action: an actuator of the model (its limits are the MJCF's ctrlrange).</summary>
-/// <summary>One actuator the planner commands.</summary>
+/// <summary>What a plan's neutral action is for an actuator (<see cref="ITask.HoldAction"/>).</summary>
+public enum HoldKind
+{
+    /// <summary>0: a torque or velocity actuator holds by doing nothing.</summary>
+    Zero,
+
+    /// <summary>The position of the joint the actuator drives: a position servo holds where it is.</summary>
+    Position,
+}
+
+/// <summary>One actuator the planner commands (its limits are the MJCF's ctrlrange).</summary>
 /// <param name="Actuator">The model's actuator name.</param>
-/// <param name="Unit">Its command's unit (N·m, N), for people.</param>
+/// <param name="Unit">Its command's unit (N·m, N, m for a position servo), for people.</param>
 /// <param name="SlewRate">The hardware's largest change of torque per second (N·m/s), the firmware's default slew_rate for
 /// this rig; null: the firmware's own default (a reversal of the torque limit in 0.1 s, for a small gearmotor).</param>
-public sealed record ActionEntry(string Actuator, string Unit, double? SlewRate = null);
+/// <param name="Hold">The action that holds the state still (a plan's neutral start).</param>
+public sealed record ActionEntry(string Actuator, string Unit, double? SlewRate = null, HoldKind Hold = HoldKind.Zero);
 
 /// <summary>What a cost term or success test measures.</summary>
 public enum TermKind
@@ -44,21 +61,35 @@ public enum TermKind
 
     /// <summary>An actuator's action (cost terms only).</summary>
     Action,
+
+    /// <summary>An observation entry by name (a relative position, say) from a target.</summary>
+    Observation,
+
+    /// <summary>A sparse cost: the weight on every step the success test fails (cost terms only).</summary>
+    UnlessSuccess,
 }
 
-/// <summary>A cost term: <c>Weight × (quantity − Target)²</c>.</summary>
+/// <summary>A cost term: <c>Weight × (quantity − Target)²</c>, or for <see cref="TermKind.UnlessSuccess"/> the weight itself on a step that is not a success.</summary>
 public sealed record CostTerm(TermKind Kind, string Of, double Target, double Weight);
 
 /// <summary>A success test: <c>|quantity − Target| ≤ Within</c>.</summary>
 public sealed record SuccessTerm(TermKind Kind, string Of, double Target, double Within);
 
-/// <summary>Where an episode starts for one joint: position and velocity each uniform in [low, high].</summary>
-public sealed record StartRange(string Joint, double PositionLow, double PositionHigh, double VelocityLow, double VelocityHigh);
+/// <summary>Where an episode starts for one joint: position and velocity each uniform in [low, high]; null: not drawn
+/// (0, or where <see cref="StartCircle"/> puts it).</summary>
+public sealed record StartRange(string Joint, (double Low, double High)? Position, (double Low, double High)? Velocity);
+
+/// <summary>
+/// A start on an arc of a circle in the plane of two slides (a ball hanging from a string):
+/// <c>(X, Y) = Center + Radius × (sin a, −cos a)</c>, a uniform in [AngleLow, AngleHigh] rad from straight down, in the
+/// joints' own coordinates. Drawn before the joints' ranges.
+/// </summary>
+public sealed record StartCircle(string JointX, string JointY, double CenterX, double CenterY, double Radius, double AngleLow, double AngleHigh);
 
 /// <summary>One model field a physical parameter scales: <c>field = base × (value / true)^Power</c> for each listed index.</summary>
-/// <param name="Element">body, geom, joint or actuator.</param>
+/// <param name="Element">body, geom, joint, actuator or tendon.</param>
 /// <param name="Name">The element's name in the model.</param>
-/// <param name="Field">mass, inertia, ipos (body); pos, size (geom); damping, frictionloss (joint); gear (actuator).</param>
+/// <param name="Field">mass, inertia, ipos (body); pos, size, friction (geom); damping, frictionloss (joint); gear (actuator); stiffness (tendon).</param>
 /// <param name="Indices">Which components (empty: all of the field's).</param>
 /// <param name="Power">How the field goes with the parameter (a rod's inertia: mass¹, length²).</param>
 public sealed record FieldScale(string Element, string Name, string Field, int[] Indices, double Power);
@@ -89,6 +120,7 @@ public sealed record RigSpec
     public required IReadOnlyList<SuccessTerm> Success { get; init; }
     public required int SuccessWindow { get; init; }
     public required IReadOnlyList<StartRange> Start { get; init; }
+    public StartCircle? StartCircle { get; init; }
     public required IReadOnlyDictionary<string, double> Rest { get; init; }
     public required IReadOnlyList<ParameterSpec> Parameters { get; init; }
     public required MppiDefaults Planner { get; init; }
@@ -130,7 +162,7 @@ public sealed record RigSpec
         public RigSpec Spec(JsonElement root)
         {
             Expect(root, JsonValueKind.Object, "", "the file");
-            Known(root, "", "$schema", "name", "description", "model", "timing", "observation", "actions", "cost", "success", "start", "rest", "parameters", "planner", "learner");
+            Known(root, "", "$schema", "name", "description", "model", "timing", "observation", "actions", "cost", "success", "start", "start_circle", "rest", "parameters", "planner", "learner");
             var timing = Member(root, "timing", "", JsonValueKind.Object);
             Known(timing, "timing", "control_period", "physics_substeps", "episode_steps");
             var success = Member(root, "success", "", JsonValueKind.Object);
@@ -149,6 +181,7 @@ public sealed record RigSpec
                 Success = List(success, "all", Success, "success"),
                 SuccessWindow = Integer(success, "window_steps", "success", 0, 1_000_000),
                 Start = Starts(Member(root, "start", "", JsonValueKind.Object)),
+                StartCircle = root.TryGetProperty("start_circle", out _) ? Circle(Member(root, "start_circle", "", JsonValueKind.Object)) : null,
                 Rest = Rest(root),
                 Parameters = List(root, "parameters", Parameter),
                 Planner = Planner(Member(root, "planner", "", JsonValueKind.Object)),
@@ -166,7 +199,7 @@ public sealed record RigSpec
 
         private ObservationEntry Observation(JsonElement e, string at)
         {
-            Known(e, at, "name", "joint", "of", "unit");
+            Known(e, at, "name", "joint", "of", "unit", "minus", "offset");
             var of = OptionalString(e, "of", at) ?? "";
             var quantity = of switch
             {
@@ -176,43 +209,65 @@ public sealed record RigSpec
                 "velocity" => JointQuantity.Velocity,
                 _ => throw Error($"{at}.of", $"'{of}' is not position, cos, sin or velocity"),
             };
-            return new ObservationEntry(Name(e, "name", at), Name(e, "joint", at), quantity, OptionalString(e, "unit", at) ?? "");
+            var minus = OptionalString(e, "minus", at);
+            if (minus is not null && quantity is not (JointQuantity.Position or JointQuantity.Velocity))
+            {
+                throw Error($"{at}.minus", "only a position or a velocity is taken relative to another joint");
+            }
+            var offset = OptionalNumber(e, "offset", at);
+            if (offset is not null && quantity != JointQuantity.Position)
+            {
+                throw Error($"{at}.offset", "only a position has an offset");
+            }
+            return new ObservationEntry(Name(e, "name", at), Name(e, "joint", at), quantity, OptionalString(e, "unit", at) ?? "", minus, offset ?? 0);
         }
 
         private ActionEntry Action(JsonElement e, string at)
         {
-            Known(e, at, "actuator", "unit", "slew_rate");
+            Known(e, at, "actuator", "unit", "slew_rate", "hold");
             double? slew = e.TryGetProperty("slew_rate", out _) ? Number(e, "slew_rate", at, min: 0.1, max: 1e6, exclusiveMin: false) : null;
-            return new ActionEntry(Name(e, "actuator", at), OptionalString(e, "unit", at) ?? "", slew);
+            var hold = (OptionalString(e, "hold", at) ?? "zero") switch
+            {
+                "zero" => HoldKind.Zero,
+                "position" => HoldKind.Position,
+                var h => throw Error($"{at}.hold", $"'{h}' is not zero (a torque or velocity actuator) or position (a position servo holds where its joint is)"),
+            };
+            return new ActionEntry(Name(e, "actuator", at), OptionalString(e, "unit", at) ?? "", slew, hold);
         }
 
         private CostTerm Cost(JsonElement e, string at)
         {
-            Known(e, at, "angle", "position", "velocity", "action", "target", "weight");
+            Known(e, at, "angle", "position", "velocity", "action", "observation", "unless", "target", "weight");
             var (kind, of) = Kind(e, at, allowAction: true);
+            if (kind == TermKind.UnlessSuccess && (of != "success" || e.TryGetProperty("target", out _)))
+            {
+                throw Error($"{at}.unless", "a sparse term reads \"unless\": \"success\" (the weight on each step the success test fails) and has no target");
+            }
             return new CostTerm(kind, of, OptionalNumber(e, "target", at) ?? 0, Number(e, "weight", at, min: 0, max: 1e9, exclusiveMin: false));
         }
 
         private SuccessTerm Success(JsonElement e, string at)
         {
-            Known(e, at, "angle", "position", "velocity", "target", "within");
+            Known(e, at, "angle", "position", "velocity", "observation", "target", "within");
             var (kind, of) = Kind(e, at, allowAction: false);
             return new SuccessTerm(kind, of, OptionalNumber(e, "target", at) ?? 0, Number(e, "within", at, min: 0, max: 1e9, exclusiveMin: true));
         }
 
-        /// <summary>Exactly one of angle, position, velocity (or action) names what the term measures.</summary>
+        /// <summary>Exactly one of angle, position, velocity, observation (or, in a cost, action or unless) names what the term measures.</summary>
         private (TermKind, string) Kind(JsonElement e, string at, bool allowAction)
         {
-            var kinds = (allowAction ? (string[])["angle", "position", "velocity", "action"] : ["angle", "position", "velocity"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
+            var kinds = (allowAction ? (string[])["angle", "position", "velocity", "observation", "action", "unless"] : ["angle", "position", "velocity", "observation"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
             if (kinds.Length != 1)
             {
-                throw Error(at, $"needs exactly one of {(allowAction ? "angle, position, velocity or action" : "angle, position or velocity")} (the joint{(allowAction ? " or actuator" : "")} it measures)");
+                throw Error(at, $"needs exactly one of {(allowAction ? "angle, position, velocity, observation, action or unless" : "angle, position, velocity or observation")} (the joint, observation entry{(allowAction ? ", actuator or sparse test" : "")} it measures)");
             }
             var kind = kinds[0] switch
             {
                 "angle" => TermKind.Angle,
                 "position" => TermKind.Position,
                 "velocity" => TermKind.Velocity,
+                "observation" => TermKind.Observation,
+                "unless" => TermKind.UnlessSuccess,
                 _ => TermKind.Action,
             };
             return (kind, Name(e, kinds[0], at));
@@ -226,18 +281,35 @@ public sealed record RigSpec
                 var at = $"start.{joint.Name}";
                 Expect(joint.Value, JsonValueKind.Object, at, "a joint's start");
                 Known(joint.Value, at, "position", "velocity");
-                var (pl, ph) = Range(joint.Value, "position", at);
-                var (vl, vh) = Range(joint.Value, "velocity", at);
-                list.Add(new StartRange(joint.Name, pl, ph, vl, vh));
+                list.Add(new StartRange(joint.Name, Range(joint.Value, "position", at), Range(joint.Value, "velocity", at)));
             }
             return list;
         }
 
-        private (double, double) Range(JsonElement e, string name, string at)
+        private StartCircle Circle(JsonElement e)
+        {
+            const string at = "start_circle";
+            Known(e, at, "joints", "center", "radius", "angle");
+            var joints = Member(e, "joints", at, JsonValueKind.Array);
+            if (joints.GetArrayLength() != 2 || joints.EnumerateArray().Any(j => j.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(j.GetString())))
+            {
+                throw Error($"{at}.joints", "must be [\"SLIDE_X\", \"SLIDE_Y\"]: the two slides the circle lies in");
+            }
+            var center = Member(e, "center", at, JsonValueKind.Array);
+            if (center.GetArrayLength() != 2)
+            {
+                throw Error($"{at}.center", "must be [x, y] in the joints' coordinates");
+            }
+            var angle = Range(e, "angle", at) ?? throw Error($"{at}.angle", "is missing");
+            return new StartCircle(joints[0].GetString()!, joints[1].GetString()!, Finite(center[0], $"{at}.center[0]"), Finite(center[1], $"{at}.center[1]"),
+                Number(e, "radius", at, min: 0, max: 1e6, exclusiveMin: true), angle.Low, angle.High);
+        }
+
+        private (double Low, double High)? Range(JsonElement e, string name, string at)
         {
             if (!e.TryGetProperty(name, out var value))
             {
-                return (0, 0);
+                return null;
             }
             if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != 2)
             {
@@ -287,18 +359,19 @@ public sealed record RigSpec
 
         private FieldScale Scale(JsonElement e, string at)
         {
-            Known(e, at, "body", "geom", "joint", "actuator", "field", "index", "power");
-            var elements = ((string[])["body", "geom", "joint", "actuator"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
+            Known(e, at, "body", "geom", "joint", "actuator", "tendon", "field", "index", "power");
+            var elements = ((string[])["body", "geom", "joint", "actuator", "tendon"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
             if (elements.Length != 1)
             {
-                throw Error(at, "needs exactly one of body, geom, joint or actuator (the element whose field it scales)");
+                throw Error(at, "needs exactly one of body, geom, joint, actuator or tendon (the element whose field it scales)");
             }
             var field = Name(e, "field", at);
             var allowed = elements[0] switch
             {
                 "body" => (string[])["mass", "inertia", "ipos"],
-                "geom" => ["pos", "size"],
+                "geom" => ["pos", "size", "friction"],
                 "joint" => ["damping", "frictionloss"],
+                "tendon" => ["stiffness"],
                 _ => ["gear"],
             };
             if (!allowed.Contains(field))

@@ -24,11 +24,15 @@ public sealed class RigTask : ITask
     private readonly RigSpec _spec;
     private readonly int[] _observedQpos;
     private readonly int[] _observedDof;
+    private readonly int[] _minusQpos;
+    private readonly int[] _minusDof;
+    private readonly int[] _holdQpos;
     private readonly double[] _low;
     private readonly double[] _high;
     private readonly Term[] _cost;
     private readonly Term[] _success;
     private readonly (int Qpos, int Dof, StartRange Range)[] _start;
+    private readonly (int QposX, int QposY, StartCircle Circle)? _circle;
     private readonly (int Qpos, double Value)[] _rest;
     private readonly Binding[] _bindings;
     private readonly double[] _trueValues;
@@ -50,6 +54,8 @@ public sealed class RigTask : ITask
         var observed = spec.Observation.Select((o, i) => (o, i)).ToArray();
         _observedQpos = new int[observed.Length];
         _observedDof = new int[observed.Length];
+        _minusQpos = new int[observed.Length];
+        _minusDof = new int[observed.Length];
         foreach (var (o, i) in observed)
         {
             var joint = where.Joint(o.Joint, $"observation[{i}].joint");
@@ -60,6 +66,16 @@ public sealed class RigTask : ITask
             }
             _observedQpos[i] = model.JointQposAddress(joint);
             _observedDof[i] = model.JointDofAddress(joint);
+            (_minusQpos[i], _minusDof[i]) = (-1, -1);
+            if (o.Minus is not null)
+            {
+                var minus = where.Joint(o.Minus, $"observation[{i}].minus");
+                if (model.JointType(minus) != type)
+                {
+                    throw new RigFileException(file, $"observation[{i}].minus", $"joint '{o.Minus}' is a {TypeName(model.JointType(minus))} and '{o.Joint}' a {TypeName(type)}: a relative position needs two of a kind");
+                }
+                (_minusQpos[i], _minusDof[i]) = (model.JointQposAddress(minus), model.JointDofAddress(minus));
+            }
         }
         _low = new double[spec.Actions.Count];
         _high = new double[spec.Actions.Count];
@@ -72,6 +88,20 @@ public sealed class RigTask : ITask
                 throw new RigFileException(file, $"actions[{a}]", $"actuator '{spec.Actions[a].Actuator}' has no finite ctrlrange in the model (ctrllimited=\"true\" ctrlrange=\"LOW HIGH\"): its range is the action's");
             }
             (_low[a], _high[a]) = (low, high);
+        }
+        _holdQpos = new int[spec.Actions.Count];
+        for (var a = 0; a < spec.Actions.Count; a++)
+        {
+            _holdQpos[a] = -1;
+            if (spec.Actions[a].Hold == HoldKind.Position)
+            {
+                var joint = model.ActuatorJoint(where.Find(MjObjectType.Actuator, spec.Actions[a].Actuator, $"actions[{a}].actuator"));
+                if (joint < 0 || model.JointType(joint) is not (2 or 3))
+                {
+                    throw new RigFileException(file, $"actions[{a}].hold", $"actuator '{spec.Actions[a].Actuator}' does not drive a hinge or a slide: only a joint's servo holds at the joint's position");
+                }
+                _holdQpos[a] = model.JointQposAddress(joint);
+            }
         }
         if (model.Nu != spec.Actions.Count)
         {
@@ -91,6 +121,20 @@ public sealed class RigTask : ITask
             var joint = where.Joint(s.Joint, $"start.{s.Joint}");
             return (model.JointQposAddress(joint), model.JointDofAddress(joint), s);
         })];
+        if (spec.StartCircle is { } circle)
+        {
+            int Slide(string name, int k)
+            {
+                var joint = where.Joint(name, $"start_circle.joints[{k}]");
+                return model.JointType(joint) == 2 ? model.JointQposAddress(joint)
+                    : throw new RigFileException(file, $"start_circle.joints[{k}]", $"joint '{name}' is a {TypeName(model.JointType(joint))}: the circle lies in the plane of two slides");
+            }
+            _circle = (Slide(circle.JointX, 0), Slide(circle.JointY, 1), circle);
+            foreach (var s in spec.Start.Where(s => s.Position is not null && (s.Joint == circle.JointX || s.Joint == circle.JointY)))
+            {
+                throw new RigFileException(file, $"start.{s.Joint}.position", "the joint's start position is on start_circle: give only its velocity here");
+            }
+        }
         _rest = [.. spec.Rest.Select(r => (model.JointQposAddress(where.Joint(r.Key, $"rest.{r.Key}")), r.Value))];
         _trueValues = [.. spec.Parameters.Select(p => p.TrueValue)];
         _bindings = Bind(spec, model, where, file);
@@ -193,12 +237,13 @@ public sealed class RigTask : ITask
         var qvel = data.Qvel;
         for (var i = 0; i < observation.Length; i++)
         {
-            observation[i] = _spec.Observation[i].Of switch
+            var entry = _spec.Observation[i];
+            observation[i] = entry.Of switch
             {
                 JointQuantity.Cos => Math.Cos(qpos[_observedQpos[i]]),
                 JointQuantity.Sin => Math.Sin(qpos[_observedQpos[i]]),
-                JointQuantity.Velocity => qvel[_observedDof[i]],
-                _ => qpos[_observedQpos[i]],
+                JointQuantity.Velocity => _minusDof[i] < 0 ? qvel[_observedDof[i]] : qvel[_observedDof[i]] - qvel[_minusDof[i]],
+                _ => (_minusQpos[i] < 0 ? qpos[_observedQpos[i]] : qpos[_observedQpos[i]] - qpos[_minusQpos[i]]) + entry.Offset,
             };
         }
     }
@@ -208,6 +253,11 @@ public sealed class RigTask : ITask
         var cost = 0.0;
         foreach (var term in _cost)
         {
+            if (term.Kind == TermKind.UnlessSuccess)
+            {
+                cost += IsSuccess(observation) ? 0 : term.Value;
+                continue;
+            }
             var e = Error(term, observation, action);
             cost += term.Value * e * e;
         }
@@ -230,13 +280,37 @@ public sealed class RigTask : ITask
     {
         var qpos = data.Qpos;
         var qvel = data.Qvel;
+        qpos.Clear();
+        qvel.Clear();
+        if (_circle is var (x, y, circle))
+        {
+            var (s, c) = Math.SinCos(rng.Uniform(circle.AngleLow, circle.AngleHigh));
+            qpos[x] = circle.CenterX + circle.Radius * s;
+            qpos[y] = circle.CenterY - circle.Radius * c;
+        }
         foreach (var (q, dof, range) in _start)
         {
-            qpos[q] = rng.Uniform(range.PositionLow, range.PositionHigh);
-            qvel[dof] = rng.Uniform(range.VelocityLow, range.VelocityHigh);
+            if (range.Position is var (pl, ph))
+            {
+                qpos[q] = rng.Uniform(pl, ph);
+            }
+            if (range.Velocity is var (vl, vh))
+            {
+                qvel[dof] = rng.Uniform(vl, vh);
+            }
         }
         data.Ctrl.Clear();
         data.Time = 0;
+    }
+
+    /// <summary>Zero for a torque or velocity actuator, its joint's position for a servo declared <c>"hold": "position"</c>.</summary>
+    public void HoldAction(MjData data, Span<double> action)
+    {
+        var qpos = data.Qpos;
+        for (var a = 0; a < action.Length; a++)
+        {
+            action[a] = _holdQpos[a] < 0 ? 0 : qpos[_holdQpos[a]];
+        }
     }
 
     public void RestState(MjData data)
@@ -266,9 +340,14 @@ public sealed class RigTask : ITask
 
     private Term Resolve(TermKind kind, string of, double target, double value, string field, string file)
     {
-        int Entry(JointQuantity q) => _spec.Observation.Select((o, i) => (o, i)).Where(x => x.o.Joint == of && x.o.Of == q).Select(x => x.i).DefaultIfEmpty(-1).First();
+        int Entry(JointQuantity q) => _spec.Observation.Select((o, i) => (o, i)).Where(x => x.o.Joint == of && x.o.Of == q && x.o.Minus is null && x.o.Offset == 0).Select(x => x.i).DefaultIfEmpty(-1).First();
         switch (kind)
         {
+            case TermKind.UnlessSuccess:
+                return new Term(kind, -1, -1, 0, value);
+            case TermKind.Observation:
+                var o = _spec.Observation.Select((x, i) => (x, i)).Where(x => x.x.Name == of).Select(x => x.i).DefaultIfEmpty(-1).First();
+                return o >= 0 ? new Term(kind, o, -1, target, value) : throw new RigFileException(file, $"{field}.observation", $"'{of}' is not one of the observation's entries ({string.Join(", ", _spec.Observation.Select(x => x.Name))})");
             case TermKind.Action:
                 var a = _spec.Actions.Select((x, i) => (x, i)).Where(x => x.x.Actuator == of).Select(x => x.i).DefaultIfEmpty(-1).First();
                 return a >= 0 ? new Term(kind, a, -1, target, value) : throw new RigFileException(file, $"{field}.action", $"'{of}' is not one of the actions ({string.Join(", ", ActionNames())})");
@@ -306,10 +385,11 @@ public sealed class RigTask : ITask
                     "body" => MjObjectType.Body,
                     "geom" => MjObjectType.Geom,
                     "joint" => MjObjectType.Joint,
+                    "tendon" => MjObjectType.Tendon,
                     _ => MjObjectType.Actuator,
                 };
                 var id = where.Find(type, scale.Name, $"{field}.{scale.Element}");
-                var width = scale.Field is "inertia" or "ipos" or "pos" or "size" ? 3 : 1;
+                var width = scale.Field is "inertia" or "ipos" or "pos" or "size" or "friction" ? 3 : 1;
                 var components = scale.Indices.Length == 0 ? Enumerable.Range(0, width).ToArray() : scale.Indices;
                 foreach (var c in components)
                 {
@@ -358,6 +438,8 @@ public sealed class RigTask : ITask
         ("body", "ipos") => model.BodyIpos(id)[c],
         ("geom", "pos") => model.GeomPos(id)[c],
         ("geom", "size") => model.GetGeomSize(id)[c],
+        ("geom", "friction") => model.GetGeomFriction(id)[c],
+        ("tendon", "stiffness") => model.GetTendonStiffness(id),
         ("joint", "damping") => model.GetDofDamping(model.JointDofAddress(id)),
         ("joint", "frictionloss") => model.GetDofFrictionLoss(model.JointDofAddress(id)),
         _ => model.ActuatorGear(id),
@@ -385,6 +467,14 @@ public sealed class RigTask : ITask
                 var s = model.GetGeomSize(id).ToArray();
                 s[c] = value;
                 model.SetGeomSize(id, s[0], s[1], s[2]);
+                break;
+            case ("geom", "friction"):
+                var f = model.GetGeomFriction(id).ToArray();
+                f[c] = value;
+                model.SetGeomFriction(id, f[0], f[1], f[2]);
+                break;
+            case ("tendon", "stiffness"):
+                model.SetTendonStiffness(id, value);
                 break;
             case ("joint", "damping"):
                 model.SetDofDamping(model.JointDofAddress(id), value);

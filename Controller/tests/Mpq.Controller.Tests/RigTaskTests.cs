@@ -77,11 +77,11 @@ public class RigTaskTests
     }
 
     /// <summary>A copy of the shipped pendulum's folder with one edit to rig.json or model.xml.</summary>
-    private static string Edited(Func<string, string>? rig = null, Func<string, string>? model = null)
+    private static string Edited(Func<string, string>? rig = null, Func<string, string>? model = null, string from = "pendulum")
     {
         var dir = Directory.CreateTempSubdirectory("mpq-rig-").FullName;
-        File.WriteAllText(Path.Combine(dir, "rig.json"), (rig ?? (x => x))(File.ReadAllText(Path.Combine(Shipped("pendulum"), "rig.json"))));
-        File.WriteAllText(Path.Combine(dir, "model.xml"), (model ?? (x => x))(File.ReadAllText(Path.Combine(Shipped("pendulum"), "model.xml"))));
+        File.WriteAllText(Path.Combine(dir, "rig.json"), (rig ?? (x => x))(File.ReadAllText(Path.Combine(Shipped(from), "rig.json"))));
+        File.WriteAllText(Path.Combine(dir, "model.xml"), (model ?? (x => x))(File.ReadAllText(Path.Combine(Shipped(from), "model.xml"))));
         return dir;
     }
 
@@ -100,6 +100,13 @@ public class RigTaskTests
     [TestCase("not JSON", "not valid JSON")]
     [TestCase("slew rate 0", "actions[0].slew_rate: 0 is outside [0.1, 1000000]")]
     [TestCase("slew rate text", "actions[0].slew_rate: must be a finite number, not \"fast\"")]
+    [TestCase("sparse term misnamed", "cost[0].unless: a sparse term reads \"unless\": \"success\"")]
+    [TestCase("unknown observation entry", "success.all[0].observation: 'ball_dy' is not one of the observation's entries")]
+    [TestCase("relative to a hinge", "observation[2].minus: joint 'ball_spin' is a hinge and 'ball_x' a slide")]
+    [TestCase("offset on a velocity", "observation[4].offset: only a position has an offset")]
+    [TestCase("circle on a hinge", "start_circle.joints[1]: joint 'ball_spin' is a hinge")]
+    [TestCase("circle and a range", "start.ball_x.position: the joint's start position is on start_circle")]
+    [TestCase("hold of no joint", "actions[0].hold: 'stay' is not zero")]
     public void Load_MalformedRig_OneErrorNamingFileFieldAndProblem(string damage, string said)
     {
         var dir = damage switch
@@ -117,6 +124,13 @@ public class RigTaskTests
             "not JSON" => Edited(rig: r => r[..(r.Length / 2)]),
             "slew rate 0" => Edited(rig: r => r.Replace("{ \"actuator\": \"torque\"", "{ \"slew_rate\": 0, \"actuator\": \"torque\"", StringComparison.Ordinal)),
             "slew rate text" => Edited(rig: r => r.Replace("{ \"actuator\": \"torque\"", "{ \"slew_rate\": \"fast\", \"actuator\": \"torque\"", StringComparison.Ordinal)),
+            "sparse term misnamed" => BallInCup(r => r.Replace("\"unless\": \"success\"", "\"unless\": \"caught\"", StringComparison.Ordinal)),
+            "unknown observation entry" => BallInCup(r => r.Replace("{ \"observation\": \"ball_dx\"", "{ \"observation\": \"ball_dy\"", StringComparison.Ordinal)),
+            "relative to a hinge" => BallInCup(r => r.Replace("\"minus\": \"cup_x\"", "\"minus\": \"ball_spin\"", StringComparison.Ordinal)),
+            "offset on a velocity" => BallInCup(r => r.Replace("\"joint\": \"cup_x\", \"of\": \"velocity\"", "\"joint\": \"cup_x\", \"of\": \"velocity\", \"offset\": 1", StringComparison.Ordinal)),
+            "circle on a hinge" => BallInCup(r => r.Replace("[\"ball_x\", \"ball_z\"]", "[\"ball_x\", \"ball_spin\"]", StringComparison.Ordinal)),
+            "circle and a range" => BallInCup(r => r.Replace("\"ball_x\": { \"velocity\"", "\"ball_x\": { \"position\": [0, 0], \"velocity\"", StringComparison.Ordinal)),
+            "hold of no joint" => BallInCup(r => r.Replace("\"hold\": \"position\" },", "\"hold\": \"stay\" },", StringComparison.Ordinal)),
             _ => Directory.CreateTempSubdirectory("mpq-rig-").FullName,
         };
         try
@@ -130,6 +144,8 @@ public class RigTaskTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    private static string BallInCup(Func<string, string> rig) => Edited(rig: rig, from: "ballincup");
 
     [Test]
     public void SlewRate_FromTheActions_TheFurutasDirectDriveAndNoneForThePendulum()

@@ -37,7 +37,7 @@ public class LearnerSettingsTests
     [Test]
     public void For_BallInCup_FlooredAtTheTasksBound()
     {
-        var task = new BallInCupSparse();
+        var task = TaskCatalog.Create("ballincup");
         var s = LearnerSettings.For(task);
         Assert.That(s.TerminalFloor, Is.EqualTo(Mpq.Planning.Mppi.MppiSettings.QFloor(task, s.Gamma)));
         Assert.That((s.Lambda, s.TargetSamples), Is.EqualTo((task.PlannerDefaults.Lambda, 32)));

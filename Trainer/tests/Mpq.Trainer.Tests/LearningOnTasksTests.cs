@@ -34,7 +34,7 @@ public class LearningOnTasksTests
         // model draws and noise. Measured with the default terminal floor: MPQ caught 8 of training episodes 4-11 and
         // 10 of the 10 test episodes (mean cost 53), MPPI none (200). Without the floor MPQ caught 0 of 8 and 1 of 10
         // (cost 198). Without learning MPQ would be MPPI plus a random Q: none either.
-        var task = new BallInCupSparse();
+        var task = TaskCatalog.Create("ballincup");
         var settings = LearnerSettings.For(task) with { Horizon = 8, Seed = 1 };
         (int Caught, int TestCaught, double TestCost, long Updates) Run(Algorithm algorithm)
         {

@@ -9,9 +9,9 @@ using Mpq.Tasks;
 namespace Mpq.Controller.Tests;
 
 [TestFixture]
-public class BallInCupSparseTests
+public class BallInCupTests
 {
-    private readonly BallInCupSparse _task = new();
+    private readonly ITask _task = TaskCatalog.Create("ballincup");
 
     /// <summary>A physics state (qpos cup x, z, ball x, z, spin; qvel likewise) with the ball's world position relative to the cup's origin.</summary>
     private static double[] State(double cupX, double cupZ, double ballDx, double ballDz) =>
@@ -22,8 +22,8 @@ public class BallInCupSparseTests
     {
         using var model = MjModel.FromXmlString(_task.ModelXml);
         Assert.That((model.Nq, model.Nv, model.Nu, model.NTendon), Is.EqualTo((5, 5, 2, 1)));
-        Assert.That(model.GetTendonStiffness(0), Is.EqualTo(BallInCupSparse.TrueStringStiffness));
-        Assert.That(model.GetBodyMass(model.Id(MjObjectType.Body, "ball")), Is.EqualTo(BallInCupSparse.TrueBallMass).Within(1e-12));
+        Assert.That(model.GetTendonStiffness(0), Is.EqualTo(0.5));
+        Assert.That(model.GetBodyMass(model.Id(MjObjectType.Body, "ball")), Is.EqualTo(0.06).Within(1e-12));
     }
 
     [Test]
@@ -96,7 +96,7 @@ public class BallInCupSparseTests
             _task.SampleInitialState(data, ref rng);
             data.Forward();
             _task.Observe(data, obs);
-            Assert.That(data.TendonLength[0], Is.LessThanOrEqualTo(BallInCupSparse.StringLength));
+            Assert.That(data.TendonLength[0], Is.LessThanOrEqualTo(0.3));
             Assert.That(obs[3], Is.LessThan(-0.2), "below the cup");
             Assert.That(_task.IsSuccess(obs), Is.False);
         }
