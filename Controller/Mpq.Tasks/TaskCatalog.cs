@@ -6,17 +6,16 @@ public static class TaskCatalog
     /// <summary>The rig folders shipped beside the programs (<c>rigs/NAME/rig.json</c>).</summary>
     public static string ShippedRigs => Path.Combine(AppContext.BaseDirectory, "rigs");
 
-    /// <summary>Every task name, in the order help texts list them: the shipped rig folders, then the tasks still written in C#.</summary>
+    /// <summary>Every task name (the shipped rig folders), in the order help texts list them.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
         .. (Directory.Exists(ShippedRigs)
             ? Directory.GetDirectories(ShippedRigs).Where(d => File.Exists(Path.Combine(d, "rig.json"))).Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal)
             : Enumerable.Empty<string>()),
-        .. ((string[])["fetchpush", "frankadrawer"]),
     ];
 
     /// <summary>
-    /// Creates a task by name (a shipped rig folder, or a task written in C#) or by path (a rig folder, or its
+    /// Creates a task by name (a shipped rig folder) or by path (a rig folder, or its
     /// <c>rig.json</c>: <c>--task ./my-rig</c>), optionally with other biased priors (by parameter name).
     /// </summary>
     /// <exception cref="ArgumentException">Unknown task or parameter name; the message lists the known ones.</exception>
@@ -32,20 +31,7 @@ public static class TaskCatalog
         {
             return Rigs.RigTask.Load(name, priors);
         }
-        ITask task = name switch
-        {
-            "fetchpush" => new FetchPushBlock(Prior(priors, "block_mass"), Prior(priors, "block_inertia"), Prior(priors, "block_friction"), Prior(priors, "block_size")),
-            "frankadrawer" => new FrankaDrawerOpen(Prior(priors, "arm_damping"), Prior(priors, "arm_frictionloss"), Prior(priors, "drawer_damping"), Prior(priors, "drawer_frictionloss")),
-            _ => throw new ArgumentException($"unknown task '{name}'; known tasks: {string.Join(", ", Names)}, or a rig folder's path", nameof(name)),
-        };
-        foreach (var key in priors?.Keys ?? [])
-        {
-            if (!task.Parameters.Any(p => p.Name == key))
-            {
-                throw new ArgumentException($"task '{name}' has no parameter '{key}'; it has: {string.Join(", ", task.Parameters.Select(p => p.Name))}");
-            }
-        }
-        return task;
+        throw new ArgumentException($"unknown task '{name}'; known tasks: {string.Join(", ", Names)}, or a rig folder's path", nameof(name));
     }
 
     /// <summary>Parses "mass=1.5:0.1,length=1.2:0.1" (paper form: bias × true, ± sigma × true).</summary>
@@ -67,7 +53,4 @@ public static class TaskCatalog
         }
         return priors;
     }
-
-    private static ParameterPrior? Prior(IReadOnlyDictionary<string, ParameterPrior>? priors, string name) =>
-        priors is not null && priors.TryGetValue(name, out var p) ? p : null;
 }

@@ -17,17 +17,41 @@ public enum JointQuantity
 
     /// <summary>The joint's velocity (rad/s or m/s).</summary>
     Velocity,
+
+    /// <summary>A site's z axis in world coordinates (component <see cref="Reference.Index"/>): where a tool points.</summary>
+    ZAxis,
 }
 
-/// <summary>One entry of the observation: a named quantity of a joint.</summary>
+/// <summary>The kind of model element an observation entry reads.</summary>
+public enum ElementKind
+{
+    /// <summary>A joint's position or velocity (a hinge, a slide, or a component of a free joint).</summary>
+    Joint,
+
+    /// <summary>A site's world position (or its z axis), as of the last step's kinematics.</summary>
+    Site,
+
+    /// <summary>A mocap body's position (a goal marker that the start state places).</summary>
+    Mocap,
+}
+
+/// <summary>One number of the model's state: component <paramref name="Index"/> of element <paramref name="Name"/>
+/// (0 for a hinge or a slide; x, y, z = 0, 1, 2 for a free joint's, a site's or a mocap body's position, 0–5 for a free
+/// joint's velocity, linear then angular).</summary>
+public sealed record Reference(ElementKind Element, string Name, int Index = 0)
+{
+    public override string ToString() => Index == 0 && Element == ElementKind.Joint ? $"joint '{Name}'" : $"{Element.ToString().ToLowerInvariant()} '{Name}'[{Index}]";
+}
+
+/// <summary>One entry of the observation: a named quantity of a joint, a site or a mocap body.</summary>
 /// <param name="Name">The entry's name (Q files, logs, cost and success terms by <c>observation</c>).</param>
-/// <param name="Joint">The joint it reads.</param>
-/// <param name="Of">What it reads of the joint.</param>
+/// <param name="Source">The element (and component) it reads.</param>
+/// <param name="Of">What it reads of it.</param>
 /// <param name="Unit">Its unit, for people.</param>
-/// <param name="Minus">Another joint whose position (or velocity) is subtracted: one slide's place relative to another's
-/// (a ball relative to the cup that moves it); null: none.</param>
-/// <param name="Offset">Added to a position (the two joints' zero points apart).</param>
-public sealed record ObservationEntry(string Name, string Joint, JointQuantity Of, string Unit, string? Minus = null, double Offset = 0);
+/// <param name="Minus">Another element whose same quantity is subtracted: a ball relative to the cup that moves it, a
+/// finger tip relative to a handle, a goal relative to a block; null: none.</param>
+/// <param name="Offset">Added to a position (the two elements' zero points apart).</param>
+public sealed record ObservationEntry(string Name, Reference Source, JointQuantity Of, string Unit, Reference? Minus = null, double Offset = 0);
 
 /// <summary>What a plan's neutral action is for an actuator (<see cref="ITask.HoldAction"/>).</summary>
 public enum HoldKind
@@ -67,13 +91,35 @@ public enum TermKind
 
     /// <summary>A sparse cost: the weight on every step the success test fails (cost terms only).</summary>
     UnlessSuccess,
+
+    /// <summary>The Euclidean length of several observation entries (a distance from their relative positions).</summary>
+    Norm,
 }
 
-/// <summary>A cost term: <c>Weight × (quantity − Target)²</c>, or for <see cref="TermKind.UnlessSuccess"/> the weight itself on a step that is not a success.</summary>
-public sealed record CostTerm(TermKind Kind, string Of, double Target, double Weight);
+/// <summary>How a cost term weighs its error e = quantity − target.</summary>
+public enum TermShape
+{
+    /// <summary>w·e² (smooth near the target).</summary>
+    Square,
 
-/// <summary>A success test: <c>|quantity − Target| ≤ Within</c>.</summary>
-public sealed record SuccessTerm(TermKind Kind, string Of, double Target, double Within);
+    /// <summary>w·|e| (as strong far from the target as near it).</summary>
+    Abs,
+}
+
+/// <summary>
+/// A cost term: <c>Weight × (quantity − Target)²</c> (or <c>× |quantity − Target|</c>), for <see cref="TermKind.Norm"/>
+/// <c>Weight × ‖entries‖</c>, for <see cref="TermKind.UnlessSuccess"/> the weight itself on a step that is not a success.
+/// </summary>
+/// <param name="Kind">What it measures.</param>
+/// <param name="Of">The joint, observation entry, actuator (or "success", or a norm's entries joined) it measures.</param>
+/// <param name="Target">The quantity's target.</param>
+/// <param name="Weight">w.</param>
+/// <param name="Shape">Square or absolute error.</param>
+/// <param name="Entries">The observation entries of a norm (null otherwise).</param>
+public sealed record CostTerm(TermKind Kind, string Of, double Target, double Weight, TermShape Shape = TermShape.Square, IReadOnlyList<string>? Entries = null);
+
+/// <summary>A success test: <c>|quantity − Target| ≤ Within</c>, for a norm <c>‖entries‖ ≤ Within</c>.</summary>
+public sealed record SuccessTerm(TermKind Kind, string Of, double Target, double Within, IReadOnlyList<string>? Entries = null);
 
 /// <summary>Where an episode starts for one joint: position and velocity each uniform in [low, high]; null: not drawn
 /// (0, or where <see cref="StartCircle"/> puts it).</summary>
@@ -85,6 +131,16 @@ public sealed record StartRange(string Joint, (double Low, double High)? Positio
 /// joints' own coordinates. Drawn before the joints' ranges.
 /// </summary>
 public sealed record StartCircle(string JointX, string JointY, double CenterX, double CenterY, double Radius, double AngleLow, double AngleHigh);
+
+/// <summary>
+/// A point drawn for the start (a block's place on a table, a goal's, a pusher's behind the block), written to the
+/// model's joints or mocap bodies by <see cref="Set"/> (one element component per coordinate). Either uniform in
+/// <see cref="Box"/> (redrawn until at least <see cref="MinDistance"/> from point <see cref="ApartFrom"/>), or at
+/// <see cref="Distance"/> behind point <see cref="Behind"/>, on the side away from point <see cref="AwayFrom"/>.
+/// Points are drawn in the file's order, after start_circle and before the joints' ranges.
+/// </summary>
+public sealed record StartPoint(string Name, IReadOnlyList<Reference> Set, IReadOnlyList<(double Low, double High)>? Box,
+    string? ApartFrom, double MinDistance, string? Behind, string? AwayFrom, double Distance);
 
 /// <summary>One model field a physical parameter scales: <c>field = base × (value / true)^Power</c> for each listed index.</summary>
 /// <param name="Element">body, geom, joint, actuator or tendon.</param>
@@ -121,6 +177,7 @@ public sealed record RigSpec
     public required int SuccessWindow { get; init; }
     public required IReadOnlyList<StartRange> Start { get; init; }
     public StartCircle? StartCircle { get; init; }
+    public IReadOnlyList<StartPoint> StartPoints { get; init; } = [];
     public required IReadOnlyDictionary<string, double> Rest { get; init; }
     public required IReadOnlyList<ParameterSpec> Parameters { get; init; }
     public required MppiDefaults Planner { get; init; }
@@ -162,7 +219,7 @@ public sealed record RigSpec
         public RigSpec Spec(JsonElement root)
         {
             Expect(root, JsonValueKind.Object, "", "the file");
-            Known(root, "", "$schema", "name", "description", "model", "timing", "observation", "actions", "cost", "success", "start", "start_circle", "rest", "parameters", "planner", "learner");
+            Known(root, "", "$schema", "name", "description", "model", "timing", "observation", "actions", "cost", "success", "start", "start_circle", "start_points", "rest", "parameters", "planner", "learner");
             var timing = Member(root, "timing", "", JsonValueKind.Object);
             Known(timing, "timing", "control_period", "physics_substeps", "episode_steps");
             var success = Member(root, "success", "", JsonValueKind.Object);
@@ -182,6 +239,7 @@ public sealed record RigSpec
                 SuccessWindow = Integer(success, "window_steps", "success", 0, 1_000_000),
                 Start = Starts(Member(root, "start", "", JsonValueKind.Object)),
                 StartCircle = root.TryGetProperty("start_circle", out _) ? Circle(Member(root, "start_circle", "", JsonValueKind.Object)) : null,
+                StartPoints = root.TryGetProperty("start_points", out _) ? List(root, "start_points", Point) : [],
                 Rest = Rest(root),
                 Parameters = List(root, "parameters", Parameter),
                 Planner = Planner(Member(root, "planner", "", JsonValueKind.Object)),
@@ -190,6 +248,23 @@ public sealed record RigSpec
             Unique(spec.Observation.Select(o => o.Name), "observation", "name");
             Unique(spec.Actions.Select(a => a.Actuator), "actions", "actuator");
             Unique(spec.Parameters.Select(p => p.Name), "parameters", "name");
+            Unique(spec.StartPoints.Select(p => p.Name), "start_points", "name");
+            for (var i = 0; i < spec.StartPoints.Count; i++)
+            {
+                var point = spec.StartPoints[i];
+                foreach (var (key, other) in (ReadOnlySpan<(string, string?)>)[("apart_from", point.ApartFrom), ("behind", point.Behind), ("away_from", point.AwayFrom)])
+                {
+                    var j = other is null ? -2 : spec.StartPoints.Take(i).Select(p => p.Name).ToList().IndexOf(other);
+                    if (j == -1)
+                    {
+                        throw Error($"start_points[{i}].{key}", $"'{other}' is not a point drawn before this one");
+                    }
+                    if (j >= 0 && spec.StartPoints[j].Set.Count != point.Set.Count)
+                    {
+                        throw Error($"start_points[{i}].{key}", $"'{other}' has {spec.StartPoints[j].Set.Count} coordinate(s), this point {point.Set.Count}");
+                    }
+                }
+            }
             if (spec.SuccessWindow > spec.EpisodeSteps)
             {
                 throw Error("success.window_steps", $"{spec.SuccessWindow} is longer than an episode ({spec.EpisodeSteps} steps)");
@@ -199,7 +274,7 @@ public sealed record RigSpec
 
         private ObservationEntry Observation(JsonElement e, string at)
         {
-            Known(e, at, "name", "joint", "of", "unit", "minus", "offset");
+            Known(e, at, "name", "joint", "site", "mocap", "index", "of", "unit", "minus", "offset");
             var of = OptionalString(e, "of", at) ?? "";
             var quantity = of switch
             {
@@ -207,19 +282,55 @@ public sealed record RigSpec
                 "cos" => JointQuantity.Cos,
                 "sin" => JointQuantity.Sin,
                 "velocity" => JointQuantity.Velocity,
-                _ => throw Error($"{at}.of", $"'{of}' is not position, cos, sin or velocity"),
+                "z_axis" => JointQuantity.ZAxis,
+                _ => throw Error($"{at}.of", $"'{of}' is not position, cos, sin, velocity or z_axis"),
             };
-            var minus = OptionalString(e, "minus", at);
-            if (minus is not null && quantity is not (JointQuantity.Position or JointQuantity.Velocity))
+            Reference? minus = null;
+            if (e.TryGetProperty("minus", out var m) && m.ValueKind != JsonValueKind.Null)
             {
-                throw Error($"{at}.minus", "only a position or a velocity is taken relative to another joint");
+                if (quantity is not (JointQuantity.Position or JointQuantity.Velocity))
+                {
+                    throw Error($"{at}.minus", "only a position or a velocity is taken relative to another element");
+                }
+                minus = m.ValueKind == JsonValueKind.String ? new Reference(ElementKind.Joint, Name(e, "minus", at))
+                    : m.ValueKind == JsonValueKind.Object ? Element(m, $"{at}.minus", alone: true)
+                    : throw Error($"{at}.minus", "must be a joint's name or {\"joint\"|\"site\"|\"mocap\": NAME, \"index\": K}");
             }
             var offset = OptionalNumber(e, "offset", at);
             if (offset is not null && quantity != JointQuantity.Position)
             {
                 throw Error($"{at}.offset", "only a position has an offset");
             }
-            return new ObservationEntry(Name(e, "name", at), Name(e, "joint", at), quantity, OptionalString(e, "unit", at) ?? "", minus, offset ?? 0);
+            return new ObservationEntry(Name(e, "name", at), Element(e, at, alone: false), quantity, OptionalString(e, "unit", at) ?? "", minus, offset ?? 0);
+        }
+
+        /// <summary>Exactly one of joint, site or mocap names the element; index (0–5, default 0) its component.</summary>
+        /// <param name="e">The object naming the element.</param>
+        /// <param name="at">Its JSON path, for errors.</param>
+        /// <param name="alone">The object is only the reference (a minus, a start point's target): nothing else is known in it.</param>
+        private Reference Element(JsonElement e, string at, bool alone)
+        {
+            if (alone)
+            {
+                Known(e, at, "joint", "site", "mocap", "index");
+            }
+            var kinds = ((string[])["joint", "site", "mocap"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
+            if (kinds.Length != 1)
+            {
+                throw Error(at, "needs exactly one of joint, site or mocap (the element it reads)");
+            }
+            var index = 0;
+            if (e.TryGetProperty("index", out var i))
+            {
+                index = i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out var k) && k is >= 0 and <= 5 ? k : throw Error($"{at}.index", "must be a whole number 0–5 (x, y, z of a position; a free joint's velocity: linear 0–2, angular 3–5)");
+            }
+            var kind = kinds[0] switch
+            {
+                "joint" => ElementKind.Joint,
+                "site" => ElementKind.Site,
+                _ => ElementKind.Mocap,
+            };
+            return new Reference(kind, Name(e, kinds[0], at), index);
         }
 
         private ActionEntry Action(JsonElement e, string at)
@@ -237,20 +348,54 @@ public sealed record RigSpec
 
         private CostTerm Cost(JsonElement e, string at)
         {
-            Known(e, at, "angle", "position", "velocity", "action", "observation", "unless", "target", "weight");
-            var (kind, of) = Kind(e, at, allowAction: true);
-            if (kind == TermKind.UnlessSuccess && (of != "success" || e.TryGetProperty("target", out _)))
+            Known(e, at, "angle", "position", "velocity", "action", "observation", "unless", "norm", "target", "weight", "shape");
+            var weight = Number(e, "weight", at, min: 0, max: 1e9, exclusiveMin: false);
+            if (e.TryGetProperty("norm", out _))
             {
-                throw Error($"{at}.unless", "a sparse term reads \"unless\": \"success\" (the weight on each step the success test fails) and has no target");
+                var (of, entries) = Norm(e, at, exclusive: ["angle", "position", "velocity", "action", "observation", "unless", "target", "shape"]);
+                return new CostTerm(TermKind.Norm, of, 0, weight, TermShape.Square, entries);
             }
-            return new CostTerm(kind, of, OptionalNumber(e, "target", at) ?? 0, Number(e, "weight", at, min: 0, max: 1e9, exclusiveMin: false));
+            var (kind, name) = Kind(e, at, allowAction: true);
+            if (kind == TermKind.UnlessSuccess && (name != "success" || e.TryGetProperty("target", out _) || e.TryGetProperty("shape", out _)))
+            {
+                throw Error($"{at}.unless", "a sparse term reads \"unless\": \"success\" (the weight on each step the success test fails) and has no target or shape");
+            }
+            var shape = (OptionalString(e, "shape", at) ?? "square") switch
+            {
+                "square" => TermShape.Square,
+                "abs" => TermShape.Abs,
+                var x => throw Error($"{at}.shape", $"'{x}' is not square (w·e²) or abs (w·|e|)"),
+            };
+            return new CostTerm(kind, name, OptionalNumber(e, "target", at) ?? 0, weight, shape);
         }
 
         private SuccessTerm Success(JsonElement e, string at)
         {
-            Known(e, at, "angle", "position", "velocity", "observation", "target", "within");
-            var (kind, of) = Kind(e, at, allowAction: false);
-            return new SuccessTerm(kind, of, OptionalNumber(e, "target", at) ?? 0, Number(e, "within", at, min: 0, max: 1e9, exclusiveMin: true));
+            Known(e, at, "angle", "position", "velocity", "observation", "norm", "target", "within");
+            var within = Number(e, "within", at, min: 0, max: 1e9, exclusiveMin: true);
+            if (e.TryGetProperty("norm", out _))
+            {
+                var (of, entries) = Norm(e, at, exclusive: ["angle", "position", "velocity", "observation", "target"]);
+                return new SuccessTerm(TermKind.Norm, of, 0, within, entries);
+            }
+            var (kind, name) = Kind(e, at, allowAction: false);
+            return new SuccessTerm(kind, name, OptionalNumber(e, "target", at) ?? 0, within);
+        }
+
+        /// <summary>A norm's entries: a non-empty list of observation entries' names; it has no target (its entries are already relative).</summary>
+        private (string Of, string[] Entries) Norm(JsonElement e, string at, string[] exclusive)
+        {
+            if (exclusive.FirstOrDefault(k => e.TryGetProperty(k, out _)) is { } other)
+            {
+                throw Error($"{at}.{other}", "a norm term names only its entries (observation entries already relative to their target)");
+            }
+            var list = e.GetProperty("norm");
+            if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+            {
+                throw Error($"{at}.norm", "must be a non-empty list of observation entries' names");
+            }
+            var entries = list.EnumerateArray().Select((x, i) => x.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(x.GetString()) ? x.GetString()! : throw Error($"{at}.norm[{i}]", "must be an observation entry's name")).ToArray();
+            return (string.Join(", ", entries), entries);
         }
 
         /// <summary>Exactly one of angle, position, velocity, observation (or, in a cost, action or unless) names what the term measures.</summary>
@@ -259,7 +404,7 @@ public sealed record RigSpec
             var kinds = (allowAction ? (string[])["angle", "position", "velocity", "observation", "action", "unless"] : ["angle", "position", "velocity", "observation"]).Where(k => e.TryGetProperty(k, out _)).ToArray();
             if (kinds.Length != 1)
             {
-                throw Error(at, $"needs exactly one of {(allowAction ? "angle, position, velocity, observation, action or unless" : "angle, position, velocity or observation")} (the joint, observation entry{(allowAction ? ", actuator or sparse test" : "")} it measures)");
+                throw Error(at, $"needs exactly one of {(allowAction ? "angle, position, velocity, observation, norm, action or unless" : "angle, position, velocity, observation or norm")} (the joint, observation entry{(allowAction ? ", actuator or sparse test" : "")} it measures)");
             }
             var kind = kinds[0] switch
             {
@@ -271,6 +416,60 @@ public sealed record RigSpec
                 _ => TermKind.Action,
             };
             return (kind, Name(e, kinds[0], at));
+        }
+
+        private StartPoint Point(JsonElement e, string at)
+        {
+            Known(e, at, "name", "set", "box", "apart_from", "min_distance", "behind", "away_from", "distance");
+            var set = List(e, "set", (x, here) => Element(x, here, alone: true), at);
+            if (set.Count == 0)
+            {
+                throw Error($"{at}.set", "must list at least one coordinate's element");
+            }
+            var behind = OptionalString(e, "behind", at);
+            var hasBox = e.TryGetProperty("box", out var box);
+            if (hasBox == (behind is not null))
+            {
+                throw Error(at, "needs exactly one of box (drawn uniformly) or behind (placed behind another point)");
+            }
+            if (behind is not null)
+            {
+                if (e.TryGetProperty("apart_from", out _) || e.TryGetProperty("min_distance", out _))
+                {
+                    throw Error($"{at}.apart_from", "only a point drawn in a box is redrawn apart from another");
+                }
+                return new StartPoint(Name(e, "name", at), set, null, null, 0, behind, Name(e, "away_from", at), Number(e, "distance", at, min: 0, max: 1e6, exclusiveMin: false));
+            }
+            if (box.ValueKind != JsonValueKind.Array || box.GetArrayLength() != set.Count)
+            {
+                throw Error($"{at}.box", $"must be [[low, high], ...], one range per coordinate in set ({set.Count})");
+            }
+            var ranges = new List<(double, double)>();
+            for (var k = 0; k < set.Count; k++)
+            {
+                var r = box[k];
+                if (r.ValueKind != JsonValueKind.Array || r.GetArrayLength() != 2)
+                {
+                    throw Error($"{at}.box[{k}]", "must be [low, high]");
+                }
+                var (low, high) = (Finite(r[0], $"{at}.box[{k}][0]"), Finite(r[1], $"{at}.box[{k}][1]"));
+                ranges.Add(low <= high ? (low, high) : throw Error($"{at}.box[{k}]", string.Create(CultureInfo.InvariantCulture, $"low {low} is above high {high}")));
+            }
+            if (e.TryGetProperty("away_from", out _) || e.TryGetProperty("distance", out _))
+            {
+                throw Error($"{at}.away_from", "only a point placed behind another has away_from and distance");
+            }
+            var apart = OptionalString(e, "apart_from", at);
+            if ((apart is null) != !e.TryGetProperty("min_distance", out _))
+            {
+                throw Error($"{at}.min_distance", "apart_from and min_distance come together");
+            }
+            var minDistance = apart is null ? 0 : Number(e, "min_distance", at, min: 0, max: 1e6, exclusiveMin: true);
+            if (apart is not null && minDistance >= Math.Sqrt(ranges.Sum(r => (r.Item2 - r.Item1) * (r.Item2 - r.Item1))))
+            {
+                throw Error($"{at}.min_distance", string.Create(CultureInfo.InvariantCulture, $"{minDistance} is not less than the box's diagonal: no draw could be that far"));
+            }
+            return new StartPoint(Name(e, "name", at), set, ranges, apart, minDistance, null, null, 0);
         }
 
         private IReadOnlyList<StartRange> Starts(JsonElement start)

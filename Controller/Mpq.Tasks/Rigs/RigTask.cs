@@ -22,10 +22,8 @@ namespace Mpq.Tasks.Rigs;
 public sealed class RigTask : ITask
 {
     private readonly RigSpec _spec;
-    private readonly int[] _observedQpos;
-    private readonly int[] _observedDof;
-    private readonly int[] _minusQpos;
-    private readonly int[] _minusDof;
+    private readonly Probe[] _observed;
+    private readonly Probe?[] _minus;
     private readonly int[] _holdQpos;
     private readonly double[] _low;
     private readonly double[] _high;
@@ -33,13 +31,14 @@ public sealed class RigTask : ITask
     private readonly Term[] _success;
     private readonly (int Qpos, int Dof, StartRange Range)[] _start;
     private readonly (int QposX, int QposY, StartCircle Circle)? _circle;
+    private readonly (StartPoint Point, Probe[] Set, int ApartFrom, int Behind, int AwayFrom)[] _points;
     private readonly (int Qpos, double Value)[] _rest;
     private readonly Binding[] _bindings;
     private readonly double[] _trueValues;
     private readonly ConditionalWeakTable<MjModel, double[]> _applied = new();
 
-    /// <summary>How a term reads its quantity: the observation entry (or the cos and sin pair), or the action, and how to wrap.</summary>
-    private readonly record struct Term(TermKind Kind, int Index, int SinIndex, double Target, double Value);
+    /// <summary>How a term reads its quantity: the observation entry (or the cos and sin pair, or a norm's entries), or the action, and how to weigh it.</summary>
+    private readonly record struct Term(TermKind Kind, int Index, int SinIndex, double Target, double Value, TermShape Shape = TermShape.Square, int[]? Norm = null);
 
     /// <summary>One component of one model field that parameters scale, its value in the file, and which parameters scale it how.</summary>
     private sealed record Binding(string Element, int Id, string Field, int Component, double Base, (int Parameter, double Power)[] Factors);
@@ -51,30 +50,17 @@ public sealed class RigTask : ITask
         ModelXml = modelXml;
         Fingerprint = fingerprint;
         var where = new Locator(model, file);
-        var observed = spec.Observation.Select((o, i) => (o, i)).ToArray();
-        _observedQpos = new int[observed.Length];
-        _observedDof = new int[observed.Length];
-        _minusQpos = new int[observed.Length];
-        _minusDof = new int[observed.Length];
-        foreach (var (o, i) in observed)
+        _observed = new Probe[spec.Observation.Count];
+        _minus = new Probe?[spec.Observation.Count];
+        for (var i = 0; i < spec.Observation.Count; i++)
         {
-            var joint = where.Joint(o.Joint, $"observation[{i}].joint");
-            var type = model.JointType(joint);
-            if (type is not (2 or 3) || (o.Of is JointQuantity.Cos or JointQuantity.Sin && type != 3))
+            var o = spec.Observation[i];
+            _observed[i] = Probe.Resolve(model, o.Source, o.Of, file, $"observation[{i}]");
+            if (o.Minus is { } minus)
             {
-                throw new RigFileException(file, $"observation[{i}]", $"joint '{o.Joint}' is a {TypeName(type)}: {(o.Of is JointQuantity.Cos or JointQuantity.Sin ? "cos and sin need a hinge" : "only hinges and slides are observed")}");
-            }
-            _observedQpos[i] = model.JointQposAddress(joint);
-            _observedDof[i] = model.JointDofAddress(joint);
-            (_minusQpos[i], _minusDof[i]) = (-1, -1);
-            if (o.Minus is not null)
-            {
-                var minus = where.Joint(o.Minus, $"observation[{i}].minus");
-                if (model.JointType(minus) != type)
-                {
-                    throw new RigFileException(file, $"observation[{i}].minus", $"joint '{o.Minus}' is a {TypeName(model.JointType(minus))} and '{o.Joint}' a {TypeName(type)}: a relative position needs two of a kind");
-                }
-                (_minusQpos[i], _minusDof[i]) = (model.JointQposAddress(minus), model.JointDofAddress(minus));
+                var m = Probe.Resolve(model, minus, o.Of, file, $"observation[{i}].minus");
+                _minus[i] = m.Linear == _observed[i].Linear ? m
+                    : throw new RigFileException(file, $"observation[{i}].minus", $"{minus} is {(m.Linear ? "a length" : "an angle")} and {o.Source} {(_observed[i].Linear ? "a length" : "an angle")}: a relative position needs two of a kind");
             }
         }
         _low = new double[spec.Actions.Count];
@@ -114,8 +100,8 @@ public sealed class RigTask : ITask
                 throw new RigFileException(file, $"actions[{a}]", $"actuator '{spec.Actions[a].Actuator}' is not the model's actuator {a}: list the actions in the model's order");
             }
         }
-        _cost = [.. spec.Cost.Select((t, i) => Resolve(t.Kind, t.Of, t.Target, t.Weight, $"cost[{i}]", file))];
-        _success = [.. spec.Success.Select((t, i) => Resolve(t.Kind, t.Of, t.Target, t.Within, $"success.all[{i}]", file))];
+        _cost = [.. spec.Cost.Select((t, i) => Resolve(t.Kind, t.Of, t.Target, t.Weight, t.Entries, $"cost[{i}]", file) with { Shape = t.Shape })];
+        _success = [.. spec.Success.Select((t, i) => Resolve(t.Kind, t.Of, t.Target, t.Within, t.Entries, $"success.all[{i}]", file))];
         _start = [.. spec.Start.Select(s =>
         {
             var joint = where.Joint(s.Joint, $"start.{s.Joint}");
@@ -133,6 +119,30 @@ public sealed class RigTask : ITask
             foreach (var s in spec.Start.Where(s => s.Position is not null && (s.Joint == circle.JointX || s.Joint == circle.JointY)))
             {
                 throw new RigFileException(file, $"start.{s.Joint}.position", "the joint's start position is on start_circle: give only its velocity here");
+            }
+        }
+        _points = [.. spec.StartPoints.Select((p, i) => ResolvePoint(spec, p, i, model, file))];
+        var placed = new Dictionary<Probe, string>();
+        if (_circle is var (cx, cy, _))
+        {
+            placed[new Probe(ProbeKind.Qpos, cx, 0, true)] = "start_circle";
+            placed[new Probe(ProbeKind.Qpos, cy, 0, true)] = "start_circle";
+        }
+        for (var i = 0; i < _points.Length; i++)
+        {
+            for (var k = 0; k < _points[i].Set.Length; k++)
+            {
+                if (!placed.TryAdd(_points[i].Set[k] with { Linear = true }, $"start_points[{i}]"))
+                {
+                    throw new RigFileException(file, $"start_points[{i}].set[{k}]", $"{spec.StartPoints[i].Set[k]} is already placed by {placed[_points[i].Set[k] with { Linear = true }]}");
+                }
+            }
+        }
+        foreach (var (q, _, range) in _start.Where(s => s.Range.Position is not null))
+        {
+            if (placed.TryGetValue(new Probe(ProbeKind.Qpos, q, 0, true), out var by) && by != "start_circle")
+            {
+                throw new RigFileException(file, $"start.{range.Joint}.position", $"the joint's start position is set by {by}: give only its velocity here");
             }
         }
         _rest = [.. spec.Rest.Select(r => (model.JointQposAddress(where.Joint(r.Key, $"rest.{r.Key}")), r.Value))];
@@ -233,17 +243,15 @@ public sealed class RigTask : ITask
 
     public void Observe(MjData data, Span<double> observation)
     {
-        var qpos = data.Qpos;
-        var qvel = data.Qvel;
         for (var i = 0; i < observation.Length; i++)
         {
-            var entry = _spec.Observation[i];
-            observation[i] = entry.Of switch
+            var value = _observed[i].Read(data);
+            observation[i] = _spec.Observation[i].Of switch
             {
-                JointQuantity.Cos => Math.Cos(qpos[_observedQpos[i]]),
-                JointQuantity.Sin => Math.Sin(qpos[_observedQpos[i]]),
-                JointQuantity.Velocity => _minusDof[i] < 0 ? qvel[_observedDof[i]] : qvel[_observedDof[i]] - qvel[_minusDof[i]],
-                _ => (_minusQpos[i] < 0 ? qpos[_observedQpos[i]] : qpos[_observedQpos[i]] - qpos[_minusQpos[i]]) + entry.Offset,
+                JointQuantity.Cos => Math.Cos(value),
+                JointQuantity.Sin => Math.Sin(value),
+                JointQuantity.Position => (_minus[i] is { } m ? value - m.Read(data) : value) + _spec.Observation[i].Offset,
+                _ => _minus[i] is { } mv ? value - mv.Read(data) : value,
             };
         }
     }
@@ -258,8 +266,13 @@ public sealed class RigTask : ITask
                 cost += IsSuccess(observation) ? 0 : term.Value;
                 continue;
             }
+            if (term.Kind == TermKind.Norm)
+            {
+                cost += term.Value * Norm(term, observation);
+                continue;
+            }
             var e = Error(term, observation, action);
-            cost += term.Value * e * e;
+            cost += term.Shape == TermShape.Abs ? term.Value * Math.Abs(e) : term.Value * e * e;
         }
         return cost;
     }
@@ -268,7 +281,7 @@ public sealed class RigTask : ITask
     {
         foreach (var term in _success)
         {
-            if (!(Math.Abs(Error(term, observation, default)) <= term.Value))
+            if (!((term.Kind == TermKind.Norm ? Norm(term, observation) : Math.Abs(Error(term, observation, default))) <= term.Value))
             {
                 return false;
             }
@@ -276,17 +289,25 @@ public sealed class RigTask : ITask
         return true;
     }
 
+    /// <summary>
+    /// The model's reset state (qpos0: a free body where the model puts it; mocap bodies at their place in the model), then
+    /// start_circle, start_points and the joints' ranges in that order; each position servo's command is where its joint
+    /// starts, so nothing jumps at the first step; positions of sites are computed for the first observation.
+    /// </summary>
     public void SampleInitialState(MjData data, ref SplitMix64 rng)
     {
+        data.Reset();
         var qpos = data.Qpos;
         var qvel = data.Qvel;
-        qpos.Clear();
-        qvel.Clear();
         if (_circle is var (x, y, circle))
         {
             var (s, c) = Math.SinCos(rng.Uniform(circle.AngleLow, circle.AngleHigh));
             qpos[x] = circle.CenterX + circle.Radius * s;
             qpos[y] = circle.CenterY - circle.Radius * c;
+        }
+        if (_points.Length > 0)
+        {
+            DrawPoints(data, ref rng);
         }
         foreach (var (q, dof, range) in _start)
         {
@@ -299,8 +320,75 @@ public sealed class RigTask : ITask
                 qvel[dof] = rng.Uniform(vl, vh);
             }
         }
-        data.Ctrl.Clear();
-        data.Time = 0;
+        HoldAction(data, data.Ctrl);
+        data.Kinematics();
+    }
+
+    /// <summary>The most draws a point apart from another gets before the rig is called unusable (it loops forever otherwise).</summary>
+    private const int MaxDraws = 10_000;
+
+    private void DrawPoints(MjData data, ref SplitMix64 rng)
+    {
+        var drawn = new double[_points.Length][];
+        for (var p = 0; p < _points.Length; p++)
+        {
+            var (point, set, apartFrom, behind, awayFrom) = _points[p];
+            var at = drawn[p] = new double[set.Length];
+            if (point.Box is { } box)
+            {
+                var tries = 0;
+                do
+                {
+                    if (++tries > MaxDraws)
+                    {
+                        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                            $"rig '{Name}': start_points[{p}] ('{point.Name}') was never {point.MinDistance} from '{point.ApartFrom}' in {MaxDraws} draws: widen its box"));
+                    }
+                    for (var k = 0; k < at.Length; k++)
+                    {
+                        at[k] = rng.Uniform(box[k].Low, box[k].High);
+                    }
+                }
+                while (apartFrom >= 0 && Distance(at, drawn[apartFrom]) < point.MinDistance);
+            }
+            else
+            {
+                // Behind: from the point, away from the other, at the given distance (on the point itself if they coincide).
+                var (from, away) = (drawn[behind], drawn[awayFrom]);
+                var d = Distance(away, from);
+                for (var k = 0; k < at.Length; k++)
+                {
+                    at[k] = d > 0 ? from[k] - point.Distance * (away[k] - from[k]) / d : from[k];
+                }
+            }
+            for (var k = 0; k < at.Length; k++)
+            {
+                set[k].Write(data, at[k]);
+            }
+        }
+    }
+
+    private static double Distance(double[] a, double[] b)
+    {
+        var sum = 0.0;
+        for (var k = 0; k < a.Length; k++)
+        {
+            sum += (a[k] - b[k]) * (a[k] - b[k]);
+        }
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>A start point's coordinates as writable probes (joint positions, mocap positions) and its references as indices.</summary>
+    private static (StartPoint, Probe[], int, int, int) ResolvePoint(RigSpec spec, StartPoint point, int i, MjModel model, string file)
+    {
+        var set = point.Set.Select((r, k) =>
+        {
+            var probe = Probe.Resolve(model, r, JointQuantity.Position, file, $"start_points[{i}].set[{k}]");
+            return probe.Kind is ProbeKind.Qpos or ProbeKind.Mocap ? probe
+                : throw new RigFileException(file, $"start_points[{i}].set[{k}]", $"{r} cannot be placed: a start point sets joint positions or mocap bodies (a site moves with its body's joints)");
+        }).ToArray();
+        int Index(string? name) => name is null ? -1 : spec.StartPoints.Select(p => p.Name).ToList().IndexOf(name);
+        return (point, set, Index(point.ApartFrom), Index(point.Behind), Index(point.AwayFrom));
     }
 
     /// <summary>Zero for a torque or velocity actuator, its joint's position for a servo declared <c>"hold": "position"</c>.</summary>
@@ -322,6 +410,17 @@ public sealed class RigTask : ITask
         }
     }
 
+    /// <summary>The Euclidean length of a norm term's entries.</summary>
+    private static double Norm(in Term term, ReadOnlySpan<double> observation)
+    {
+        var sum = 0.0;
+        foreach (var i in term.Norm!)
+        {
+            sum += observation[i] * observation[i];
+        }
+        return Math.Sqrt(sum);
+    }
+
     /// <summary>A term's quantity minus its target; an angle wrapped to (−π, π].</summary>
     private static double Error(in Term term, ReadOnlySpan<double> observation, ReadOnlySpan<double> action)
     {
@@ -338,16 +437,20 @@ public sealed class RigTask : ITask
         }
     }
 
-    private Term Resolve(TermKind kind, string of, double target, double value, string field, string file)
+    private Term Resolve(TermKind kind, string of, double target, double value, IReadOnlyList<string>? entries, string field, string file)
     {
-        int Entry(JointQuantity q) => _spec.Observation.Select((o, i) => (o, i)).Where(x => x.o.Joint == of && x.o.Of == q && x.o.Minus is null && x.o.Offset == 0).Select(x => x.i).DefaultIfEmpty(-1).First();
+        int Entry(JointQuantity q) => _spec.Observation.Select((o, i) => (o, i))
+            .Where(x => x.o.Source == new Reference(ElementKind.Joint, of) && x.o.Of == q && x.o.Minus is null && x.o.Offset == 0).Select(x => x.i).DefaultIfEmpty(-1).First();
+        int Named(string name, string at) => _spec.Observation.Select((x, i) => (x, i)).Where(x => x.x.Name == name).Select(x => x.i).DefaultIfEmpty(-1).First() is var i and >= 0 ? i
+            : throw new RigFileException(file, at, $"'{name}' is not one of the observation's entries ({string.Join(", ", _spec.Observation.Select(x => x.Name))})");
         switch (kind)
         {
             case TermKind.UnlessSuccess:
                 return new Term(kind, -1, -1, 0, value);
+            case TermKind.Norm:
+                return new Term(kind, -1, -1, 0, value, Norm: [.. entries!.Select((n, k) => Named(n, $"{field}.norm[{k}]"))]);
             case TermKind.Observation:
-                var o = _spec.Observation.Select((x, i) => (x, i)).Where(x => x.x.Name == of).Select(x => x.i).DefaultIfEmpty(-1).First();
-                return o >= 0 ? new Term(kind, o, -1, target, value) : throw new RigFileException(file, $"{field}.observation", $"'{of}' is not one of the observation's entries ({string.Join(", ", _spec.Observation.Select(x => x.Name))})");
+                return new Term(kind, Named(of, $"{field}.observation"), -1, target, value);
             case TermKind.Action:
                 var a = _spec.Actions.Select((x, i) => (x, i)).Where(x => x.x.Actuator == of).Select(x => x.i).DefaultIfEmpty(-1).First();
                 return a >= 0 ? new Term(kind, a, -1, target, value) : throw new RigFileException(file, $"{field}.action", $"'{of}' is not one of the actions ({string.Join(", ", ActionNames())})");
@@ -488,13 +591,7 @@ public sealed class RigTask : ITask
         }
     }
 
-    private static string TypeName(int type) => type switch
-    {
-        0 => "free joint",
-        1 => "ball joint",
-        2 => "slide",
-        _ => "hinge",
-    };
+    private static string TypeName(int type) => Probe.TypeName(type);
 
     /// <summary>Finds the model's elements by name, or says which field named one the model lacks.</summary>
     private sealed class Locator(MjModel model, string file)

@@ -47,7 +47,7 @@ public class ActionLimitedTaskTests
     {
         // HoldAction and MinimumStepCost have interface defaults (zero, −∞): a wrapper that forgot them would
         // silently change a position-servo task's plan start and the terminal floor.
-        var inner = new FetchPushBlock();
+        var inner = TaskCatalog.Create("fetchpush");
         var task = new ActionLimitedTask(inner, 0.3);
         Assert.That(task.MinimumStepCost, Is.EqualTo(inner.MinimumStepCost));
         using var dynamics = new MuJoCoDynamics(inner);

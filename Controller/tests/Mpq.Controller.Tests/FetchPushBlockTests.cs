@@ -11,7 +11,7 @@ namespace Mpq.Controller.Tests;
 [TestFixture]
 public class FetchPushBlockTests
 {
-    private readonly FetchPushBlock _task = new();
+    private readonly ITask _task = TaskCatalog.Create("fetchpush");
 
     [Test]
     public void Model_LoadsOnMuJoCo222_PusherBlockAndMocapGoal()
@@ -73,9 +73,9 @@ public class FetchPushBlockTests
         using var dynamics = new MuJoCoDynamics(_task, [0.3, 1e-4, 0.3, 0.03]);
         var m = dynamics.Model;
         var block = m.Id(MjObjectType.Geom, "block");
-        Assert.That(m.GetBodyMass(m.Id(MjObjectType.Body, "block")), Is.EqualTo(0.3));
-        Assert.That(m.GetGeomFriction(block)[0], Is.EqualTo(0.3));
-        Assert.That(m.GetGeomSize(block)[0], Is.EqualTo(0.03));
+        Assert.That(m.GetBodyMass(m.Id(MjObjectType.Body, "block")), Is.EqualTo(0.3).Within(1e-15));
+        Assert.That(m.GetGeomFriction(block)[0], Is.EqualTo(0.3).Within(1e-15));
+        Assert.That(m.GetGeomSize(block)[0], Is.EqualTo(0.03).Within(1e-15));
         Assert.That(m.GetGeomFriction(m.Id(MjObjectType.Geom, "table"))[0], Is.LessThan(0.3), "the table is slipperier, so the block's friction acts");
     }
 

@@ -102,11 +102,22 @@ public class RigTaskTests
     [TestCase("slew rate text", "actions[0].slew_rate: must be a finite number, not \"fast\"")]
     [TestCase("sparse term misnamed", "cost[0].unless: a sparse term reads \"unless\": \"success\"")]
     [TestCase("unknown observation entry", "success.all[0].observation: 'ball_dy' is not one of the observation's entries")]
-    [TestCase("relative to a hinge", "observation[2].minus: joint 'ball_spin' is a hinge and 'ball_x' a slide")]
+    [TestCase("relative to a hinge", "observation[2].minus: joint 'ball_spin' is an angle and joint 'ball_x' a length")]
     [TestCase("offset on a velocity", "observation[4].offset: only a position has an offset")]
     [TestCase("circle on a hinge", "start_circle.joints[1]: joint 'ball_spin' is a hinge")]
     [TestCase("circle and a range", "start.ball_x.position: the joint's start position is on start_circle")]
     [TestCase("hold of no joint", "actions[0].hold: 'stay' is not zero")]
+    [TestCase("norm of an unknown entry", "cost[0].norm[1]: 'goal_dz' is not one of the observation's entries")]
+    [TestCase("z axis of a joint", "observation[19]: joint 'joint7' is a joint: z_axis is a site's")]
+    [TestCase("velocity of a site", "observation[14]: site 'tip'[0] is a site: it has a position and a z_axis, not a velocity")]
+    [TestCase("mocap that is not", "observation[4]: mocap 'block'[0] is not a mocap body")]
+    [TestCase("second component of a slide", "observation[0].index: joint 'pusher_x'[1] is out of range: a slide has one component")]
+    [TestCase("velocity component 6", "observation[8].index: must be a whole number 0–5")]
+    [TestCase("placed twice", "start_points[2].set[0]: joint 'block' is already placed by start_points[0]")]
+    [TestCase("behind a later point", "start_points[2].behind: 'pusher' is not a point drawn before this one")]
+    [TestCase("apart beyond the box", "start_points[1].min_distance: 0.6 is not less than the box's diagonal")]
+    [TestCase("a site placed", "start_points[1].set[0]: site 'goal'[0] cannot be placed")]
+    [TestCase("unknown shape", "cost[1].shape: 'cubic' is not square (w·e²) or abs (w·|e|)")]
     public void Load_MalformedRig_OneErrorNamingFileFieldAndProblem(string damage, string said)
     {
         var dir = damage switch
@@ -131,6 +142,17 @@ public class RigTaskTests
             "circle on a hinge" => BallInCup(r => r.Replace("[\"ball_x\", \"ball_z\"]", "[\"ball_x\", \"ball_spin\"]", StringComparison.Ordinal)),
             "circle and a range" => BallInCup(r => r.Replace("\"ball_x\": { \"velocity\"", "\"ball_x\": { \"position\": [0, 0], \"velocity\"", StringComparison.Ordinal)),
             "hold of no joint" => BallInCup(r => r.Replace("\"hold\": \"position\" },", "\"hold\": \"stay\" },", StringComparison.Ordinal)),
+            "norm of an unknown entry" => FetchPush(r => r.Replace("\"cost\": [ { \"norm\": [\"goal_dx\", \"goal_dy\"]", "\"cost\": [ { \"norm\": [\"goal_dx\", \"goal_dz\"]", StringComparison.Ordinal)),
+            "z axis of a joint" => Franka(r => r.Replace("\"site\": \"tip\", \"index\": 2, \"of\": \"z_axis\"", "\"joint\": \"joint7\", \"of\": \"z_axis\"", StringComparison.Ordinal)),
+            "velocity of a site" => Franka(r => r.Replace("\"site\": \"tip\", \"index\": 0, \"of\": \"position\"", "\"site\": \"tip\", \"index\": 0, \"of\": \"velocity\"", StringComparison.Ordinal)),
+            "mocap that is not" => FetchPush(r => r.Replace("\"mocap\": \"goal\", \"index\": 0, \"of\"", "\"mocap\": \"block\", \"index\": 0, \"of\"", StringComparison.Ordinal)),
+            "second component of a slide" => FetchPush(r => r.Replace("\"name\": \"pusher_x\", \"joint\": \"pusher_x\",", "\"name\": \"pusher_x\", \"joint\": \"pusher_x\", \"index\": 1,", StringComparison.Ordinal)),
+            "velocity component 6" => FetchPush(r => r.Replace("\"joint\": \"block\", \"index\": 0, \"of\": \"velocity\"", "\"joint\": \"block\", \"index\": 6, \"of\": \"velocity\"", StringComparison.Ordinal)),
+            "placed twice" => FetchPush(r => r.Replace("\"set\": [ { \"joint\": \"pusher_x\" }", "\"set\": [ { \"joint\": \"block\" }", StringComparison.Ordinal)),
+            "behind a later point" => FetchPush(r => r.Replace("\"behind\": \"block\"", "\"behind\": \"pusher\"", StringComparison.Ordinal)),
+            "apart beyond the box" => FetchPush(r => r.Replace("\"min_distance\": 0.1", "\"min_distance\": 0.6", StringComparison.Ordinal)),
+            "a site placed" => FetchPush(r => r.Replace("\"set\": [ { \"mocap\": \"goal\", \"index\": 0 }", "\"set\": [ { \"site\": \"goal\", \"index\": 0 }", StringComparison.Ordinal)),
+            "unknown shape" => Franka(r => r.Replace("\"shape\": \"abs\"", "\"shape\": \"cubic\"", StringComparison.Ordinal)),
             _ => Directory.CreateTempSubdirectory("mpq-rig-").FullName,
         };
         try
@@ -146,6 +168,31 @@ public class RigTaskTests
     }
 
     private static string BallInCup(Func<string, string> rig) => Edited(rig: rig, from: "ballincup");
+
+    private static string FetchPush(Func<string, string> rig) => Edited(rig: rig, from: "fetchpush");
+
+    private static string Franka(Func<string, string> rig) => Edited(rig: rig, from: "frankadrawer");
+
+    [Test]
+    public void StartPoints_ApartFromAnotherBeyondReach_ErrorAfterBoundedDrawsNotAHang()
+    {
+        // Within ±0.1 of the block and ±0.2 for the goal, no goal is 0.5 from the block: the sampler stops and says so
+        // (the C# task this replaced looped forever on such a constraint).
+        var dir = FetchPush(r => r.Replace("\"min_distance\": 0.1", "\"min_distance\": 0.5", StringComparison.Ordinal));
+        try
+        {
+            var task = RigTask.Load(dir);
+            using var model = MjModel.FromXmlString(task.ModelXml);
+            using var data = MjData.Create(model);
+            var rng = new SplitMix64(1);
+            var e = Assert.Throws<InvalidOperationException>(() => task.SampleInitialState(data, ref rng))!;
+            Assert.That(e.Message, Does.Contain("start_points[1] ('goal') was never 0.5 from 'block' in 10000 draws"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 
     [Test]
     public void SlewRate_FromTheActions_TheFurutasDirectDriveAndNoneForThePendulum()
