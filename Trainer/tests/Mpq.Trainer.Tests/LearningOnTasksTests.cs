@@ -64,9 +64,10 @@ public class LearningOnTasksTests
         // learns is ≥ 0; without the floor the targets chased Q's own negative errors (mean Q −1.85 after 4 episodes).
         // Measured on 1000 unseen transitions (plain MPPI episodes, other seeds), seeds 1-4: mean Q 2.67, 4.19, 2.66,
         // 2.13 after 4 episodes (−0.02 to −0.13 before). Whether Q ranks those states by the block's distance is not yet
-        // settled at this length: rank correlation after 0.09, −0.30, −0.60, 0.07 (the C# task this rig folder replaced
-        // gave 0.38 on seed 1, where the folder gives 0.09: their episodes differ only by the block's start height,
-        // 0.425 vs 0.42500000000000004, and contacts make that a different run), so it is printed, not asserted.
+        // settled at this length: rank correlation after 0.09, −0.30, −0.60, 0.07. The C# task this rig folder replaced
+        // gave 0.38, −0.33, −0.60 on seeds 1-3 (its episodes differ from the folder's only by the block's start height,
+        // 0.425 vs 0.42500000000000004, and contacts make that a different run): the 0.38 this test once asserted was
+        // one seed's luck. So the ranking is printed, not asserted.
         var task = TaskCatalog.Create("fetchpush");
         var settings = LearnerSettings.For(task) with { Algorithm = Algorithm.Mpq, Horizon = 8, Seed = 1 };
         var heldOut = new CollectingSink();
