@@ -44,11 +44,11 @@ case "$rig" in
     plan_args=(--horizon 8)
     ;;
   furuta)
-    # No Q is checked in for the Furuta pendulum yet: MPPI at H 20 with the rig's own defaults (Controller/rigs/README.md),
-    # or with --train an MPQ Q at H 8 (about 7 min).
-    q=""
+    # The checked-in Q: MPQ at H 8, 15 episodes (Trainer/results/furuta-mpq-h8); the rig's torque limit is its model's
+    # (±0.05 N·m), so the Q's range is the rig's. MPPI at H 8 without it never swings up.
+    q=Trainer/results/furuta-mpq-h8/q.onnx
     train_args=(--task furuta --algo mpq --horizon 8 --episodes 15 --seed 1)
-    plan_args=(--horizon 20)
+    plan_args=(--horizon 8)
     ;;
   *) echo "unknown rig '$rig': pendulum or furuta (Controller/rigs)" >&2; exit 2 ;;
 esac
