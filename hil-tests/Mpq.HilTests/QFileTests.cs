@@ -260,6 +260,31 @@ public class CheckedInQTests
     }
 
     /// <summary>
+    /// Issue 26: the Furuta's checked-in Q (Trainer/results/furuta-mpq-h8) loads against the rig's files as they are (a Q
+    /// for another version of them is refused: edit furuta/rig.json or its model and this fails until the Q is retrained)
+    /// and still does its job with the controller's planner: H 8 swings up and balances where H 8 alone never does
+    /// (measured with `controller sim`, seed 7: 10/10 with it, 0/10 without).
+    /// </summary>
+    [Test]
+    public void FurutaQ_ShortHorizonSwingsUpAndBalances_WhereTheSameHorizonAloneNever()
+    {
+        var task = TaskCatalog.Create("furuta");
+        using var q = OnnxTerminalCost.Load(CheckedIn("furuta-mpq-h8"), task);
+        Assert.That(q.ActionRangeWarning(task.ActionLow, task.ActionHigh), Is.Null, "learned for the rig's own range");
+        using var pool = new WorkerPool(2);
+        int Successes(OnnxTerminalCost? terminal)
+        {
+            var settings = terminal is null ? MppiSettings.ForTask(task, 8) with { Seed = 7 } : ControllerSettings.Of(task, terminal, horizon: 8, seed: 7);
+            using var runner = new Mpq.Planning.Simulation.EpisodeRunner(task, settings, pool, biasedModel: true, seed: 7, terminal);
+            return Enumerable.Range(0, 3).Count(e => runner.Run(e).Success);
+        }
+        var (with, without) = (Successes(q), Successes(null));
+        TestContext.Out.WriteLine($"furuta H 8 on the biased model, 3 episodes: {with} swung up and balanced with the checked-in Q, {without} without");
+        Assert.That(with, Is.GreaterThanOrEqualTo(2));
+        Assert.That(without, Is.Zero, "the short horizon alone never swings up: the Q is what does it");
+    }
+
+    /// <summary>
     /// The bug this reproduces: on the virtual rig (torque_limit 1 N·m, the controller planning on the prior's means),
     /// a controller that took over a swinging pendulum (a re-plugged cable, lost commands) settled into a cycle of near
     /// misses 0.5–0.9 rad short of upright for as long as it ran. The same here, in simulation with the rig's limit and
