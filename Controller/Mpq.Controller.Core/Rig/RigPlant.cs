@@ -167,6 +167,9 @@ public sealed class RigPlant : IPlant, IDisposable
         return armed;
     }
 
+    /// <summary>The rig's arm state and fault bits as its newest State gave them, or that no fresh State came.</summary>
+    public string? NotLiveReason => _stale ? "no fresh State from the rig" : $"{_snapshot.Arm}, faults {_snapshot.Faults}";
+
     /// <summary>The newest State is older than the State timeout (see the class remarks). Rare: it may allocate its messages.</summary>
     private void OnStale(long age)
     {

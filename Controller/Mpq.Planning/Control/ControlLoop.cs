@@ -308,8 +308,9 @@ public sealed class ControlLoop
             }
             if (liveNext != live)
             {
-                // Arm-state edges as events (rare: the strings are constants), for plots' markers.
-                Sink?.Event(t + 1, liveNext ? "armed" : "disarmed");
+                // Arm-state edges as events (rare, so the reason's text may allocate), for plots' markers and the log's
+                // account of why a rig stopped (an estop, a watchdog trip).
+                Sink?.Event(t + 1, liveNext ? "armed" : _plant.NotLiveReason is { } why ? $"disarmed ({why})" : "disarmed");
             }
             _next.CopyTo(_state, 0);
             _nextObservation.CopyTo(_observation, 0);

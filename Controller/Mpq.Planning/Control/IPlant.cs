@@ -36,6 +36,13 @@ public interface IPlant
     /// </summary>
     void Measured(Span<double> applied);
 
+    /// <summary>
+    /// Why the plant is not live after an <see cref="Observe"/> that said so (a rig's arm state and fault bits: "Disarmed,
+    /// faults Estop"), for the log's disarm event; null where there is nothing to say. Read only on a live-to-not-live
+    /// edge, so it may allocate.
+    /// </summary>
+    string? NotLiveReason => null;
+
     /// <summary>Why the plant cannot go on (a lost link, a rig that left the armed state), or null. Checked before every step.</summary>
     PlantStop? Stop { get; }
 }

@@ -13,7 +13,9 @@ namespace Mpq.Planning.Logging;
 /// entries (e.g. <c>theta_dot [rad/s]</c>), for each actuator the commanded action (<c>torque [N·m]</c>) and the one the
 /// plant reports it applied (<c>torque_applied [N·m]</c>, after a rig's clamp and slew limit; empty in a format-1 log),
 /// <c>cost</c>, <c>done</c> (0/1), the state entries (<c>state_0</c> …, the model's qpos then qvel) and <c>setting</c>:
-/// the live setting change that took effect at that step (empty otherwise; quoted). Numbers use '.' and round-trip.
+/// the live setting change or event at that step (empty otherwise; quoted). An event at a step with no transition (a
+/// setting before the first step, a disarm after the last) has a row of its own, in time order, with only time, episode,
+/// step and setting filled: every event of the log is in the CSV. Numbers use '.' and round-trip.
 /// </remarks>
 public static class TransitionLogCsv
 {
@@ -52,11 +54,29 @@ public static class TransitionLogCsv
     {
         var c = CultureInfo.InvariantCulture;
         var h = log.Header;
-        writer.WriteLine(string.Join(',', Columns(h).Select(Csv.Quote)));
-        var events = log.Events.GroupBy(e => (e.Episode, e.Step)).ToDictionary(g => g.Key, g => string.Join("; ", g.Select(e => e.Text)));
+        var columns = Columns(h);
+        writer.WriteLine(string.Join(',', columns.Select(Csv.Quote)));
+        // An event joins the transition of its step; one at a step no transition has (a setting made before the first
+        // step, a disarm after an episode's last) gets a row of its own at its time, with only time, episode, step and
+        // the text: none is dropped.
+        var steps = log.Records.Select(r => (r.Episode, (long)r.Step)).ToHashSet();
+        var events = log.Events.Where(e => steps.Contains((e.Episode, e.Step))).GroupBy(e => (e.Episode, e.Step)).ToDictionary(g => g.Key, g => string.Join("; ", g.Select(e => e.Text)));
+        var alone = new Queue<LoggedEvent>(log.Events.Where(e => !steps.Contains((e.Episode, e.Step))));
+        void WriteAlone(double until)
+        {
+            while (alone.Count > 0 && alone.Peek().Time <= until)
+            {
+                var e = alone.Dequeue();
+                var cells = new string[columns.Count];
+                Array.Fill(cells, "");
+                (cells[0], cells[1], cells[2], cells[^1]) = (e.Time.ToString("R", c), e.Episode.ToString(c), e.Step.ToString(c), Csv.Quote(e.Text));
+                writer.WriteLine(string.Join(',', cells));
+            }
+        }
         var row = new List<string>();
         foreach (var r in log.Records)
         {
+            WriteAlone(r.Time);
             row.Clear();
             row.Add(r.Time.ToString("R", c));
             row.Add(r.Episode.ToString(c));
@@ -70,6 +90,7 @@ public static class TransitionLogCsv
             row.Add(events.TryGetValue((r.Episode, r.Step), out var text) ? Csv.Quote(text) : "");
             writer.WriteLine(string.Join(',', row));
         }
+        WriteAlone(double.PositiveInfinity);
     }
 
     private static string ActionName(ITask? task, int a) =>

@@ -52,6 +52,8 @@ public class ControlLoopTests
         public int ObservationSize => 1;
         public int ActionSize => 1;
         public PlantStop? Stop => Acts >= StopAt ? StopAfter : null;
+        public string? Reason;
+        public string? NotLiveReason => Reason;
 
         public bool Observe(Span<double> state, Span<double> observation)
         {
@@ -212,6 +214,17 @@ public class ControlLoopTests
         var result = loop.Run(LoopLimits.ForSteps(6));
         Assert.That(sink.Rows.Select(r => r.Step), Is.EqualTo(new[] { 0, 1, 4, 5 }), "2→3 and 3→4 touch a disarmed state");
         Assert.That(result.TotalCost, Is.EqualTo(0 + 1 + 2 + 4 + 5), "the step planned from the disarmed state costs nothing");
+    }
+
+    // Issue 29: 'log inspect' showed an estop and a watchdog trip alike as "disarmed": the event now says why.
+    [TestCase(null, "disarmed")]
+    [TestCase("Disarmed, faults Estop", "disarmed (Disarmed, faults Estop)")]
+    public void Run_PlantLeavesLive_TheDisarmEventCarriesThePlantsReason(string? reason, string said)
+    {
+        var plant = new LinePlant { Live = acts => acts != 3, Reason = reason };
+        var sink = new Recorder();
+        new ControlLoop(new LineTask(), new ScriptedPlanner(_ => 1), plant) { Sink = sink }.Run(LoopLimits.ForSteps(6));
+        Assert.That(sink.Events, Is.EqualTo(new (long, string)[] { (3, said), (4, "armed") }));
     }
 
     [Test]

@@ -46,6 +46,35 @@ public class TransitionLogCsvTests
         Assert.That(rows[2][^1], Is.EqualTo("horizon=12 noise_std=0.5, then \"more\""), "the setting change on the step it took effect, quoted");
     }
 
+    // Issue 29: "log export said '6 setting change(s)' and wrote 3": events at a step no transition has (a setting before
+    // the first step, a disarm after an episode's last) had nowhere to go and were dropped.
+    [Test]
+    public void Write_EventsAtStepsWithoutATransition_EachStillInTheCsv_InTimeOrder()
+    {
+        using (var log = TransitionLog.Create(_path, TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig")))
+        {
+            log.Event(0, "torque_limit=1");
+            log.Event(0, "armed");
+            log.Add(new Transition(0, [1, 0, 0.5], [0.75], 1.5, [1, 0, 0.25], [0, 0.5], [0, 0.25], false, [0.5]));
+            log.Event(1, "horizon=12");
+            log.Add(new Transition(1, [1, 0, 0.25], [0.5], 0.125, [1, 0, 0], [0, 0.25], [0, 0], true, [0.5]));
+            log.Event(2, "disarmed (estop)");
+            log.Event(7, "disarmed (watchdog)");
+        }
+        var read = TransitionLogReader.Read(_path);
+        var text = new StringWriter();
+        TransitionLogCsv.Write(read, text);
+        var rows = Parse(text.ToString());
+        var setting = rows[0].IndexOf("setting");
+        var written = rows.Skip(1).Select(r => r[setting]).Where(t => t.Length > 0).SelectMany(t => t.Split("; ")).ToArray();
+        Assert.That(written, Is.EqualTo(read.Events.Select(e => e.Text).ToArray()), "every event, once, in the order logged");
+        Assert.That(rows.Skip(1).All(r => r.Count == rows[0].Count), "every row has every column");
+        var times = rows.Skip(1).Select(r => double.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(times, Is.Ordered, "rows in time order");
+        var transitions = rows.Skip(1).Count(r => r[rows[0].IndexOf("cost")].Length > 0);
+        Assert.That(transitions, Is.EqualTo(2), "an event-only row has no transition's values");
+    }
+
     [Test]
     public void Write_ReadByPandas_ColumnsRowsAndValues()
     {
