@@ -135,6 +135,14 @@ public sealed unsafe class MjModel : SafeHandle
         }
     }
 
+    /// <summary>The name of object <paramref name="id"/>, or null when it has none (or the id is out of range).</summary>
+    public string? Name(MjObjectType type, int id)
+    {
+        var p = MuJoCoNative.mj_id2name(handle, (int)type, id);
+        GC.KeepAlive(this);
+        return p is null ? null : System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)p);
+    }
+
     /// <summary>Id of a named object.</summary>
     /// <exception cref="MuJoCoException">No object of that type has that name.</exception>
     public int Id(MjObjectType type, string name)

@@ -51,12 +51,13 @@ internal static class LogCommand
                 TransitionLogCsv.Write(log, Console.Out);
                 return 0;
             }
+            int rows;
             using (var writer = new StreamWriter(target, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
             {
-                TransitionLogCsv.Write(log, writer);
+                rows = TransitionLogCsv.Write(log, writer);
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {target}: {log.Records.Count} rows, {TransitionLogCsv.Columns(log.Header).Count} columns, {log.Events.Count} setting change(s)"));
+                $"wrote {target}: {rows} rows ({log.Records.Count} transitions, {rows - log.Records.Count} events on rows of their own), {TransitionLogCsv.Columns(log.Header).Count} columns, {log.Events.Count} events and setting changes in all"));
             return 0;
         }));
         return new Command("log", "Transition logs.") { inspect, export };

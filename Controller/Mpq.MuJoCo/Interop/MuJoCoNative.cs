@@ -42,6 +42,9 @@ internal static unsafe partial class MuJoCoNative
     public static partial int mj_name2id(nint model, int type, byte* name);
 
     [LibraryImport(LibraryName)]
+    public static partial byte* mj_id2name(nint model, int type, int id);
+
+    [LibraryImport(LibraryName)]
     public static partial int mj_version();
 
     [ModuleInitializer]

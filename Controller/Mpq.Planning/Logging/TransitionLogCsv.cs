@@ -12,7 +12,9 @@ namespace Mpq.Planning.Logging;
 /// Columns, in order: <c>time [s]</c> (since the log was opened), <c>episode</c>, <c>step</c>, the task's observation
 /// entries (e.g. <c>theta_dot [rad/s]</c>), for each actuator the commanded action (<c>torque [N·m]</c>) and the one the
 /// plant reports it applied (<c>torque_applied [N·m]</c>, after a rig's clamp and slew limit; empty in a format-1 log),
-/// <c>cost</c>, <c>done</c> (0/1), the state entries (<c>state_0</c> …, the model's qpos then qvel) and <c>setting</c>:
+/// <c>cost</c>, <c>done</c> (0/1), the state entries (the model's qpos then qvel, named by joint where the task is known:
+/// <c>qpos_hinge [rad]</c>, <c>qvel_hinge [rad/s]</c>; <c>state_i</c> otherwise), each hinge's angle wrapped to (−π, π]
+/// (<c>hinge_wrapped [rad]</c>) and <c>setting</c>:
 /// the live setting change or event at that step (empty otherwise; quoted). An event at a step with no transition (a
 /// setting before the first step, a disarm after the last) has a row of its own, in time order, with only time, episode,
 /// step and setting filled: every event of the log is in the CSV. Numbers use '.' and round-trip.
@@ -41,26 +43,78 @@ public static class TransitionLogCsv
         }
         columns.Add("cost");
         columns.Add("done");
+        var joints = StateJoints(task, h.StateSize);
         for (var i = 0; i < h.StateSize; i++)
         {
-            columns.Add(string.Create(CultureInfo.InvariantCulture, $"state_{i}"));
+            columns.Add(joints.Names[i] ?? string.Create(CultureInfo.InvariantCulture, $"state_{i}"));
+        }
+        foreach (var (name, _) in joints.Hinges)
+        {
+            columns.Add($"{name}_wrapped [rad]");
         }
         columns.Add("setting");
         return columns;
     }
 
+    /// <summary>
+    /// The state's entries by the model's names where the task's model lays the state out as qpos then qvel (hinges and
+    /// slides: <c>qpos_JOINT [rad]</c>, <c>qvel_JOINT [rad/s]</c>; null for other entries), and each hinge's qpos index for a
+    /// column of its angle wrapped to (−π, π] (the state keeps the unwrapped angle a rig's encoder counts).
+    /// </summary>
+    private static (string?[] Names, (string Name, int Index)[] Hinges) StateJoints(ITask? task, int stateSize)
+    {
+        var names = new string?[stateSize];
+        if (task is null)
+        {
+            return (names, []);
+        }
+        using var model = MuJoCo.MjModel.FromXmlString(task.ModelXml);
+        if (model.Nq + model.Nv != stateSize && model.StateSize != stateSize)
+        {
+            return (names, []);
+        }
+        var hinges = new List<(string, int)>();
+        for (var j = 0; j < model.NJoint; j++)
+        {
+            var type = model.JointType(j);
+            var name = model.Name(MuJoCo.MjObjectType.Joint, j);
+            if (type is not (2 or 3) || string.IsNullOrEmpty(name))
+            {
+                continue;
+            }
+            var (q, v) = (model.JointQposAddress(j), model.Nq + model.JointDofAddress(j));
+            var hinge = type == 3;
+            if (q < stateSize)
+            {
+                names[q] = $"qpos_{name} [{(hinge ? "rad" : "m")}]";
+            }
+            if (v < stateSize)
+            {
+                names[v] = $"qvel_{name} [{(hinge ? "rad/s" : "m/s")}]";
+            }
+            if (hinge && q < stateSize)
+            {
+                hinges.Add((name, q));
+            }
+        }
+        return (names, [.. hinges]);
+    }
+
     /// <summary>Writes <paramref name="log"/> as CSV.</summary>
-    public static void Write(TransitionLogReader log, TextWriter writer)
+    /// <returns>The rows written after the header: one per transition and one per event at a step without a transition.</returns>
+    public static int Write(TransitionLogReader log, TextWriter writer)
     {
         var c = CultureInfo.InvariantCulture;
         var h = log.Header;
         var columns = Columns(h);
         writer.WriteLine(string.Join(',', columns.Select(Csv.Quote)));
+        var hinges = StateJoints(TaskCatalog.Names.Contains(h.Task) ? TaskCatalog.Create(h.Task) : null, h.StateSize).Hinges;
         // An event joins the transition of its step; one at a step no transition has (a setting made before the first
         // step, a disarm after an episode's last) gets a row of its own at its time, with only time, episode, step and
         // the text: none is dropped.
         var steps = log.Records.Select(r => (r.Episode, (long)r.Step)).ToHashSet();
         var events = log.Events.Where(e => steps.Contains((e.Episode, e.Step))).GroupBy(e => (e.Episode, e.Step)).ToDictionary(g => g.Key, g => string.Join("; ", g.Select(e => e.Text)));
+        var rows = log.Records.Count;
         var alone = new Queue<LoggedEvent>(log.Events.Where(e => !steps.Contains((e.Episode, e.Step))));
         void WriteAlone(double until)
         {
@@ -71,6 +125,7 @@ public static class TransitionLogCsv
                 Array.Fill(cells, "");
                 (cells[0], cells[1], cells[2], cells[^1]) = (e.Time.ToString("R", c), e.Episode.ToString(c), e.Step.ToString(c), Csv.Quote(e.Text));
                 writer.WriteLine(string.Join(',', cells));
+                rows++;
             }
         }
         var row = new List<string>();
@@ -87,10 +142,12 @@ public static class TransitionLogCsv
             row.Add(r.Cost.ToString("R", c));
             row.Add(r.Done ? "1" : "0");
             row.AddRange(r.State.Select(v => v.ToString("R", c)));
+            row.AddRange(hinges.Select(x => Math.Atan2(Math.Sin(r.State[x.Index]), Math.Cos(r.State[x.Index])).ToString("R", c)));
             row.Add(events.TryGetValue((r.Episode, r.Step), out var text) ? Csv.Quote(text) : "");
             writer.WriteLine(string.Join(',', row));
         }
         WriteAlone(double.PositiveInfinity);
+        return rows;
     }
 
     private static string ActionName(ITask? task, int a) =>

@@ -34,16 +34,34 @@ public class TransitionLogCsvTests
         Assert.That(rows[0], Is.EqualTo(new[]
         {
             "time [s]", "episode", "step", "cos_theta", "sin_theta", "theta_dot [rad/s]", "torque [N·m]", "torque_applied [N·m]",
-            "cost", "done", "state_0", "state_1", "setting",
+            "cost", "done", "qpos_hinge [rad]", "qvel_hinge [rad/s]", "hinge_wrapped [rad]", "setting",
         }));
         Assert.That(rows, Has.Count.EqualTo(3), "a header and one row per transition");
         Assert.That(rows.Skip(1).All(r => r.Count == rows[0].Count), "every row has every column");
         double D(int row, string column) => double.Parse(rows[row][rows[0].IndexOf(column)], CultureInfo.InvariantCulture);
-        Assert.That((D(1, "theta_dot [rad/s]"), D(1, "torque [N·m]"), D(1, "torque_applied [N·m]"), D(1, "cost"), D(1, "state_1")),
+        Assert.That((D(1, "theta_dot [rad/s]"), D(1, "torque [N·m]"), D(1, "torque_applied [N·m]"), D(1, "cost"), D(1, "qvel_hinge [rad/s]")),
             Is.EqualTo((0.5, 0.75, 0.5, 1.5, 0.5)));
         Assert.That((D(2, "step"), D(2, "done"), (float)D(2, "torque [N·m]")), Is.EqualTo((1.0, 1.0, -1e-7f)), "round-trip numbers (the logged float32), '.' decimals");
         Assert.That(rows[1][^1], Is.Empty);
         Assert.That(rows[2][^1], Is.EqualTo("horizon=12 noise_std=0.5, then \"more\""), "the setting change on the step it took effect, quoted");
+    }
+
+    // Issue 29: the CSV had the unwrapped angle a rig's encoder counts (q0 -18.896 rad) under an unlabelled state_0.
+    [Test]
+    public void Write_HingeState_NamedByItsJointWithUnits_AndItsAngleWrapped()
+    {
+        using (var log = TransitionLog.Create(_path, TransitionLogHeader.For(new PendulumSwingup(), stateSize: 2, source: "rig")))
+        {
+            log.Add(new Transition(0, [1, 0, 0.5], [0.75], 1.5, [1, 0, 0.25], [7, 1], [7, 1], false, [0.5]));
+            log.Add(new Transition(1, [1, 0, 0.25], [0.5], 0.125, [1, 0, 0], [-18.896, 1], [-18.896, 1], true, [0.5]));
+        }
+        var text = new StringWriter();
+        TransitionLogCsv.Write(TransitionLogReader.Read(_path), text);
+        var rows = Parse(text.ToString());
+        double D(int row, string column) => double.Parse(rows[row][rows[0].IndexOf(column)], CultureInfo.InvariantCulture);
+        Assert.That((D(1, "qpos_hinge [rad]"), D(1, "qvel_hinge [rad/s]")), Is.EqualTo((7.0, 1.0)), "the state as logged");
+        Assert.That(D(1, "hinge_wrapped [rad]"), Is.EqualTo(7 - 2 * Math.PI).Within(1e-12));
+        Assert.That(D(2, "hinge_wrapped [rad]"), Is.EqualTo(-18.896 + 6 * Math.PI).Within(1e-12));
     }
 
     // Issue 29: "log export said '6 setting change(s)' and wrote 3": events at a step no transition has (a setting before
@@ -71,6 +89,7 @@ public class TransitionLogCsvTests
         Assert.That(rows.Skip(1).All(r => r.Count == rows[0].Count), "every row has every column");
         var times = rows.Skip(1).Select(r => double.Parse(r[0], CultureInfo.InvariantCulture)).ToArray();
         Assert.That(times, Is.Ordered, "rows in time order");
+        Assert.That(TransitionLogCsv.Write(read, new StringWriter()), Is.EqualTo(rows.Count - 1), "the row count 'log export' reports");
         var transitions = rows.Skip(1).Count(r => r[rows[0].IndexOf("cost")].Length > 0);
         Assert.That(transitions, Is.EqualTo(2), "an event-only row has no transition's values");
     }
