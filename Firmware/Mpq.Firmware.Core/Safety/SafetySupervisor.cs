@@ -286,7 +286,7 @@ public sealed class SafetySupervisor
                 case RigArmState.Armed:
                     return null;
                 case RigArmState.EStopped:
-                    return "estop is latched: 'clear' first";
+                    return "estop is latched: 'clear estop' first (the rig stays disarmed)";
                 case RigArmState.Faulted:
                     return $"fault latched ({Faults}): 'clear' first";
             }

@@ -253,7 +253,8 @@ public class SafetySupervisorTests
         _s.EStop("console");
         Assert.That(Tick(), Is.Zero);
         Assert.That(_s.State, Is.EqualTo(RigArmState.EStopped));
-        Assert.That(_s.RequestArm(_now), Does.Contain("estop"));
+        // Issue 29: 'arm' said "'clear' first", and 'clear' then asked for 'clear estop': it names that command now.
+        Assert.That(_s.RequestArm(_now), Does.Contain("estop").And.Contain("'clear estop' first"));
         Assert.That(_s.ClearFaults(), Does.StartWith("refused:").And.Contain("clear estop"), "a plain clear does not release an estop");
         Assert.That(_s.State, Is.EqualTo(RigArmState.EStopped));
         Assert.That(_s.ClearFaults(releaseEStop: true), Does.Contain("EStop"));
