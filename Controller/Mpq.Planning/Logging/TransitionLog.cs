@@ -58,7 +58,9 @@ public sealed record TransitionLogHeader
 /// Formats 2 (<c>MPQLOG2\n</c>: the same without the header's checksum) and 1 (<c>MPQLOG1\n</c>: transitions only, no
 /// kind byte, no applied action) are still read; their header is unchecked, and the reader says so. Every header is
 /// bounded (at most <see cref="MaxHeaderBytes"/>, sizes within 1 .. <see cref="MaxVectorSize"/>, no field missing or null)
-/// before a record is read. The writer flushes to disk at least once a second, so a crash loses at most the last second;
+/// before a record is read. Records are encoded on the caller's thread (a control loop's) and written by a thread of the
+/// log's own, which flushes to disk at least once a second, so a crash loses at most the last second and a slow disk
+/// never delays a step (a disk more than <see cref="DefaultBufferBytes"/> behind loses records, counted in <see cref="Dropped"/>);
 /// a reader stops at a truncated or damaged tail and says how many bytes it skipped.
 /// </remarks>
 public sealed class TransitionLog : ITransitionSink, IDisposable
@@ -76,29 +78,48 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
     public const byte TransitionKind = (byte)'T';
     public const byte EventKind = (byte)'E';
 
+    /// <summary>Bytes the loop may get ahead of the disk (at 20 Hz about 20 minutes of pendulum records, at 500 Hz about one).</summary>
+    public const int DefaultBufferBytes = 4 << 20;
+
     private readonly FileStream _file;
     private readonly byte[] _record;
-    private readonly long _flushInterval = Stopwatch.Frequency;
-    private long _lastFlush = Stopwatch.GetTimestamp();
     private readonly long _start = Stopwatch.GetTimestamp();
+    private readonly byte[] _ring;
+    private readonly Thread _writer;
+    private long _produced; // bytes handed over (written by the producer only)
+    private long _consumed; // bytes written to the file (written by the writer thread only)
+    private long _dropped;
+    private volatile bool _closing;
+    private Exception? _writeFailure;
     private int _episode;
 
-    private TransitionLog(FileStream file, TransitionLogHeader header)
+    private TransitionLog(FileStream file, TransitionLogHeader header, int bufferBytes)
     {
         _file = file;
         Header = header;
         _record = new byte[RecordSize(header)];
+        _ring = new byte[Math.Max(bufferBytes, 2 * _record.Length)];
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "mpq-log-writer" };
+        _writer.Start();
     }
 
     public TransitionLogHeader Header { get; }
+
+    /// <summary>Transitions handed to the log (those <see cref="Dropped"/> included).</summary>
     public long Records { get; private set; }
+
+    /// <summary>Records and events lost because the disk fell <see cref="DefaultBufferBytes"/> behind (said at the end of a run).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Bytes of one transition record for a header's sizes and format.</summary>
     public static int RecordSize(TransitionLogHeader h) =>
         (h.Format >= 2 ? 1 + 4 * h.ActionSize : 0) + 8 + 4 + 4 + 16 * h.StateSize + 8 * h.ObservationSize + 4 * h.ActionSize + 8 + 1 + 4;
 
     /// <summary>Creates a new log (an existing file is not overwritten).</summary>
-    public static TransitionLog Create(string path, TransitionLogHeader header)
+    /// <param name="path">The new file.</param>
+    /// <param name="header">Sizes, task and settings.</param>
+    /// <param name="bufferBytes">How far the producer may get ahead of the disk before records are dropped.</param>
+    public static TransitionLog Create(string path, TransitionLogHeader header, int bufferBytes = DefaultBufferBytes)
     {
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         var json = JsonSerializer.SerializeToUtf8Bytes(header);
@@ -109,7 +130,7 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(head.Length - 4), Crc32C.Compute(head.AsSpan(0, head.Length - 4)));
         file.Write(head);
         file.Flush(flushToDisk: true);
-        return new TransitionLog(file, header);
+        return new TransitionLog(file, header, bufferBytes);
     }
 
     public void Add(in Transition t)
@@ -130,16 +151,70 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
         span[o++] = t.Done ? (byte)1 : (byte)0;
         o = PutFloats(span, o, t.Measured.IsEmpty ? t.Action : t.Measured, h.ActionSize);
         BinaryPrimitives.WriteUInt32LittleEndian(span[o..], Crc32C.Compute(span[..o]));
-        _file.Write(_record);
+        HandOver(_record);
         Records++;
         if (t.Done)
         {
             _episode++;
         }
-        if (Stopwatch.GetTimestamp() - _lastFlush >= _flushInterval || t.Done)
+    }
+
+    /// <summary>
+    /// Copies one whole record into the ring for the writer thread, or drops and counts it when the disk is that far
+    /// behind. Never waits: a control loop's thread calls it every step.
+    /// </summary>
+    private void HandOver(ReadOnlySpan<byte> record)
+    {
+        var head = _produced;
+        if (head + record.Length - Volatile.Read(ref _consumed) > _ring.Length)
         {
-            _file.Flush(flushToDisk: true);
-            _lastFlush = Stopwatch.GetTimestamp();
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        var at = (int)(head % _ring.Length);
+        var first = Math.Min(record.Length, _ring.Length - at);
+        record[..first].CopyTo(_ring.AsSpan(at));
+        record[first..].CopyTo(_ring);
+        Volatile.Write(ref _produced, head + record.Length); // publishes the whole record at once
+    }
+
+    /// <summary>
+    /// The writer thread: writes what was handed over, and flushes to the disk at least once a second. The disk's
+    /// stalls (an fsync behind other writers can take hundreds of ms) land here, never on the producer's thread.
+    /// </summary>
+    private void WriteLoop()
+    {
+        var lastFlush = Stopwatch.GetTimestamp();
+        try
+        {
+            while (true)
+            {
+                var closing = _closing;
+                var head = Volatile.Read(ref _produced);
+                var tail = _consumed;
+                if (head > tail)
+                {
+                    var at = (int)(tail % _ring.Length);
+                    var n = (int)Math.Min(head - tail, _ring.Length - at);
+                    _file.Write(_ring, at, n);
+                    Volatile.Write(ref _consumed, tail + n);
+                    continue;
+                }
+                if (closing || Stopwatch.GetElapsedTime(lastFlush) >= TimeSpan.FromSeconds(1))
+                {
+                    _file.Flush(flushToDisk: true);
+                    lastFlush = Stopwatch.GetTimestamp();
+                }
+                if (closing)
+                {
+                    return;
+                }
+                Thread.Sleep(20);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _writeFailure = e; // a full disk: the run goes on, the log stops; Dispose says so
         }
     }
 
@@ -157,7 +232,7 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(span[21..], (ushort)utf8.Length);
         utf8.CopyTo(span[23..]);
         BinaryPrimitives.WriteUInt32LittleEndian(span[^4..], Crc32C.Compute(span[..^4]));
-        _file.Write(record);
+        HandOver(record);
         Events++;
     }
 
@@ -182,10 +257,21 @@ public sealed class TransitionLog : ITransitionSink, IDisposable
         return o + 4 * n;
     }
 
+    /// <summary>Writes everything handed over, flushes it to the disk and closes the file.</summary>
+    /// <exception cref="IOException">The disk refused a write while running (the log ends there).</exception>
     public void Dispose()
     {
-        _file.Flush(flushToDisk: true);
+        if (_closing)
+        {
+            return;
+        }
+        _closing = true;
+        _writer.Join();
         _file.Dispose();
+        if (_writeFailure is { } e)
+        {
+            throw new IOException($"the transition log stopped early: {e.Message}", e);
+        }
     }
 }
 
