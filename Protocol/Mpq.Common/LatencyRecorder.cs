@@ -53,15 +53,22 @@ public sealed class LatencyRecorder
         Record(System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);
 
     /// <summary>The q-quantile (0..1) of the retained recordings, or NaN when there are none.</summary>
-    public double Percentile(double q)
+    public double Percentile(double q) => Percentile(q, _ring.Length);
+
+    /// <summary>The q-quantile (0..1) of the latest <paramref name="latest"/> recordings (at most the ring's), or NaN when there are none.</summary>
+    public double Percentile(double q, long latest)
     {
-        var n = (int)Math.Min(_count, _ring.Length);
+        var count = _count;
+        var n = (int)Math.Min(Math.Min(count, _ring.Length), Math.Max(latest, 0));
         if (n == 0)
         {
             return double.NaN;
         }
         var copy = new double[n];
-        Array.Copy(_ring, copy, n);
+        for (var k = 0; k < n; k++)
+        {
+            copy[k] = _ring[(count - 1 - k) % _ring.Length];
+        }
         Array.Sort(copy);
         var index = (int)Math.Ceiling(q * n) - 1;
         return copy[Math.Clamp(index, 0, n - 1)];

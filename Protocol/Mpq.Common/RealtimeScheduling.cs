@@ -25,4 +25,24 @@ public static class RealtimeScheduling
         var errno = Marshal.GetLastPInvokeError();
         return $"real-time scheduling not granted ({LibC.Describe(errno)}): '{Thread.CurrentThread.Name}' runs at normal priority; on a rig run as root, with CAP_SYS_NICE, or under 'chrt -f 80'";
     }
+
+    /// <summary>
+    /// Gives the calling thread the nice value <paramref name="nice"/> (1-19; Linux), so the scheduler prefers every
+    /// normal thread to it: background work (a learner) beside a control loop that may not have SCHED_FIFO. Needs no
+    /// privilege. Returns a line for the log; never throws.
+    /// </summary>
+    public static string TryLowerCurrentThread(int nice)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "background scheduling: not on Linux, running at normal priority";
+        }
+        var value = Math.Clamp(nice, 1, 19);
+        if (LibC.setpriority(LibC.PRIO_PROCESS, LibC.gettid(), value) == 0)
+        {
+            return $"background scheduling: thread '{Thread.CurrentThread.Name}' at nice {value}";
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        return $"background scheduling not granted ({LibC.Describe(errno)}): '{Thread.CurrentThread.Name}' runs at normal priority";
+    }
 }

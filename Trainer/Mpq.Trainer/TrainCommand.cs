@@ -55,6 +55,15 @@ internal static class TrainCommand
         var torqueLimit = TorqueLimitOption();
         var learner = new LearnerOptions();
         var settle = new Option<double>("--settle") { Description = "with --rig: seconds to wait disarmed before each further episode", DefaultValueFactory = _ => 0 };
+        var realtime = new Option<int>("--realtime-priority")
+        {
+            Description = "with --rig: SCHED_FIFO priority of the control loop and its planner threads, 1-79, below the Firmware's 80 (0: normal scheduling; learning always runs at normal priority, nice 10 online); granted to root or CAP_SYS_NICE",
+            DefaultValueFactory = _ => 50,
+        };
+        var online = new Option<bool>("--online") { Description = "with --rig: learn while the rig runs, armed throughout (Q swapped in every --swap-every s) instead of episode by episode" };
+        var minutes = new Option<double>("--minutes") { Description = "with --online: minutes of rig time", DefaultValueFactory = _ => 10 };
+        var swapEvery = new Option<double>("--swap-every") { Description = "with --online: seconds between Q swaps", DefaultValueFactory = _ => 5 };
+        var updateRatio = new Option<string>("--update-ratio") { Description = "with --online: updates per transition, or 'max' (as many as the spare cores give)", DefaultValueFactory = _ => "1" };
         var command = new Command("train", "Train (or, for mppi, just run) on the true-parameter plant with a biased planning model.")
         {
             task, algo, horizon, episodes, seed, threads, output, prior, resume, fromLog, updates, rig, baud, episodeSeconds, settle, dr, torqueLimit,
@@ -64,6 +73,11 @@ internal static class TrainCommand
         command.Options.Add(force);
         command.Options.Add(listPorts);
         command.Options.Add(transport);
+        command.Options.Add(online);
+        command.Options.Add(realtime);
+        command.Options.Add(minutes);
+        command.Options.Add(swapEvery);
+        command.Options.Add(updateRatio);
         command.SetAction(r => TrainerCli.Run(() =>
         {
             if (r.GetValue(listPorts))
@@ -108,20 +122,40 @@ internal static class TrainCommand
             {
                 return FromLogs(logs, r.GetValue(algo)!, r.GetValue(horizon), r.GetValue(updates) ?? 2000, r.GetValue(seed), r.GetValue(threads), r.GetValue(output));
             }
+            if (r.GetValue(realtime) is < 0 or > 79)
+            {
+                throw new ArgumentException($"--realtime-priority must be between 0 (off) and 79, below the Firmware's device loop (got {r.GetValue(realtime)})");
+            }
+            if (r.GetValue(online) && r.GetValue(rig) is null)
+            {
+                throw new ArgumentException("--online needs --rig PORT (simulated training already learns every step)");
+            }
             if (r.GetValue(rig) is { } port)
             {
-                var dirForRig = r.GetValue(output) ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
+                var dirForRig = r.GetValue(output) ?? (r.GetValue(online) ? r.GetValue(resume) : null)
+                    ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
                 var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
                 var a = ParseAlgorithm(r.GetValue(algo)!);
                 var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? DefaultHorizon(a), Seed = r.GetValue(seed), Warmup = 0 }).WithOverrides(learner.Assignments(r));
-                var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig,
-                    Mpq.Protocol.Serial.SerialTransports.ParseKind(r.GetValue(transport)!));
                 using var cancel = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) =>
                 {
                     e.Cancel = true;
                     cancel.Cancel();
                 };
+                if (r.GetValue(online))
+                {
+                    var ratioText = r.GetValue(updateRatio)!;
+                    var ratio = ratioText == "max" ? double.PositiveInfinity
+                        : double.TryParse(ratioText, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                        : throw new ArgumentException($"--update-ratio must be a positive number or 'max' (got '{ratioText}')");
+                    var onlineArgs = new Online.OnlineRigArguments(port, r.GetValue(baud), r.GetValue(minutes), dirForRig,
+                        new Online.OnlinePacing(r.GetValue(swapEvery), ratio, 1000 * t.ControlPeriod), r.GetValue(resume) is not null, r.GetValue(force),
+                        Mpq.Protocol.Serial.SerialTransports.ParseKind(r.GetValue(transport)!), r.GetValue(realtime));
+                    return Online.OnlineRigTraining.Run(t, settings, r.GetValue(threads), onlineArgs, r.GetValue(torqueLimit), cancel.Token);
+                }
+                var args = new Rig.RigTrainingArguments(port, r.GetValue(baud), r.GetValue(episodes), r.GetValue(episodeSeconds) ?? t.EpisodeSteps * t.ControlPeriod, r.GetValue(updates), r.GetValue(settle), dirForRig,
+                    Mpq.Protocol.Serial.SerialTransports.ParseKind(r.GetValue(transport)!), r.GetValue(realtime));
                 return Rig.RigTraining.Run(t, settings, r.GetValue(threads), args, r.GetValue(torqueLimit), cancel.Token);
             }
             string? dir;

@@ -37,7 +37,8 @@ public sealed class WorkerPool : IDisposable
     /// <param name="spinMicroseconds">How long an idle worker spins before it blocks.</param>
     /// <param name="realtimePriority">SCHED_FIFO priority for the pool's own threads (0: normal), the same as the calling loop's.</param>
     /// <param name="callerSpinMicroseconds">How long the caller spins for the others to finish before it blocks.</param>
-    public WorkerPool(int threads, double spinMicroseconds = 500, int realtimePriority = 0, double callerSpinMicroseconds = 50)
+    /// <param name="nice">Nice value for the pool's own threads (0: normal; 1-19: background work that yields to a control loop beside it).</param>
+    public WorkerPool(int threads, double spinMicroseconds = 500, int realtimePriority = 0, double callerSpinMicroseconds = 50, int nice = 0)
     {
         if (threads < 1 || threads > 256)
         {
@@ -62,6 +63,10 @@ public sealed class WorkerPool : IDisposable
                 if (realtimePriority > 0)
                 {
                     reports[index] = RealtimeScheduling.TryElevateCurrentThread(realtimePriority);
+                }
+                else if (nice > 0)
+                {
+                    reports[index] = RealtimeScheduling.TryLowerCurrentThread(nice);
                 }
                 Loop(index);
             })

@@ -93,6 +93,15 @@ public static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setscheduler(int pid, int policy, ref SchedParam param);
 
+    public const int PRIO_PROCESS = 0;
+
+    /// <summary>Sets a thread's nice value (Linux: PRIO_PROCESS with a thread id is per thread). Raising it needs no privilege.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setpriority(int which, int who, int prio);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int gettid();
+
     public const int CLOCK_MONOTONIC = 1;
     public const int TIMER_ABSTIME = 1;
 

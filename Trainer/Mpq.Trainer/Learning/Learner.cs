@@ -41,13 +41,17 @@ public sealed class Learner : ITransitionSink, IDisposable
     private double _lossSum;
     private long _lossCount;
 
-    public Learner(ITask task, LearnerSettings settings, int threads)
+    /// <param name="task">The task, its true parameters the plant's.</param>
+    /// <param name="settings">How to learn.</param>
+    /// <param name="threads">Threads of the acting planner and of the target workers each.</param>
+    /// <param name="targetNice">Nice value of the target workers (0: normal; above 0 when a rig's control loop shares the cores).</param>
+    public Learner(ITask task, LearnerSettings settings, int threads, int targetNice = 0)
     {
         settings.Validate();
         _task = task;
         _s = settings;
         _actingPool = new WorkerPool(threads);
-        _targetPool = new WorkerPool(threads);
+        _targetPool = new WorkerPool(threads, nice: targetNice);
         if (settings.Algorithm != Algorithm.Mppi)
         {
             var scale = new float[task.ObservationSize + task.ActionSize];
@@ -129,6 +133,23 @@ public sealed class Learner : ITransitionSink, IDisposable
         {
             Update();
         }
+    }
+
+    /// <summary>
+    /// One update on what the replay buffer holds (a learner beside a live rig calls it between its own transitions);
+    /// returns its loss.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No Q, fewer transitions than one batch, or a non-finite loss.</exception>
+    public double UpdateOnce()
+    {
+        if (Q is null || _replay.Count < _s.BatchSize)
+        {
+            throw new InvalidOperationException(Q is null ? "plain MPPI learns nothing" : $"the replay buffer holds {_replay.Count} transitions, fewer than one batch ({_s.BatchSize})");
+        }
+        _lossSum = 0;
+        _lossCount = 0;
+        Update();
+        return _lossSum;
     }
 
     private void Update()

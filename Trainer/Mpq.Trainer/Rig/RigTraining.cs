@@ -22,8 +22,9 @@ namespace Mpq.Trainer.Rig;
 /// <param name="Settle">Seconds to wait disarmed before each episode after the first (a real rig's pendulum coming to rest).</param>
 /// <param name="OutputDirectory">Run directory: metrics.csv, q.onnx (the Q the next episode runs), rig.mpqlog.</param>
 /// <param name="Transport">tty (direct, low latency) or System.IO.Ports.</param>
+/// <param name="RealtimePriority">SCHED_FIFO priority of the control loop and its planner threads (0: normal scheduling).</param>
 public sealed record RigTrainingArguments(string Port, int Baud, int Episodes, double EpisodeSeconds, int? Updates, double Settle, string OutputDirectory,
-    TransportKind Transport = TransportKind.Tty);
+    TransportKind Transport = TransportKind.Tty, int RealtimePriority = 0);
 
 /// <summary>
 /// MPQ on a rig: every episode the Controller's own loop (<see cref="RigRunner"/>) acts on the rig through the
@@ -58,23 +59,17 @@ internal static class RigTraining
         using var transport = SerialTransports.Open(args.Port, args.Baud, args.Transport);
         using var client = new RigClient(transport, line => Console.Error.WriteLine(line));
         var ack = client.Handshake(TimeSpan.FromSeconds(5));
-        // Learn for the torque the rig gives: the targets plan within its limit as the acting planner does, and the
-        // Q file records it. A Q learned for more torque chases swings this rig cannot finish.
-        var limit = Math.Min(torqueLimit ?? double.PositiveInfinity, ack.TorqueLimit.ToArray().Min());
-        if (double.IsFinite(limit))
-        {
-            task = new ActionLimitedTask(task, limit);
-        }
+        task = WithinRigLimit(task, torqueLimit, ack);
         using var learner = new Learner(task, settings, threads);
         var q = learner.Q!;
         var planner = settings.Planner(settings.Samples, settings.Gamma, settings.Seed);
-        using var pool = new WorkerPool(threads);
+        using var pool = new WorkerPool(threads, realtimePriority: args.RealtimePriority);
         Directory.CreateDirectory(args.OutputDirectory);
         Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), torque limit {ack.TorqueLimit[0]} (learning within ±{task.ActionHigh[0]}); training {settings.Algorithm} H={settings.Horizon} for {args.Episodes} episode(s) of {args.EpisodeSeconds} s");
         using var log = TransitionLogFiles.OpenNew(logPath, task, 2 * ack.Joints, "rig", planner, qPath,
             [("algorithm", settings.Algorithm.ToString()), .. TransitionLogFiles.RigEntries(ack.RigName, ack.TorqueLimit)])!;
         var episode = new EpisodeSink(task, learner, log, (int)Math.Ceiling(args.EpisodeSeconds / task.ControlPeriod) + 1);
-        using var runner = new RigRunner(task, planner, pool, q: null, client, ack, episode);
+        using var runner = new RigRunner(task, planner, pool, q: null, client, ack, episode) { RealtimePriority = args.RealtimePriority };
         using var reloader = new QReloader(task, null, planner.Samples, runner.OfferTerminalCost, client.Log);
 
         var lines = new List<string> { "episode,cost,success,wall_seconds,updates,loss,steps,deadline_misses,seconds_to_success" };
@@ -116,6 +111,17 @@ internal static class RigTraining
         Export(q, task, settings, runId, qPath);
         Console.Error.WriteLine($"wrote {qPath} ({runId}) and {logPath} ({log.Records} transitions)");
         return 0;
+    }
+
+    /// <summary>
+    /// The task as learned on this rig: within the torque it gives (and within <paramref name="torqueLimit"/> if less).
+    /// The targets plan within that limit as the acting planner does, and the Q file records it: a Q learned for more
+    /// torque chases swings this rig cannot finish.
+    /// </summary>
+    internal static ITask WithinRigLimit(ITask task, double? torqueLimit, Mpq.Protocol.Messages.HelloAck ack)
+    {
+        var limit = Math.Min(torqueLimit ?? double.PositiveInfinity, ack.TorqueLimit.ToArray().Min());
+        return double.IsFinite(limit) ? new ActionLimitedTask(task, limit) : task;
     }
 
     private static void Validate(RigTrainingArguments args)
