@@ -145,10 +145,7 @@ internal static class TrainCommand
                 };
                 if (r.GetValue(online))
                 {
-                    var ratioText = r.GetValue(updateRatio)!;
-                    var ratio = ratioText == "max" ? double.PositiveInfinity
-                        : double.TryParse(ratioText, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-                        : throw new ArgumentException($"--update-ratio must be a positive number or 'max' (got '{ratioText}')");
+                    var ratio = Online.OnlinePacing.ParseRatio(r.GetValue(updateRatio)!);
                     var onlineArgs = new Online.OnlineRigArguments(port, r.GetValue(baud), r.GetValue(minutes), dirForRig,
                         new Online.OnlinePacing(r.GetValue(swapEvery), ratio, 1000 * t.ControlPeriod), r.GetValue(resume) is not null, r.GetValue(force),
                         Mpq.Protocol.Serial.SerialTransports.ParseKind(r.GetValue(transport)!), r.GetValue(realtime));

@@ -27,6 +27,7 @@ internal static class RunCommand
         var console = new Option<string?>("--console") { Description = "tuning console: a tty or pty PATH, '-' for stdin, 'none' (default: stdin when it is a terminal)" };
         var noWatch = new Option<bool>("--no-watch") { Description = "do not reload the Q when its file changes on disk" };
         var watchdog = new Option<int?>("--watchdog-ms") { Description = "rig watchdog to ask for when arming (default: 2.5 control periods, at least 20 ms); longer rides out a noisy line" };
+        var learnFrom = new Option<string?>("--learn-from") { Description = "HOST:PORT of a trainer (trainer serve): stream this rig's transitions there and swap in every Q it sends back (the rig acts with the Q it has while the trainer is away)" };
         var json = new Option<bool>("--json") { Description = "print the run's summary as one JSON object on stdout" };
         var realtime = new Option<int>("--realtime-priority")
         {
@@ -37,7 +38,7 @@ internal static class RunCommand
         var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, listPorts, transport, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json,
+            port, listPorts, transport, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json, learnFrom,
         };
         planner.AddTo(command);
         command.SetAction(r => ControllerCli.Run(() =>
@@ -69,6 +70,10 @@ internal static class RunCommand
             if (r.GetValue(watchdog) is { } w && w is < 5 or > 1000)
             {
                 throw new ArgumentException($"--watchdog-ms must be between 5 and 1000 (got {w})");
+            }
+            if (r.GetValue(learnFrom) is { } address)
+            {
+                LearningLink.ParseAddress(address); // a malformed address is refused before the port opens
             }
             if (r.GetValue(realtime) is < 0 or > 79)
             {
@@ -108,13 +113,15 @@ internal static class RunCommand
                 {
                     tuning?.WriteLine(line);
                 }
-            });
+            }, r.GetValue(realtime));
             var ack = client.Handshake(TimeSpan.FromSeconds(5));
             Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), {ack.Actuators} actuator(s), {ack.LoopRateHz} Hz, torque limit {ack.TorqueLimit[0]}");
             using var transitions = TransitionLogFiles.OpenNew(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path, TransitionLogFiles.RigEntries(ack.RigName, ack.TorqueLimit));
             // A console PATH or '-' is always interactive; by default only a terminal on stdin is.
             var interactive = consoleStream is not null || r.GetValue(console) switch { "-" => true, null => !Console.IsInputRedirected, _ => false };
-            using var runner = new RigRunner(task, settings, pool, q, client, ack, transitions, r.GetValue(rate), keepRunningWhenDisarmed: interactive)
+            var learningAddress = r.GetValue(learnFrom);
+            var toLearner = learningAddress is null ? null : new TransitionRing((int)Math.Ceiling(30 / task.ControlPeriod), task.ObservationSize, task.ActionSize, 2 * ack.Joints);
+            using var runner = new RigRunner(task, settings, pool, q, client, ack, new TransitionFanout(transitions, toLearner), r.GetValue(rate), keepRunningWhenDisarmed: interactive)
             {
                 RealtimePriority = r.GetValue(realtime),
                 Report = reportSeconds > 0 ? line => client.Log($"timing: {line}") : null,
@@ -130,6 +137,11 @@ internal static class RunCommand
             {
                 reloader.Watch();
             }
+            using var learning = toLearner is null ? null
+                : new LearningLink(learningAddress!, task, 2 * ack.Joints, [.. ack.TorqueLimit.ToArray().Select(l => (double)l)], ack.RigName, toLearner,
+                    () => (runner.Progress.Steps, runner.Progress.DeadlineMisses, runner.PlanTimes.Percentile(0.99, 20)), reloader,
+                    Path.Combine(Path.GetTempPath(), $"mpq-learned-q-{Environment.ProcessId}.onnx"), client.Log);
+            learning?.Start();
             if (interactive)
             {
                 // Whatever reached the console's terminal before now (bytes left in a pty, keys pressed during start-up)
@@ -163,6 +175,10 @@ internal static class RunCommand
             client.Flush(TimeSpan.FromSeconds(1));
             s = s with { FramesSent = client.FramesSent };
             Console.Error.WriteLine($"timing: {runner.DescribeTiming()}");
+            if (learning is not null)
+            {
+                Console.Error.WriteLine(learning.Describe());
+            }
             Console.WriteLine(r.GetValue(json) ? System.Text.Json.JsonSerializer.Serialize(s, SummaryJson) : $"{s} (Disarm sent)");
             if (s.NonFiniteActions > 0)
             {

@@ -20,6 +20,12 @@ public readonly record struct LoopHealth(long Steps, long DeadlineMisses, double
 /// <param name="CheckpointEverySeconds">How often the replay buffer, Q and optimiser are written for a resume.</param>
 public sealed record OnlinePacing(double SwapEverySeconds, double UpdatesPerTransition, double PeriodMs, double PlanBudget = 0.5, double CheckpointEverySeconds = 60)
 {
+    /// <summary>An <c>--update-ratio</c>: a positive number, or <c>max</c> (+∞).</summary>
+    /// <exception cref="ArgumentException">Neither.</exception>
+    public static double ParseRatio(string text) => text == "max" ? double.PositiveInfinity
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v) ? v
+        : throw new ArgumentException($"--update-ratio must be a positive number or 'max' (got '{text}')");
+
     /// <exception cref="ArgumentException">A value out of range, naming the option.</exception>
     public void Validate()
     {
@@ -116,11 +122,28 @@ public sealed class OnlineLearner : IDisposable
     /// <summary>Why learning stopped early (null: it did not).</summary>
     public string? Failure => Volatile.Read(ref _failure);
 
+    /// <summary>Where the acting loop's transitions go.</summary>
+    public TransitionRing Ring => _ring;
+
+    /// <summary>Publishes the current Q at once (before <see cref="Start"/>: a controller that just connected acts with it).</summary>
+    public void PublishNow()
+    {
+        if (_thread.IsAlive)
+        {
+            throw new InvalidOperationException("publish from the learner's own thread once it runs");
+        }
+        Publish();
+    }
+
     public void Start() => _thread.Start();
 
     /// <summary>Stops learning (waits for the update in progress), publishes the last Q once more and writes the checkpoint.</summary>
     public void Stop()
     {
+        if (_thread.ThreadState == System.Threading.ThreadState.Unstarted)
+        {
+            return;
+        }
         if (!_stop.IsCancellationRequested)
         {
             _stop.Cancel();

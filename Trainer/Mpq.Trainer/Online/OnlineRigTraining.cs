@@ -59,7 +59,7 @@ internal static class OnlineRigTraining
         settings = settings with { Warmup = settings.BatchSize };
 
         using var transport = SerialTransports.Open(args.Port, args.Baud, args.Transport);
-        using var client = new RigClient(transport, line => Console.Error.WriteLine(line));
+        using var client = new RigClient(transport, line => Console.Error.WriteLine(line), args.RealtimePriority);
         var ack = client.Handshake(TimeSpan.FromSeconds(5));
         task = RigTraining.WithinRigLimit(task, torqueLimit, ack);
         var fingerprint = task.Name + JsonSerializer.Serialize(settings);
@@ -79,7 +79,7 @@ internal static class OnlineRigTraining
             [("algorithm", settings.Algorithm.ToString()), ("online", "true"), .. TransitionLogFiles.RigEntries(ack.RigName, ack.TorqueLimit)])!;
         var ring = new TransitionRing((int)Math.Ceiling(30 / task.ControlPeriod), task.ObservationSize, task.ActionSize, 2 * ack.Joints);
         var meter = new MinuteMeter(task, args.Minutes);
-        using var runner = new RigRunner(task, planner, pool, q: null, client, ack, new Fanout(log, learns ? ring : NoSink.Instance, meter)) { RealtimePriority = args.RealtimePriority };
+        using var runner = new RigRunner(task, planner, pool, q: null, client, ack, new TransitionFanout(log, learns ? ring : null, meter)) { RealtimePriority = args.RealtimePriority };
         using var reloader = new QReloader(task, null, planner.Samples, runner.OfferTerminalCost, client.Log);
         string Publish()
         {
@@ -154,27 +154,5 @@ internal static class OnlineRigTraining
             ["horizon"] = horizon,
         }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
         AtomicFile.Write(path, json + "\n");
-    }
-
-    private sealed class NoSink : ITransitionSink
-    {
-        public static readonly NoSink Instance = new();
-
-        public void Add(in Transition t)
-        {
-        }
-    }
-
-    /// <summary>The loop's transitions: to the log, the learner's ring and the minute meter, in that order.</summary>
-    private sealed class Fanout(ITransitionSink log, ITransitionSink ring, ITransitionSink meter) : ITransitionSink
-    {
-        public void Add(in Transition t)
-        {
-            log.Add(t);
-            ring.Add(t);
-            meter.Add(t);
-        }
-
-        public void Event(long step, string text) => log.Event(step, text);
     }
 }

@@ -57,7 +57,7 @@ internal static class RigTraining
             throw new ArgumentException("plain MPPI learns nothing on a rig: use --algo mpq or softq");
         }
         using var transport = SerialTransports.Open(args.Port, args.Baud, args.Transport);
-        using var client = new RigClient(transport, line => Console.Error.WriteLine(line));
+        using var client = new RigClient(transport, line => Console.Error.WriteLine(line), args.RealtimePriority);
         var ack = client.Handshake(TimeSpan.FromSeconds(5));
         task = WithinRigLimit(task, torqueLimit, ack);
         using var learner = new Learner(task, settings, threads);
