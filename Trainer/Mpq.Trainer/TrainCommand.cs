@@ -136,7 +136,8 @@ internal static class TrainCommand
                     ?? throw new ArgumentException("--rig needs --out DIR (the Q the rig runs is DIR/q.onnx)");
                 var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
                 var a = ParseAlgorithm(r.GetValue(algo)!);
-                var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? DefaultHorizon(a), Seed = r.GetValue(seed), Warmup = 0 }).WithOverrides(learner.Assignments(r));
+                var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? DefaultHorizon(a), Seed = r.GetValue(seed), Warmup = 0 })
+                    .WithOverrides(learner.Assignments(r)).ForRig(t, learner.Assignments(r));
                 using var cancel = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) =>
                 {

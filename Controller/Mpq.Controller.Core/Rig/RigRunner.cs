@@ -379,6 +379,13 @@ public sealed class RigRunner : IDisposable
         {
             var old = _planner.TerminalCost;
             _planner.SetTerminalCost(q);
+            // The floor is the Q's own, as at load: a Q learned under a floor (a trainer's online Q) is believed only above it.
+            var floor = (q as Onnx.OnnxTerminalCost)?.TrainedTerminalFloor ?? double.NegativeInfinity;
+            if (!floor.Equals(_planner.Settings.TerminalFloor))
+            {
+                _planner.Configure(_planner.Settings with { TerminalFloor = floor });
+                _loop.RecordEvent(string.Create(CultureInfo.InvariantCulture, $"terminal_floor={floor:R}"));
+            }
             if (_ownsCurrentQ && old is IDisposable retired)
             {
                 // Never on the loop thread: closing an ONNX Runtime session takes longer than a step may.

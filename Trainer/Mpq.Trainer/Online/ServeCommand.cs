@@ -48,7 +48,7 @@ internal static class ServeCommand
             var t = TaskCatalog.Create(r.GetValue(task)!, r.GetValue(prior) is { } pr ? TaskCatalog.ParsePriors(pr) : null);
             var a = r.GetValue(algo) == "softq" ? Algorithm.SoftQ : Algorithm.Mpq;
             var settings = (LearnerSettings.For(t) with { Algorithm = a, Horizon = r.GetValue(horizon) ?? (a == Algorithm.SoftQ ? 1 : 8), Seed = r.GetValue(seed) })
-                .WithOverrides(learner.Assignments(r));
+                .WithOverrides(learner.Assignments(r)).ForRig(t, learner.Assignments(r));
             var pacing = new OnlinePacing(r.GetValue(swapEvery), OnlinePacing.ParseRatio(r.GetValue(updateRatio)!), 1000 * t.ControlPeriod);
             using var server = new LearningServer(t, settings, new ServeArguments(r.GetValue(output)!, pacing, r.GetValue(threads)), line => Console.Error.WriteLine(line));
             Run(server, host, port);

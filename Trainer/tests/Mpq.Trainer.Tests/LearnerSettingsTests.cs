@@ -26,6 +26,18 @@ public class LearnerSettingsTests
     }
 
     [Test]
+    public void ForRig_NoFloorNamed_TheTasksBound_UnlessSwitchedOff()
+    {
+        var task = new PendulumSwingup();
+        var settings = LearnerSettings.For(task);
+        Assert.That(settings.TerminalFloor, Is.Null, "the simulated pendulum learns without it");
+        Assert.That(settings.ForRig(task, null).TerminalFloor, Is.Zero, "on a rig: every pendulum cost is >= 0");
+        var off = settings.WithOverrides("TerminalFloor=null");
+        Assert.That(off.ForRig(task, "TerminalFloor=null").TerminalFloor, Is.Null, "--set TerminalFloor=null keeps it off");
+        Assert.That((settings with { TerminalFloor = 5 }).ForRig(task, null).TerminalFloor, Is.EqualTo(5), "a floor already chosen stays");
+    }
+
+    [Test]
     public void For_Pendulum_TheLearnersOwnLambdaAndScale_NotTheActingPlanners()
     {
         var s = LearnerSettings.For(new PendulumSwingup());

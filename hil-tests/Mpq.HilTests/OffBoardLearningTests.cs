@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Mpq.HilTests;
+
+/// <summary>
+/// The trainer off-board: <c>trainer serve</c> in a process of its own, <c>controller run --learn-from</c> on the rig,
+/// the learning link over loopback gRPC, the rig link over a pty.
+/// </summary>
+[TestFixture]
+[Category("Hil")]
+public class OffBoardLearningTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Path.Combine(Path.GetTempPath(), $"mpq-serve-{Guid.NewGuid():N}");
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private DotnetProcess Serve(int port)
+    {
+        var trainer = new DotnetProcess("trainer.dll", "serve", "--listen", $"127.0.0.1:{port}", "--out", _dir,
+            "--prior", "mass=2:0.1,length=0.7:0.05", "--set", "TerminalFloor=0", "--threads", "2", "--swap-every", "2");
+        Assert.That(trainer.WaitForOutput("listening on", TimeSpan.FromSeconds(30)), Is.True, "trainer serve did not start\n" + trainer.Log);
+        return trainer;
+    }
+
+    [Test]
+    public void LearnFrom_TrainerStoppedMidRun_RigKeepsActingWithTheLastQ_RestartedTrainerResumes()
+    {
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        using var firmware = new FirmwareProcess(150);
+        using (var person = new ConsoleSession(firmware.ControllerPort))
+        {
+            person.Keys("set torque_limit 2\r");
+            person.WaitFor("ok torque_limit = 2", TimeSpan.FromSeconds(5));
+        }
+        var trainer = Serve(port);
+        using var controller = new DotnetProcess("controller.dll", "run", "--port", firmware.ControllerPort, "--arm", "-H", "8", "--duration", "60",
+            "--learn-from", $"127.0.0.1:{port}", "--report", "0", "--no-watch", "--json", "--console", "none");
+        try
+        {
+            Assert.That(controller.WaitForOutput("learning link: connected", TimeSpan.FromSeconds(30)), Is.True, controller.Log + "\n" + trainer.Log);
+            Thread.Sleep(TimeSpan.FromSeconds(20));
+            trainer.Interrupt(); // Ctrl-C: the session ends, the checkpoint is written
+            Assert.That(trainer.WaitForExit(TimeSpan.FromSeconds(20)), Is.True, trainer.Log);
+            Assert.That(trainer.Log, Does.Contain("session ended"), trainer.Log);
+            Assert.That(controller.WaitForOutput("learning link: no trainer at", TimeSpan.FromSeconds(10)), Is.True, controller.Log);
+            Thread.Sleep(TimeSpan.FromSeconds(8)); // the rig acts on, with the last Q
+            Assert.That(controller.HasExited, Is.False, "the controller goes on without its trainer\n" + controller.Log);
+        }
+        finally
+        {
+            trainer.Dispose();
+        }
+        using var restarted = Serve(port);
+        Assert.That(restarted.WaitForOutput("resumed ", TimeSpan.FromSeconds(30)), Is.True, "the restarted trainer resumes the run\n" + restarted.Log);
+        Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, controller.Log);
+        Assert.That(controller.ExitCode, Is.Zero, controller.Log + "\n" + firmware.Log);
+
+        var summary = JsonDocument.Parse(controller.Stdout.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+        TestContext.Out.WriteLine(summary.ToString());
+        Assert.That(summary.GetProperty("Stop").GetString(), Is.EqualTo("DurationReached"), "armed from start to end");
+        Assert.That(summary.GetProperty("Success").GetBoolean(), Is.True, "upright at the end");
+        var line = controller.Log.Split('\n').Single(l => l.Contains("learning link: ") && l.Contains("transitions sent"));
+        TestContext.Out.WriteLine(line);
+        Assert.That(line, Does.Contain("2 connection(s)"));
+        var swaps = summary.GetProperty("QSwaps").GetInt64();
+        Assert.That(swaps, Is.GreaterThanOrEqualTo(10), "Q files from both trainers, every 2 s");
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"deadline misses {summary.GetProperty("DeadlineMisses").GetInt64()}, Q swaps {swaps}"));
+    }
+}
