@@ -50,6 +50,14 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
             {
                 throw new IOException($"'{path}' is not a serial device (tty)");
             }
+            // One program per line: the lock picocom and minicom take too. Two readers of one tty each get some of its
+            // bytes, and a terminal on a rig's line shows binary frames (and sends keystrokes into them).
+            if (LibC.flock(fd, LibC.LOCK_EX | LibC.LOCK_NB) != 0)
+            {
+                throw new IOException(Marshal.GetLastPInvokeError() == LibC.EAGAIN
+                    ? $"serial device '{path}' is in use by another program (a terminal such as picocom, another controller or firmware): close that first"
+                    : $"cannot lock serial device '{path}': {LibC.Describe(Marshal.GetLastPInvokeError())}");
+            }
             var termios = stackalloc byte[256];
             new Span<byte>(termios, 256).Clear();
             Check(LibC.tcgetattr(fd, termios), path, "tcgetattr");

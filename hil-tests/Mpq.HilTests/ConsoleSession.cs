@@ -1,35 +1,28 @@
 using System.Diagnostics;
+using Mpq.Protocol.Serial;
 
 namespace Mpq.HilTests;
 
-/// <summary>A person at picocom on the other end of a console pty: raw keys out, everything shown collected.</summary>
+/// <summary>
+/// A person at picocom on the other end of a console pty: raw keys out, everything shown collected. It holds the line
+/// as picocom does (raw mode, the exclusive lock) and lets go of it when disposed, as quitting picocom does (a
+/// FileStream's blocked read kept the descriptor, and its lock, open until the next byte came).
+/// </summary>
 internal sealed class ConsoleSession : IDisposable
 {
-    private readonly FileStream _person;
+    private readonly TtyTransport _person;
     private readonly System.Text.StringBuilder _seen = new();
 
     public ConsoleSession(string path)
     {
-        _person = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
-        new Thread(() =>
+        _person = TtyTransport.Open(path);
+        _person.Start(data =>
         {
-            var buffer = new byte[256];
-            try
+            lock (_seen)
             {
-                int n;
-                while ((n = _person.Read(buffer)) > 0)
-                {
-                    lock (_seen)
-                    {
-                        _seen.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
-                    }
-                }
+                _seen.Append(System.Text.Encoding.ASCII.GetString(data));
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-            }
-        })
-        { IsBackground = true }.Start();
+        });
     }
 
     public string Seen
@@ -46,7 +39,6 @@ internal sealed class ConsoleSession : IDisposable
     public void Keys(string keys)
     {
         _person.Write(System.Text.Encoding.ASCII.GetBytes(keys));
-        _person.Flush();
     }
 
     /// <summary>Waits until <paramref name="marker"/> was shown; returns how long that took.</summary>

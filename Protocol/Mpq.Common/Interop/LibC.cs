@@ -93,6 +93,13 @@ public static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setscheduler(int pid, int policy, ref SchedParam param);
 
+    public const int LOCK_EX = 2;
+    public const int LOCK_NB = 4;
+
+    /// <summary>An advisory lock on an open file: serial terminals (picocom, minicom) take LOCK_EX on the device they open.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int flock(int fd, int operation);
+
     public const int PRIO_PROCESS = 0;
 
     /// <summary>Sets a thread's nice value (Linux: PRIO_PROCESS with a thread id is per thread). Raising it needs no privilege.</summary>

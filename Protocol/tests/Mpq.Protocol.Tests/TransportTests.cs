@@ -86,6 +86,49 @@ public class TransportTests
         Assert.Throws<IOException>(() => a.Write([1, 2, 3]));
     }
 
+    // Issue 29, case 4: with picocom holding one end of a pty pair, 'controller run --port' on that end opened it too
+    // (exit 0) and picocom filled with binary; a second firmware opened the port of the first.
+    [Test]
+    public void Open_PortHeldByAnotherOpener_RefusedSayingSo_FreeAgainOnceClosed()
+    {
+        using var pair = SocatPair.Create();
+        var first = TtyTransport.Open(pair.PathA);
+        var e = Assert.Throws<IOException>(() => TtyTransport.Open(pair.PathA).Dispose())!;
+        Assert.That(e.Message, Does.Contain(pair.PathA).And.Contain("in use by another program"));
+        first.Dispose();
+        Assert.DoesNotThrow(() => TtyTransport.Open(pair.PathA).Dispose());
+    }
+
+    [Test]
+    public void Open_PortLockedByATerminal_Refused()
+    {
+        using var pair = SocatPair.Create();
+        // picocom's way: flock(LOCK_EX) on the device it opened (here the util-linux flock command holds it).
+        using var terminal = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["--exclusive", pair.PathA, "sleep", "20"]))!;
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            IOException? refused = null;
+            while (refused is null && clock.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                try
+                {
+                    TtyTransport.Open(pair.PathA).Dispose();
+                    Thread.Sleep(50); // flock has not taken it yet
+                }
+                catch (IOException x)
+                {
+                    refused = x;
+                }
+            }
+            Assert.That(refused?.Message, Does.Contain("in use by another program"));
+        }
+        finally
+        {
+            terminal.Kill();
+        }
+    }
+
     [TestCase(TransportKind.Tty)]
     [TestCase(TransportKind.SerialPort)]
     public void Open_MissingDevice_ClearIOException(TransportKind kind)
