@@ -4,8 +4,8 @@ using System.Text;
 namespace Mpq.HilTests;
 
 /// <summary>
-/// One of the project's programs (<c>firmware.dll</c>, <c>controller.dll</c>, <c>trainer.dll</c>, copied beside the
-/// tests) as its own process, with everything it prints kept for failure messages. Disposing kills it and its
+/// One of the project's programs (<c>firmware.dll</c>, <c>controller.dll</c>, <c>trainer.dll</c>, run from its own
+/// project's build output, as a user runs it) as its own process, with everything it prints kept for failure messages. Disposing kills it and its
 /// children, also when a test fails.
 /// </summary>
 internal sealed class DotnetProcess : IDisposable
@@ -17,7 +17,7 @@ internal sealed class DotnetProcess : IDisposable
     public DotnetProcess(string program, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
+        info.ArgumentList.Add(ProgramPath(program));
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
@@ -27,6 +27,27 @@ internal sealed class DotnetProcess : IDisposable
         _process.OutputDataReceived += (_, e) => Append(e.Data, stdout: true);
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
+    }
+
+    /// <summary>
+    /// Where <paramref name="program"/>'s build lies: its own project's output folder (same configuration and target
+    /// as these tests), not the copy beside the tests. This folder merges all three programs' dependencies and runs
+    /// under the trainer's ASP.NET Core framework, which hides packages the controller ships on its own (its gRPC
+    /// client's Microsoft.Extensions.Logging.Abstractions is left out here and the controller could not load it).
+    /// </summary>
+    public static string ProgramPath(string program)
+    {
+        var project = program switch
+        {
+            "firmware.dll" => Path.Combine("Firmware", "Mpq.Firmware"),
+            "controller.dll" => Path.Combine("Controller", "Mpq.Controller"),
+            "trainer.dll" => Path.Combine("Trainer", "Mpq.Trainer"),
+            _ => throw new ArgumentException($"not one of the project's programs: {program}", nameof(program)),
+        };
+        var root = FirmwareProcess.RepositoryRoot();
+        var tail = Path.GetRelativePath(Path.Combine(root, "hil-tests", "Mpq.HilTests"), AppContext.BaseDirectory);
+        var path = Path.Combine(root, project, tail, program);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{program} is not built (dotnet build Mpq.slnx)", path);
     }
 
     public int Id => _process.Id;

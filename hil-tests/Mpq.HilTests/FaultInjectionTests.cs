@@ -414,7 +414,7 @@ public class FaultInjectionTests
         using var firmware = new FirmwareProcess(15, relay.FirmwarePort);
         var command = string.Join(' ', new[]
         {
-            "dotnet", Path.Combine(AppContext.BaseDirectory, "controller.dll"), "run", "--port", relay.ControllerPort, "--arm", "--q", FirmwareProcess.TrainedQ(),
+            "dotnet", DotnetProcess.ProgramPath("controller.dll"), "run", "--port", relay.ControllerPort, "--arm", "--q", FirmwareProcess.TrainedQ(),
             "--duration", "4", "--report", "0", "--no-watch", "--console", "none", "--live",
         }.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
         var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardInput = true };

@@ -239,12 +239,7 @@ public class CheckedInQTests
 {
     private static string CheckedIn(string run)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Mpq.slnx")))
-        {
-            root = root.Parent;
-        }
-        return Path.Combine(root!.FullName, "Trainer", "results", run, "q.onnx");
+        return Path.Combine(FirmwareProcess.RepositoryRoot(), "Trainer", "results", run, "q.onnx");
     }
 
     [Test]
