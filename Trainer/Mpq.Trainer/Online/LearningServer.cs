@@ -59,10 +59,16 @@ public sealed class LearningServer : IDisposable
 
     private string RunId => $"{_baseTask.Name}-{_settings.Algorithm}-H{_settings.Horizon}-serve-seed{_settings.Seed}".ToLowerInvariant();
 
-    /// <summary>One controller's session: Hello, Welcome, then transitions in and Q files out until either end stops.</summary>
-    public async Task Learn(IAsyncStreamReader<FromController> requests, IServerStreamWriter<FromTrainer> responses, ServerCallContext context)
+    /// <summary>
+    /// One controller's session: Hello, Welcome, then transitions in and Q files out until either end stops or
+    /// <paramref name="stopping"/> fires (the server's Ctrl-C: the host waits for open calls to end by themselves, up to
+    /// its shutdown timeout, before it drops their connections).
+    /// </summary>
+    public async Task Learn(IAsyncStreamReader<FromController> requests, IServerStreamWriter<FromTrainer> responses, ServerCallContext context,
+        CancellationToken stopping = default)
     {
-        var cancel = context.CancellationToken;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopping);
+        var cancel = either.Token;
         if (!await requests.MoveNext(cancel).ConfigureAwait(false) || requests.Current.BodyCase != FromController.BodyOneofCase.Hello)
         {
             throw Refuse("the first message must be a Hello");

@@ -57,7 +57,7 @@ internal static class ServeCommand
         return command;
     }
 
-    /// <summary>Serves until Ctrl-C (the host's own handling: open calls are cancelled, their sessions write the checkpoint).</summary>
+    /// <summary>Serves until Ctrl-C (the host's own handling; the open session ends at once and writes the checkpoint).</summary>
     private static void Run(LearningServer server, IPAddress? host, int port)
     {
         using var app = Start(server, host, port);
@@ -118,9 +118,9 @@ internal static class ServeCommand
     }
 
     /// <summary>The gRPC service: hands each call to the one <see cref="LearningServer"/>.</summary>
-    private sealed class LearningService(LearningServer server) : Mpq.Protocol.Learning.Learning.LearningBase
+    private sealed class LearningService(LearningServer server, IHostApplicationLifetime lifetime) : Mpq.Protocol.Learning.Learning.LearningBase
     {
         public override Task Learn(Grpc.Core.IAsyncStreamReader<FromController> requestStream, Grpc.Core.IServerStreamWriter<FromTrainer> responseStream, Grpc.Core.ServerCallContext context) =>
-            server.Learn(requestStream, responseStream, context);
+            server.Learn(requestStream, responseStream, context, lifetime.ApplicationStopping);
     }
 }
