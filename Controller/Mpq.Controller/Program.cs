@@ -11,4 +11,4 @@ var root = new RootCommand("MPQ controller: MPPI with a learned terminal Q, in s
     PortsCommand.Create(),
 };
 var parsed = root.Parse(args);
-return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "controller") : parsed.Invoke();
+return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "controller", parsed.CommandResult.Command.Children.Select(c => c.Name)) : parsed.Invoke();

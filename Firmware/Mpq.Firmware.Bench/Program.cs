@@ -33,4 +33,4 @@ abuse.SetAction(r => CliErrors.Run(() =>
 }));
 var root = new RootCommand("Firmware benchmarks that print numbers (and JSON for scripts).") { abuse };
 var parsed = root.Parse(args);
-return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "firmware-bench") : parsed.Invoke();
+return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "firmware-bench", parsed.CommandResult.Command.Children.Select(c => c.Name)) : parsed.Invoke();

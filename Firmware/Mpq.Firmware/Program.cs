@@ -18,7 +18,7 @@ var paramsFile = new Option<string?>("--params") { Description = "where paramete
 var lockstep = new Option<bool>("--lockstep") { Description = "virtual rig only: advance only when the controller answered the last State (deterministic tests)" };
 var transport = new Option<string>("--transport") { Description = "tty (low latency, default) or serialport (System.IO.Ports)", DefaultValueFactory = _ => "tty" };
 transport.AcceptOnlyFromAmong(SerialTransports.KindNames);
-var rate = new Option<int>("--rate") { Description = "device loop rate, Hz", DefaultValueFactory = _ => 500 };
+var rate = new Option<int>("--loop-rate") { Description = "the device loop's rate, Hz (the controller's step rate is its --control-rate)", DefaultValueFactory = _ => 500 };
 var duration = new Option<double?>("--duration") { Description = "run this many seconds, then stop and print loop statistics" };
 var json = new Option<bool>("--json") { Description = "with --duration: print the statistics as one JSON object" };
 var initial = new Option<string?>("--initial") { Description = "virtual rig: start state q,v (default: hanging at rest)" };
@@ -55,7 +55,7 @@ root.Validators.Add(result =>
 // The project's error policy; a state the request cannot be met in (a port already in use) is a usage error too.
 root.SetAction(r => CliErrors.Run(() => Run(r), typeof(InvalidOperationException)));
 var parsed = root.Parse(args);
-return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "firmware") : parsed.Invoke();
+return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "firmware", parsed.CommandResult.Command.Children.Select(c => c.Name)) : parsed.Invoke();
 
 int Run(ParseResult r)
 {
@@ -66,7 +66,7 @@ int Run(ParseResult r)
     }
     if (r.GetValue(rate) is < 50 or > 2000)
     {
-        throw new ArgumentException($"--rate must be between 50 and 2000 Hz (got {r.GetValue(rate)})");
+        throw new ArgumentException($"--loop-rate must be between 50 and 2000 Hz (got {r.GetValue(rate)})");
     }
     if (r.GetValue(duration) is { } d && (!double.IsFinite(d) || d <= 0))
     {

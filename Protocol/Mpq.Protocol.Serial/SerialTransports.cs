@@ -74,8 +74,13 @@ public static class SerialTransports
                 names.Add(link);
             }
         }
+        // System.IO.Ports leaves out ttyS ports its sysfs check takes for empty (a PC's /dev/ttyS0 among them) and never
+        // lists a Raspberry Pi's UART (/dev/ttyAMA0): --all lists every such node in /dev.
+        var legacy = all && Directory.Exists("/dev")
+            ? new[] { "ttyS*", "ttyAMA*", "ttyUSB*", "ttyACM*" }.SelectMany(p => Directory.GetFiles("/dev", p))
+            : [];
         var lines = new List<string>();
-        foreach (var port in ListPorts().Concat(byId.Keys).Distinct().Order(StringComparer.Ordinal))
+        foreach (var port in ListPorts().Concat(byId.Keys).Concat(legacy).Distinct().Order(PortOrder.Instance))
         {
             var named = byId.TryGetValue(port, out var names);
             if (!all && !named && Path.GetFileName(port).StartsWith("ttyS", StringComparison.Ordinal))
@@ -151,4 +156,28 @@ public static class SerialTransports
     /// <summary>As <see cref="DiscardPendingInput(Microsoft.Win32.SafeHandles.SafeFileHandle)"/> for standard input.</summary>
     public static bool DiscardPendingStandardInput() =>
         OperatingSystem.IsLinux() && LibC.isatty(0) == 1 && LibC.tcflush(0, LibC.TCIFLUSH) == 0;
+
+    /// <summary>Ports in the order a person counts them: /dev/ttyS2 before /dev/ttyS10.</summary>
+    private sealed class PortOrder : IComparer<string>
+    {
+        public static readonly PortOrder Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var (xStem, xNumber) = Split(x ?? "");
+            var (yStem, yNumber) = Split(y ?? "");
+            var byStem = string.CompareOrdinal(xStem, yStem);
+            return byStem != 0 ? byStem : xNumber.CompareTo(yNumber);
+        }
+
+        private static (string Stem, long Number) Split(string port)
+        {
+            var end = port.Length;
+            while (end > 0 && char.IsAsciiDigit(port[end - 1]))
+            {
+                end--;
+            }
+            return end == port.Length || port.Length - end > 9 ? (port, -1) : (port[..end], long.Parse(port[end..], System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
 }

@@ -14,4 +14,4 @@ tasks.SetAction(_ =>
 });
 var root = new RootCommand("MPQ trainer: learns the terminal soft Q from the true system's data.") { tasks, TrainCommand.Create(), ExperimentCommand.Create(), BenchCommand.Create(), PlotLogCommand.Create(), Mpq.Trainer.Online.ServeCommand.Create() };
 var parsed = root.Parse(args);
-return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "trainer") : parsed.Invoke();
+return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "trainer", parsed.CommandResult.Command.Children.Select(c => c.Name)) : parsed.Invoke();

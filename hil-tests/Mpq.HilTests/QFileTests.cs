@@ -193,6 +193,8 @@ public class QFileTests
         Assert.That(cost.ActionRangeWarning([-2], [2]), Is.Null);
         var warning = cost.ActionRangeWarning([-1], [1]);
         Assert.That(warning, Does.Contain("learned for actions in [-2] .. [2]").And.Contain("limited to [-1] .. [1]").And.Contain("--torque-limit"));
+        // 'run' has no --torque-limit (a rig plans within its own limit): its remedy is the rig's setting.
+        Assert.That(cost.ActionRangeWarning([-1], [1], "the rig's torque_limit"), Does.EndWith("plan within the Q's (the rig's torque_limit)"));
     }
 
     /// <summary>

@@ -79,7 +79,11 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     /// Wider: the planner scores actions the Q never saw and seeks out its guesses there (the 1 N·m rig Q planned at
     /// ±2 N·m held the pendulum leaning 0.2–0.3 rad off upright in half the episodes).
     /// </remarks>
-    public string? ActionRangeWarning(ReadOnlySpan<double> low, ReadOnlySpan<double> high)
+    /// <param name="low">The planner's lower action limits.</param>
+    /// <param name="high">The planner's upper action limits.</param>
+    /// <param name="planWithin">How the person running this program sets the planner's limit (a program's option, or
+    /// on a rig the rig's own torque_limit): the warning's remedy names it.</param>
+    public string? ActionRangeWarning(ReadOnlySpan<double> low, ReadOnlySpan<double> high, string planWithin = "--torque-limit")
     {
         if (TrainedActionLow is not { } trainedLow || TrainedActionHigh is not { } trainedHigh)
         {
@@ -104,7 +108,7 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             + (narrower
                 ? "its values assume actions the planner cannot take (on the pendulum: near misses that never swing up)"
                 : "the planner scores actions the Q never saw and follows its guesses there (on the pendulum: a steady lean off upright)")
-            + "; learn a Q for this limit (trainer train --torque-limit) or plan within the Q's (--torque-limit)";
+            + $"; learn a Q for this limit (trainer train --torque-limit) or plan within the Q's ({planWithin})";
     }
 
     /// <summary>A number the file's metadata holds under <paramref name="key"/>, or null when absent or not a number.</summary>

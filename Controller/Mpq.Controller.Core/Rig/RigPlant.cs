@@ -149,7 +149,7 @@ public sealed class RigPlant : IPlant, IDisposable
         var armed = _snapshot.Arm == RigArmState.Armed;
         if (_wasArmed && !armed)
         {
-            var why = $"the rig left the armed state ({_snapshot.Arm}, faults {_snapshot.Faults}); re-arm only on request";
+            var why = $"the rig left the armed state ({_snapshot.Arm}, faults {_snapshot.Faults}){Advice(_snapshot.Faults)}; re-arm only on request";
             if (KeepRunningWhenDisarmed)
             {
                 _client.Log($"{why}: type 'arm' to re-arm");
@@ -240,4 +240,16 @@ public sealed class RigPlant : IPlant, IDisposable
     }
 
     public void Dispose() => _observer.Dispose();
+
+    /// <summary>
+    /// What a person can do about a fault the rig reported (a watchdog trip on a busy machine said nothing about why, and
+    /// was read as a broken rig). Built once, on the armed-to-disarmed edge.
+    /// </summary>
+    internal static string Advice(FaultBits faults) =>
+        (faults & FaultBits.WatchdogTimeout) != 0
+            ? ": the rig's watchdog saw no command in time (a busy machine, a slow USB adapter or a stalled controller step);"
+              + " close busy programs, check 'timing:' for late steps, or give the rig more time with --watchdog-ms"
+            : (faults & FaultBits.LinkLost) != 0
+                ? ": the rig heard nothing from the controller for link_timeout_ms (the cable, the adapter, or a stalled controller)"
+                : "";
 }

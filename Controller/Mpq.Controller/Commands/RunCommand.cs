@@ -22,7 +22,7 @@ internal static class RunCommand
         var baud = new Option<int>("--baud") { Description = "baud rate", DefaultValueFactory = _ => 115200 };
         var arm = new Option<bool>("--arm") { Description = "arm the rig and apply torque (without it the loop runs and commands zero-effect while disarmed)" };
         var duration = new Option<double>("--duration") { Description = "seconds to run", DefaultValueFactory = _ => 10 };
-        var rate = new Option<double?>("--rate") { Description = "control rate in Hz (default: the task's)" };
+        var rate = new Option<double?>("--control-rate") { Description = "the controller's step rate in Hz (default: the task's; the firmware's own loop rate is its --loop-rate)" };
         var log = new Option<string?>("--log") { Description = "record every transition to this new transition log" };
         var console = new Option<string?>("--console") { Description = "tuning console: a tty or pty PATH, '-' for stdin, 'none' (default: stdin when it is a terminal)" };
         var noWatch = new Option<bool>("--no-watch") { Description = "do not reload the Q when its file changes on disk" };
@@ -61,7 +61,7 @@ internal static class RunCommand
             }
             if (r.GetValue(rate) is { } hz && (!double.IsFinite(hz) || hz < 1 || hz > 2000))
             {
-                throw new ArgumentException($"--rate must be between 1 and 2000 Hz (got {hz})");
+                throw new ArgumentException($"--control-rate must be between 1 and 2000 Hz (got {hz})");
             }
             if (r.GetValue(baud) <= 0)
             {
@@ -105,6 +105,10 @@ internal static class RunCommand
                 {
                     view.Message(line);
                 }
+                else if (tuning is not null && consoleStream is null)
+                {
+                    tuning.WriteLine(line); // the console shares stderr: one writer, so a report never lands inside its live line
+                }
                 else
                 {
                     Console.Error.WriteLine(line);
@@ -128,7 +132,7 @@ internal static class RunCommand
                 ReportEvery = TimeSpan.FromSeconds(reportSeconds > 0 ? reportSeconds : 5),
                 WatchdogMs = r.GetValue(watchdog),
             };
-            if (q?.ActionRangeWarning(runner.Planner.Plan.Low, runner.Planner.Plan.High) is { } rangeWarning)
+            if (q?.ActionRangeWarning(runner.Planner.Plan.Low, runner.Planner.Plan.High, "the rig's torque_limit: 'set torque_limit X' on its console") is { } rangeWarning)
             {
                 Console.Error.WriteLine($"warning: {rangeWarning}");
             }

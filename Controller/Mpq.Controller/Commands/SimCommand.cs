@@ -20,7 +20,7 @@ internal static class SimCommand
         var bias = new Option<string>("--model-bias") { Description = "planner model: 'true' parameters, 'biased' (drawn from the task's prior each episode) or 'means' (the prior's means, what 'run' plans on at a rig)", DefaultValueFactory = _ => "true" };
         bias.AcceptOnlyFromAmong("true", "biased", "means");
         var torqueLimit = new Option<double?>("--torque-limit") { Description = "plan and act within ±this on every actuator, as 'run' does within a rig's torque_limit (default: the task's action limits)" };
-        var init = new Option<string?>("--init") { Description = "start every episode from this physics state (comma-separated qpos,qvel,...) instead of a random one" };
+        var init = new Option<string?>("--initial") { Description = "start every episode from this physics state (comma-separated qpos,qvel,...) instead of a random one" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
         var log = new Option<string?>("--log") { Description = "record every transition to this new transition log (for trainer train --from-log)" };
         var command = new Command("sim", "Run closed-loop episodes: MPPI on the model, the true-parameter MuJoCo plant as the real system.");
@@ -31,7 +31,7 @@ internal static class SimCommand
         command.Options.Add(init);
         command.Options.Add(json);
         command.Options.Add(log);
-        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias)!, r.GetValue(torqueLimit), PlannerOptions.ParseList(r.GetValue(init), "--init"), r.GetValue(json), r.GetValue(log))));
+        command.SetAction(r => ControllerCli.Run(() => Execute(r, planner, r.GetValue(episodes), r.GetValue(bias)!, r.GetValue(torqueLimit), PlannerOptions.ParseList(r.GetValue(init), "--initial"), r.GetValue(json), r.GetValue(log))));
         return command;
     }
 
@@ -60,11 +60,11 @@ internal static class SimCommand
         };
         if (init is not null && init.Length != runner.Model.StateSize)
         {
-            throw new ArgumentException($"--init needs {runner.Model.StateSize} numbers for task '{task.Name}' (got {init.Length})");
+            throw new ArgumentException($"--initial needs {runner.Model.StateSize} numbers for task '{task.Name}' (got {init.Length})");
         }
         if (init is not null && Array.Exists(init, v => !double.IsFinite(v)))
         {
-            throw new ArgumentException("--init: the initial state contains NaN or infinity");
+            throw new ArgumentException("--initial: the initial state contains NaN or infinity");
         }
 
         using var log = TransitionLogFiles.OpenNew(logPath, task, runner.Model.StateSize, "sim", settings, q?.Path, ("model_bias", modelBias));

@@ -156,8 +156,8 @@ public class ControllerCliTests
     [TestCase("--lambda", "0", "lambda must be a positive finite number")]
     [TestCase("--lambda", "NaN", "lambda must be a positive finite number")]
     [TestCase("--task", "cartpole", "unknown task 'cartpole'")]
-    [TestCase("--init", "nan,0", "NaN or infinity")]
-    [TestCase("--init", "1,2,3", "--init needs 2 numbers")]
+    [TestCase("--initial", "nan,0", "NaN or infinity")]
+    [TestCase("--initial", "1,2,3", "--initial needs 2 numbers")]
     [TestCase("--q", "/nonexistent/q.onnx", "does not exist")]
     [TestCase("--q", "/etc/hostname", "is not a loadable ONNX model")]
     [TestCase("--prior", "mass=abc", "is not NAME=BIAS:SIGMA")]
@@ -183,9 +183,9 @@ public class ControllerCliTests
     }
 
     // Issue 13, case 6: these spun at 100 % CPU ignoring SIGINT (--rate), or exited 0 doing nothing (--duration).
-    [TestCase("--rate", "0", "--rate must be between 1 and 2000 Hz")]
-    [TestCase("--rate", "-5", "--rate must be between 1 and 2000 Hz")]
-    [TestCase("--rate", "NaN", "--rate must be between 1 and 2000 Hz")]
+    [TestCase("--control-rate", "0", "--control-rate must be between 1 and 2000 Hz")]
+    [TestCase("--control-rate", "-5", "--control-rate must be between 1 and 2000 Hz")]
+    [TestCase("--control-rate", "NaN", "--control-rate must be between 1 and 2000 Hz")]
     [TestCase("--duration", "0", "--duration must be a positive number of seconds")]
     [TestCase("--duration", "-1", "--duration must be a positive number of seconds")]
     [TestCase("--baud", "0", "--baud must be positive")]

@@ -29,12 +29,36 @@ public class FirmwareCliTests
 
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "firmware.dll");
 
+    // Issue 29: on a machine without GPIO the firmware said only "Exception while calling libgpiod".
+    [Test]
+    public void Gpio_NoGpioOnThisMachine_SaysWhatToCheck()
+    {
+        Assume.That(Directory.GetFiles("/dev", "gpiochip*"), Is.Empty, "this machine has GPIO");
+        var config = Path.Combine(Path.GetTempPath(), $"mpq-gpio-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, """
+            { "name": "pendulum-rig",
+              "joints": [ { "encoderA": 17, "encoderB": 27, "countsPerRevolution": 4096, "invert": false } ],
+              "actuators": [ { "pwmChip": 0, "pwmChannel": 0, "pwmFrequency": 20000, "directionPin": 22, "enablePin": 23, "torqueAtFullDuty": 2.0 } ] }
+            """);
+        try
+        {
+            var (code, _, stderr) = Run(Dll, "--port", "/dev/null", "--driver", "gpio", "--config", config);
+            Assert.That(code, Is.EqualTo(2), stderr);
+            Assert.That(stderr, Does.Contain("cannot open the board's GPIO or PWM for 'pendulum-rig'").And.Contain("libgpiod2").And.Contain("'gpio' group"));
+            Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), "one line: " + stderr);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
     [TestCase("--port", "/dev/does-not-exist-mpq", "--driver", "virtual:pendulum", "cannot open serial device '/dev/does-not-exist-mpq'")]
     [TestCase("--port", "/dev/null", "--driver", "warp-drive", "unknown driver 'warp-drive'")]
     [TestCase("--port", "/dev/null", "--driver", "virtual:cartpole", "unknown task 'cartpole'")]
     [TestCase("--port", "/dev/null", "--driver", "gpio", "--driver gpio needs --config")]
     [TestCase("--port", "/dev/null", "--driver", "gpio", "--config", "/nonexistent/rig.json", "does not exist")]
-    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--rate", "5", "--rate must be between 50 and 2000")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--loop-rate", "5", "--loop-rate must be between 50 and 2000")]
     [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--duration", "0", "--duration must be a positive number of seconds")]
     [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--duration", "-1", "--duration must be a positive number of seconds")]
     [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--baud", "0", "--baud must be positive")]
@@ -52,7 +76,7 @@ public class FirmwareCliTests
         Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
     }
 
-    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--rate", "fast")]
+    [TestCase("--port", "/dev/null", "--driver", "virtual:pendulum", "--loop-rate", "fast")]
     [TestCase("--port", "/dev/null", "--no-such-option")]
     [TestCase("--driver", "virtual:pendulum")]
     public void ParseError_ExitsTwoWithErrorLines(params string[] args)

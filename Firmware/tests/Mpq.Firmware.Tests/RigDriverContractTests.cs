@@ -208,6 +208,7 @@ public class GpioRigDriverContractTests : RigDriverContractTests
         _gpio.SetSilently(A, _gpio.Value(A) == PinValue.High ? PinValue.Low : PinValue.High); // edge on A missed
         _gpio.SetInput(B, _gpio.Value(B) == PinValue.High ? PinValue.Low : PinValue.High);
         Assert.That(d.EncoderErrors, Is.EqualTo(1), "a transition that skips a state is an error, not a guess");
+        Assert.That(((IRigDriver)d).Health, Does.Contain("j0 count -512 missed edges 1"), "the console's status shows it (issue 29)");
     }
 
     [TestCase(true)]

@@ -65,14 +65,97 @@ public static class CliErrors
     }
 
     /// <summary>Reports a command line that did not parse: one <c>error:</c> line per problem, a hint, exit 2.</summary>
-    public static int ParseErrors(IEnumerable<string> messages, string program)
+    /// <param name="messages">The parser's messages.</param>
+    /// <param name="program">The program's name, for the hint.</param>
+    /// <param name="words">The subcommands and options the command in context accepts: an unknown word close to one
+    /// of them gets "(did you mean '...'?)".</param>
+    public static int ParseErrors(IEnumerable<string> messages, string program, IEnumerable<string>? words = null)
     {
-        foreach (var message in messages)
+        var list = messages.ToList();
+        var unknown = list.Any(m => UnknownWord(m) is not null);
+        var known = words?.ToList() ?? [];
+        foreach (var message in list)
         {
-            Console.Error.WriteLine($"error: {InWords(FirstLine(message))}");
+            // 'controller rnu' is one mistake: the missing command is the word that was not recognised.
+            if (unknown && message.StartsWith("Required command was not provided", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var text = InWords(WithList(message));
+            if (UnknownWord(message) is { } word && Nearest(word, known) is { } meant)
+            {
+                text = $"{text.TrimEnd('.')} (did you mean '{meant}'?)";
+            }
+            Console.Error.WriteLine($"error: {text}");
         }
         Console.Error.WriteLine($"(see '{program} --help')");
         return ExitCodes.Usage;
+    }
+
+    private static string? UnknownWord(string message)
+    {
+        var m = Regex.Match(message, @"^Unrecognized command or argument '(?<word>.*)'\.?$");
+        return m.Success ? m.Groups["word"].Value : null;
+    }
+
+    /// <summary>"Must be one of:" followed by the values a line each: the values on the same line.</summary>
+    private static string WithList(string message)
+    {
+        var lines = message.Split('\n');
+        var first = lines[0].Trim();
+        if (!first.EndsWith("one of:", StringComparison.Ordinal) || lines.Length < 2)
+        {
+            return FirstLine(message);
+        }
+        return $"{first} {string.Join(", ", lines.Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0))}";
+    }
+
+    /// <summary>
+    /// The known word closest to <paramref name="word"/>: within 2 edits (a swap of neighbours is one) and fewer than
+    /// half its letters, or the one known word that starts with it; null when nothing is that close or two tie.
+    /// </summary>
+    public static string? Nearest(string word, IReadOnlyCollection<string> known)
+    {
+        if (word.Length == 0)
+        {
+            return null;
+        }
+        var best = known.Select(k => (Word: k, Distance: Edits(word, k)))
+            .Where(c => c.Distance <= 2 && 2 * c.Distance < c.Word.Length)
+            .OrderBy(c => c.Distance).ToList();
+        if (best.Count > 0 && (best.Count == 1 || best[1].Distance > best[0].Distance))
+        {
+            return best[0].Word;
+        }
+        var prefixed = known.Where(k => word.Length >= 3 && k.StartsWith(word, StringComparison.Ordinal)).ToList();
+        return prefixed.Count == 1 ? prefixed[0] : null;
+    }
+
+    /// <summary>Edits from one word to the other: insertions, deletions, substitutions and swaps of neighbours.</summary>
+    private static int Edits(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+        return d[a.Length, b.Length];
     }
 
     /// <summary>

@@ -102,4 +102,38 @@ public class CliErrorsTests
         var (_, stderr) = WithStderr(() => CliErrors.ParseErrors([message], "controller"));
         Assert.That(stderr.Split('\n')[0].TrimEnd(), Is.EqualTo($"error: {expected}"));
     }
+
+    // Issue 29: 'controller rnu' printed "Required command was not provided." and "Unrecognized command or argument
+    // 'rnu'." and nothing else; 'log inspct' the same.
+    [TestCase("rnu", "run")]
+    [TestCase("inspct", "inspect")]
+    [TestCase("--torque-limt", "--torque-limit")]
+    [TestCase("--init", "--initial")]
+    public void ParseErrors_UnknownWord_SaysDidYouMean(string typed, string meant)
+    {
+        var (code, stderr) = WithStderr(() => CliErrors.ParseErrors(
+            ["Required command was not provided.", $"Unrecognized command or argument '{typed}'."], "controller",
+            ["sim", "bench", "run", "log", "inspect", "export", "ports", "--torque-limit", "--initial", "--help"]));
+        Assert.That(code, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(stderr.TrimEnd().Split('\n'), Is.EqualTo(new[]
+        {
+            $"error: Unrecognized command or argument '{typed}' (did you mean '{meant}'?)",
+            "(see 'controller --help')",
+        }), "the missing command is the unknown word: one line, not two");
+    }
+
+    [Test]
+    public void ParseErrors_NothingClose_NoGuess()
+    {
+        var (_, stderr) = WithStderr(() => CliErrors.ParseErrors(["Unrecognized command or argument 'xyzzy'."], "controller", ["sim", "run", "log"]));
+        Assert.That(stderr.Split('\n')[0].TrimEnd(), Is.EqualTo("error: Unrecognized command or argument 'xyzzy'."));
+    }
+
+    // '--model-bias maybe' printed "Must be one of:" and cut the list that followed on the next lines.
+    [Test]
+    public void ParseErrors_OneOf_KeepsTheList()
+    {
+        var (_, stderr) = WithStderr(() => CliErrors.ParseErrors(["Argument 'maybe' not recognized. Must be one of:\n\t'none'\n\t'means'\n\t'biased'"], "controller"));
+        Assert.That(stderr.Split('\n')[0].TrimEnd(), Is.EqualTo("error: Argument 'maybe' not recognized. Must be one of: 'none', 'means', 'biased'"));
+    }
 }

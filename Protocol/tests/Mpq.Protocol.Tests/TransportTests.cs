@@ -165,4 +165,17 @@ public class TransportTests
         using var pair = SocatPair.Create();
         Assert.That(SerialTransports.TrySetLatencyTimer(pair.PathA), Does.Contain("nothing to tune"));
     }
+
+    // Issue 29: 'ports --all' said "no serial ports found" on a machine with /dev/ttyS0 (System.IO.Ports' discovery
+    // leaves it out).
+    [Test]
+    public void DescribePorts_All_ListsLegacyNodes_InCountingOrder()
+    {
+        var nodes = Directory.GetFiles("/dev", "ttyS*");
+        Assume.That(nodes, Is.Not.Empty, "this machine has no /dev/ttyS nodes");
+        var listed = SerialTransports.DescribePorts(all: true).Select(l => l.Split(' ')[0]).ToList();
+        Assert.That(listed, Is.SupersetOf(nodes));
+        var numbers = listed.Where(p => p.StartsWith("/dev/ttyS", StringComparison.Ordinal)).Select(p => int.Parse(p["/dev/ttyS".Length..])).ToList();
+        Assert.That(numbers, Is.Ordered, "ttyS2 before ttyS10");
+    }
 }

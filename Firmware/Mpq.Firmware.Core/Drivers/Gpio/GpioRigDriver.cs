@@ -33,7 +33,18 @@ public sealed class GpioRigDriver : IRigDriver
             throw new FileNotFoundException($"GPIO config '{path}' does not exist");
         }
         var config = GpioRigConfig.Parse(File.ReadAllText(path));
-        return new GpioRigDriver(config, new GpioController(), shouldDispose: true, m => new HardwarePwmOutput(m.PwmChip, m.PwmChannel, m.PwmFrequency));
+        try
+        {
+            return new GpioRigDriver(config, new GpioController(), shouldDispose: true, m => new HardwarePwmOutput(m.PwmChip, m.PwmChannel, m.PwmFrequency));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // dotnet/iot says only "Exception while calling libgpiod" (or names a sysfs file): say what a person checks.
+            throw new InvalidOperationException(
+                $"cannot open the board's GPIO or PWM for '{config.Name}' ({e.GetType().Name}: {e.Message.Split('\n')[0].Trim()}): "
+                + "run on a board with GPIO (a Raspberry Pi) with libgpiod installed (apt-get install libgpiod2), as a user in the 'gpio' group, "
+                + "and hardware PWM enabled (dtoverlay=pwm); see Firmware/README.md, Wiring", e);
+        }
     }
 
     public string Name { get; }
@@ -43,6 +54,11 @@ public sealed class GpioRigDriver : IRigDriver
 
     /// <summary>Encoder transitions that skipped a state, over all joints.</summary>
     public long EncoderErrors => _encoders.Sum(e => e.Errors);
+
+    /// <summary>Per joint: the encoder's count and its missed edges (a missed edge is a count lost: the angle has drifted
+    /// by that many counts; a growing number means a noisy line or edges faster than the pins are read).</summary>
+    public string Health => "encoders: " + string.Join("  ", _encoders.Select((e, j) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"j{j} count {e.Count} missed edges {e.Errors}")));
 
     public void Read(Span<float> position, Span<float> velocity)
     {
