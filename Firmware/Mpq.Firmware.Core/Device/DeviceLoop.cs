@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
+using System.Text;
 using Mpq.Common;
 using Mpq.Firmware.Drivers;
 using Mpq.Firmware.Safety;
@@ -72,6 +73,9 @@ public sealed class DeviceLoop : IDisposable
         {
             link.LoopStatus = Describe;
             link.JointStatus = DescribeJoints;
+            link.DriverHealth = () => _driver.Health;
+            link.CsvHeader = DescribeCsvHeader;
+            link.CsvRow = DescribeCsvRow;
         }
     }
 
@@ -311,6 +315,40 @@ public sealed class DeviceLoop : IDisposable
         }
         var torque = string.Join(" ", _torque.Select(t => t.ToString("F3", CultureInfo.InvariantCulture)));
         return $"t {Now():F3} s  {_supervisor.State.ToString().ToLowerInvariant()}  {string.Join("  ", parts)}  torque {torque}";
+    }
+
+    /// <summary>The CSV telemetry's header: units in every name, a wrapped angle beside each joint's counted one.</summary>
+    private string DescribeCsvHeader()
+    {
+        var b = new StringBuilder("t_s,armed,faults");
+        for (var j = 0; j < _position.Length; j++)
+        {
+            b.Append(CultureInfo.InvariantCulture, $",q{j}_rad,q{j}_wrapped_rad,v{j}_rad_s");
+        }
+        for (var a = 0; a < _torque.Length; a++)
+        {
+            b.Append(CultureInfo.InvariantCulture, $",tau{a}_Nm");
+        }
+        return b.ToString();
+    }
+
+    /// <summary>One CSV line of telemetry (read on the housekeeping thread, as the text telemetry is).</summary>
+    private string DescribeCsvRow()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var b = new StringBuilder();
+        b.Append(c, $"{Now():F4},{(_supervisor.State == RigArmState.Armed ? 1 : 0)},{(uint)_supervisor.Faults}");
+        for (var j = 0; j < _position.Length; j++)
+        {
+            double q = _position[j];
+            var wrapped = q - 2 * Math.PI * Math.Floor((q + Math.PI) / (2 * Math.PI));
+            b.Append(c, $",{q:R},{wrapped:F6},{_velocity[j]:R}");
+        }
+        foreach (var t in _torque)
+        {
+            b.Append(c, $",{t:R}");
+        }
+        return b.ToString();
     }
 
     /// <summary>Stops the loop and the motors (torque zero).</summary>

@@ -148,6 +148,19 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>Latest sensor snapshot for <c>status</c> and text telemetry (set by the loop).</summary>
     public Func<string>? JointStatus { get; set; }
 
+    /// <summary>The CSV telemetry's header and one line of it (<c>stream csv</c>; set by the loop).</summary>
+    public Func<string>? CsvHeader { get; set; }
+
+    /// <inheritdoc cref="CsvHeader"/>
+    public Func<string>? CsvRow { get; set; }
+
+    /// <summary>CSV telemetry's period in ms for this session (0: off); a header is owed when it was just switched on.</summary>
+    private int _csvPeriodMs;
+    private int _csvHeaderOwed;
+
+    /// <summary>The driver's health line for <c>status</c> (an encoder's missed edges; set by the loop).</summary>
+    public Func<string?>? DriverHealth { get; set; }
+
     /// <summary>The link's requests to the supervisor, applied by the device loop at its next tick.</summary>
     public SupervisorInbox Inbox { get; } = new();
 
@@ -476,6 +489,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private void Housekeeping()
     {
         var lastTelemetry = Stopwatch.GetTimestamp();
+        var lastCsv = lastTelemetry;
         while (!_stopping)
         {
             Thread.Sleep(10);
@@ -513,6 +527,14 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                 {
                     WriteText($"\r\n{saving}\r\n{ConsoleInterpreter.Prompt}");
                 }
+            }
+            var csvPeriod = Volatile.Read(ref _csvPeriodMs);
+            if (csvPeriod > 0 && _demux.Mode == PortMode.Console && CsvRow is { } row && Stopwatch.GetElapsedTime(lastCsv).TotalMilliseconds >= csvPeriod - 0.5)
+            {
+                // Keep the schedule (a line per period on average), but never a burst after a stall.
+                lastCsv = Stopwatch.GetElapsedTime(lastCsv).TotalMilliseconds > 2 * csvPeriod ? Stopwatch.GetTimestamp() : lastCsv + (long)(csvPeriod * Stopwatch.Frequency / 1000.0);
+                var header = Interlocked.Exchange(ref _csvHeaderOwed, 0) != 0 && CsvHeader is { } h ? "\r\n" + h() + "\r\n" : ""; // off the prompt's line
+                WriteText($"{header}{row()}\r\n");
             }
             if (Stopwatch.GetElapsedTime(lastTelemetry).TotalMilliseconds >= 100)
             {
@@ -578,6 +600,10 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         {
             b.Append('\n').Append(joints());
         }
+        if (DriverHealth?.Invoke() is { } health)
+        {
+            b.Append('\n').Append(health);
+        }
         b.Append('\n').Append(_keeper.Describe());
         return b.ToString();
     }
@@ -596,6 +622,34 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         Inbox.ArmInterlock(null);
         _log($"parameters: a person accepted the defaults at the console ({reply})");
         return reply;
+    }
+
+    string IConsoleTarget.ParamsFile(string verb, string file, bool confirmed)
+    {
+        switch (verb)
+        {
+            case "save":
+                return ParameterBackup.Save(file, _parameters, _keeper.FilePath);
+            case "diff":
+                return ParameterBackup.Compare(file, _parameters).Reply;
+        }
+        if (_supervisor.State == RigArmState.Armed)
+        {
+            return "error: disarm first: a backup may loosen the limits in force";
+        }
+        var (reply, values, changes) = ParameterBackup.Compare(file, _parameters);
+        if (values is null || (changes == 0 && _keeper.Damage is null))
+        {
+            return reply;
+        }
+        if (!confirmed)
+        {
+            return $"{reply}\nnothing changed yet: type 'params load {file} yes' to apply";
+        }
+        var accepted = _keeper.AcceptValues(_parameters, values, file);
+        Inbox.ArmInterlock(null);
+        _log($"parameters: a person loaded {file} at the console ({changes} change(s); {accepted})");
+        return accepted;
     }
 
     string IConsoleTarget.Arm()
@@ -622,8 +676,27 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         return result.StartsWith("refused: ", StringComparison.Ordinal) ? $"error: {result["refused: ".Length..]}" : $"ok {result}";
     }
 
-    string IConsoleTarget.SetStreaming(bool on) =>
-        _parameters.TrySet(FirmwareParameters.TextStream, on ? 1 : 0) == ParamStatus.Ok ? (on ? "ok text telemetry on (10 Hz)" : "ok text telemetry off") : "error: could not change text_stream";
+    string IConsoleTarget.SetStreaming(bool on)
+    {
+        if (!on)
+        {
+            Volatile.Write(ref _csvPeriodMs, 0);
+        }
+        return _parameters.TrySet(FirmwareParameters.TextStream, on ? 1 : 0) == ParamStatus.Ok ? (on ? "ok text telemetry on (10 Hz)" : "ok telemetry off") : "error: could not change text_stream";
+    }
+
+    string IConsoleTarget.StreamCsv(int hz)
+    {
+        if (CsvRow is null)
+        {
+            return "error: no device loop: nothing to stream";
+        }
+        // One stream at a time: CSV lines interleaved with text lines would be readable by neither.
+        _parameters.TrySet(FirmwareParameters.TextStream, 0);
+        Volatile.Write(ref _csvHeaderOwed, 1);
+        Volatile.Write(ref _csvPeriodMs, 1000 / hz);
+        return string.Create(CultureInfo.InvariantCulture, $"ok CSV telemetry at {hz} Hz for this session: a header line, then a line per {1000.0 / hz:G3} ms; 'stream off' stops it");
+    }
 
     void IConsoleTarget.EnterBinary()
     {

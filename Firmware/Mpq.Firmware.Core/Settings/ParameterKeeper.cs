@@ -75,24 +75,36 @@ public sealed class ParameterKeeper
     /// releases the arm interlock and refuses this while armed (defaults may be looser than what is in force).
     /// </summary>
     /// <returns>The reply for people.</returns>
-    public string AcceptDefaults(ParameterTable table)
+    public string AcceptDefaults(ParameterTable table) =>
+        Accept(table, table.Definitions.Where(d => !d.ReadOnly).ToDictionary(d => d.Name, d => d.Default), "defaults");
+
+    /// <summary>
+    /// A person loaded a backup (<c>params load FILE yes</c>), checked field by field: as <see cref="AcceptDefaults"/>,
+    /// with its values. The caller refuses this while armed and releases the arm interlock.
+    /// </summary>
+    public string AcceptValues(ParameterTable table, IReadOnlyDictionary<string, double> values, string from) => Accept(table, values, $"values of {from}");
+
+    /// <summary>The parameters file this keeper saves to, or null when nothing persists.</summary>
+    public string? FilePath => _store?.Path;
+
+    private string Accept(ParameterTable table, IReadOnlyDictionary<string, double> values, string what)
     {
         foreach (var d in table.Definitions)
         {
-            if (!d.ReadOnly)
+            if (!d.ReadOnly && values.TryGetValue(d.Name, out var v))
             {
-                table.Load(d.Name, d.Default);
+                table.Load(d.Name, v);
             }
         }
         var wasDamaged = _damage is not null;
         _damage = null;
         if (_store is null)
         {
-            return "ok defaults in force (no parameters file: nothing saved)";
+            return $"ok {what} in force (no parameters file: nothing saved)";
         }
         _moveAsidePending = File.Exists(_store.Path);
         Interlocked.Exchange(ref _dirtySince, Stopwatch.GetTimestamp() - (long)(SaveDebounce.TotalSeconds * Stopwatch.Frequency)); // at the next housekeeping
-        return $"ok defaults in force{(wasDamaged ? "; arming allowed again" : "")}; saving them to {_store.Path}{(_moveAsidePending ? " (the old file is kept beside it as .before-reset-TIME)" : "")}";
+        return $"ok {what} in force{(wasDamaged ? "; arming allowed again" : "")}; saving them to {_store.Path}{(_moveAsidePending ? " (the old file is kept beside it as .before-reset-TIME)" : "")}";
     }
 
     /// <summary>

@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Mpq.Common;
 using Mpq.Protocol.Console;
 
@@ -13,7 +10,7 @@ public sealed record ParameterFileCheck(int Applied, string? Problem);
 /// <summary>
 /// The parameters file: a JSON object <c>{ "format": 1, "values": { NAME: NUMBER, … }, "crc32c": "…" }</c>, written
 /// atomically (a temporary file, flushed to disk, renamed over the old one) so a power cut mid-write leaves the old file.
-/// Its reader and writer live here together.
+/// The format's reader and writer are <see cref="ParameterFile"/> (shared with backups); this adds the table's checks.
 /// </summary>
 /// <remarks>
 /// A damaged file never loosens a limit by itself: loading is all or nothing, and a file that fails any check (not JSON,
@@ -24,8 +21,6 @@ public sealed record ParameterFileCheck(int Applied, string? Problem);
 /// </remarks>
 public sealed class ParameterStore(string path, Action<string> log)
 {
-    private const int FormatVersion = 1;
-
     public string Path { get; } = path;
 
     /// <summary>Loads the stored values into <paramref name="table"/>, all or nothing.</summary>
@@ -128,130 +123,59 @@ public sealed class ParameterStore(string path, Action<string> log)
                 pairs.Add((table.Definitions[i].Name, savedValues?[i] ?? table[i]));
             }
         }
-        var values = new JsonObject();
-        foreach (var (name, value) in pairs)
-        {
-            values[name] = value;
-        }
-        var root = new JsonObject { ["format"] = FormatVersion, ["values"] = values, ["crc32c"] = Checksum(pairs) };
-        AtomicFile.Write(Path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.Write(Path, ParameterFile.Write(pairs));
     }
 
     /// <summary>Checks a file's text against <paramref name="table"/>; null and the values when every check passes, else the first problem.</summary>
-    private static string? Read(string text, ParameterTable table, bool checkChecksum, out Dictionary<string, double>? values)
+    /// <param name="text">The file's text.</param>
+    /// <param name="table">The parameters this firmware has, with their ranges.</param>
+    /// <param name="checkChecksum">Whether a checksum that does not match is a problem (not when signing a hand edit).</param>
+    /// <param name="values">The values, when every check passed.</param>
+    /// <param name="backup">A backup (<c>params load</c>): read-only values (a controller's <c>rig save</c> keeps
+    /// firmware_version for the record) are skipped instead of refused.</param>
+    internal static string? Read(string text, ParameterTable table, bool checkChecksum, out Dictionary<string, double>? values, bool backup = false)
     {
         values = null;
-        if (text.Trim().Length == 0)
+        if (ParameterFile.Read(text, "firmware", out var found, out var checksum) is { } structure)
         {
-            return "the file is empty";
+            return structure;
         }
-        JsonDocument document;
-        try
+        foreach (var (name, value) in found!)
         {
-            document = JsonDocument.Parse(text);
-        }
-        catch (JsonException e)
-        {
-            return $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
-        }
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            var index = table.IndexOf(name);
+            if (index < 0)
             {
-                return "not a JSON object";
+                return $"'{name}' is not a parameter of this firmware";
             }
-            if (Fields(root, "the file") is { } duplicate)
+            var d = table.Definitions[index];
+            if (d.ReadOnly)
             {
-                return duplicate;
-            }
-            if (!root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.Number || !format.TryGetInt32(out var version))
-            {
-                return "no 'format' number";
-            }
-            if (version != FormatVersion)
-            {
-                return $"format {version}; this firmware reads format {FormatVersion}";
-            }
-            if (!root.TryGetProperty("values", out var stored) || stored.ValueKind != JsonValueKind.Object)
-            {
-                return "no 'values' object";
-            }
-            if (Fields(stored, "'values'") is { } duplicateValue)
-            {
-                return duplicateValue;
-            }
-            var found = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var field in stored.EnumerateObject())
-            {
-                if (field.Value.ValueKind != JsonValueKind.Number)
+                if (backup)
                 {
-                    return $"'{field.Name}' is a {field.Value.ValueKind}, not a number";
+                    continue;
                 }
-                found[field.Name] = field.Value.GetDouble();
+                return $"'{name}' is read-only";
             }
-            foreach (var (name, value) in found)
+            if (!d.Accepts(value))
             {
-                var index = table.IndexOf(name);
-                if (index < 0)
-                {
-                    return $"'{name}' is not a parameter of this firmware";
-                }
-                var d = table.Definitions[index];
-                if (d.ReadOnly)
-                {
-                    return $"'{name}' is read-only";
-                }
-                if (!d.Accepts(value))
-                {
-                    return string.Create(CultureInfo.InvariantCulture, $"'{name}' = {value:R} is outside {d.Format(d.Min)} .. {d.Format(d.Max)}{(d.Unit.Length > 0 ? " " + d.Unit : "")} for this rig{(d.Kind == Mpq.Protocol.Messages.ParamKind.Integer ? " (a whole number)" : "")}");
-                }
-            }
-            foreach (var d in table.Definitions)
-            {
-                if (!d.ReadOnly && !found.ContainsKey(d.Name))
-                {
-                    return $"'{d.Name}' is missing";
-                }
-            }
-            // Last: a field's own problem names it; a checksum that does not match says only that something changed.
-            if (checkChecksum)
-            {
-                if (!root.TryGetProperty("crc32c", out var crc) || crc.ValueKind != JsonValueKind.String)
-                {
-                    return "no 'crc32c' checksum";
-                }
-                if (!string.Equals(crc.GetString(), Checksum(found.Select(kv => (kv.Key, kv.Value))), StringComparison.OrdinalIgnoreCase))
-                {
-                    return "checksum mismatch: the file was damaged or edited by hand (after a hand edit, check and sign it: firmware --driver … --params FILE --sign-params)";
-                }
-            }
-            values = found;
-            return null;
-        }
-    }
-
-    /// <summary>A key that appears twice in <paramref name="obj"/>, as a problem; null when every key is unique.</summary>
-    private static string? Fields(JsonElement obj, string where)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var field in obj.EnumerateObject())
-        {
-            if (!seen.Add(field.Name))
-            {
-                return $"'{field.Name}' appears twice in {where}";
+                return string.Create(CultureInfo.InvariantCulture, $"'{name}' = {value:R} is outside {d.Format(d.Min)} .. {d.Format(d.Max)}{(d.Unit.Length > 0 ? " " + d.Unit : "")} for this rig{(d.Kind == Mpq.Protocol.Messages.ParamKind.Integer ? " (a whole number)" : "")}");
             }
         }
+        foreach (var d in table.Definitions)
+        {
+            if (!d.ReadOnly && !found.ContainsKey(d.Name))
+            {
+                return $"'{d.Name}' is missing";
+            }
+        }
+        // Last: a field's own problem names it; a checksum that does not match says only that something changed.
+        if (checkChecksum && checksum != ParameterChecksum.Matches)
+        {
+            return checksum == ParameterChecksum.Missing
+                ? "no 'crc32c' checksum"
+                : "checksum mismatch: the file was damaged or edited by hand (after a hand edit, check and sign it: firmware --driver … --params FILE --sign-params)";
+        }
+        values = found;
         return null;
-    }
-
-    private static string Checksum(IEnumerable<(string Name, double Value)> pairs)
-    {
-        var text = new StringBuilder();
-        foreach (var (name, value) in pairs.OrderBy(p => p.Name, StringComparer.Ordinal))
-        {
-            text.Append(name).Append('=').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-        }
-        return Crc32C.Compute(Encoding.UTF8.GetBytes(text.ToString())).ToString("x8", CultureInfo.InvariantCulture);
     }
 }

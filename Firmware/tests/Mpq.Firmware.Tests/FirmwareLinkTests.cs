@@ -35,6 +35,40 @@ public class FirmwareLinkTests
         Assert.That(h.States, Is.Empty, "no binary telemetry is sent to a person's terminal");
     }
 
+    // Issue 29: 'stream on' is ~10 Hz text for people; a tool (pandas, PlotJuggler's CSV or serial plugins) needs a
+    // header and numbers at a rate it chooses.
+    [Test]
+    public void Console_StreamCsv_AHeaderThenParsableLinesAtTheRate_UntilOff()
+    {
+        using var h = new FirmwareHarness();
+        h.ReadTextUntil("mpq> ");
+        h.Type("stream csv 50");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("ok CSV telemetry at 50 Hz"));
+        var header = h.ReadTextUntil("\r\n", TimeSpan.FromSeconds(2)); // the line break that takes the header off the prompt's line
+        header = h.ReadTextUntil("\r\n", TimeSpan.FromSeconds(2)).TrimEnd();
+        Assert.That(header, Is.EqualTo("t_s,armed,faults,q0_rad,q0_wrapped_rad,v0_rad_s,tau0_Nm"));
+        var rows = new List<double[]>();
+        for (var i = 0; i < 50; i++)
+        {
+            var line = h.ReadTextUntil("\r\n", TimeSpan.FromSeconds(2)).TrimEnd();
+            var fields = line.Split(',').Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.That(fields, Has.Length.EqualTo(7), line);
+            rows.Add(fields);
+        }
+        var seconds = rows[^1][0] - rows[0][0];
+        TestContext.Out.WriteLine($"50 lines in {seconds:F3} s of rig time");
+        Assert.That(seconds, Is.InRange(49 * 0.02 * 0.8, 49 * 0.02 * 1.6), "about 50 lines a second");
+        Assert.That(rows.Select(r => r[1]), Is.All.EqualTo(0), "disarmed");
+        Assert.That(rows.Select(r => r[4]), Is.All.InRange(-Math.PI - 1e-5, Math.PI + 1e-5), "the wrapped angle (6 decimals)");
+        Assert.That(rows.Select(r => Math.Abs(r[4])), Is.All.GreaterThan(3.0), "hanging at rest: π");
+        h.Type("stream off");
+        h.ReadTextUntil("ok telemetry off");
+        Thread.Sleep(200);
+        h.Type("status");
+        var after = h.ReadTextUntil("mpq> ");
+        Assert.That(after.Split('\n').Count(l => l.Count(ch => ch == ',') == 6), Is.LessThanOrEqualTo(2), "stopped (a line may have been on its way)\n" + after);
+    }
+
     // Issue 15, case 2: neither console echoed, so in picocom a person saw nothing of what they typed; arrow keys and
     // Ctrl-L corrupted the line; 'get tor<Tab>' was "unknown parameter 'tor'".
     [Test]

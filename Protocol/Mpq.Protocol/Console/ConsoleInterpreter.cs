@@ -29,9 +29,13 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
           estop                emergency stop: torque zero, latched until 'clear estop'
           clear                clear latched faults (stays disarmed)
           clear estop          release a latched estop too (stays disarmed)
-          stream on|off        text telemetry on this console
+          stream on|off        text telemetry on this console (10 Hz, for people)
+          stream csv [HZ]      telemetry for tools: a CSV header, then a line per 1/HZ s (1..100, default 10)
           params               the parameters file: saved, not saved (why), or damaged
           params reset         accept the defaults (a damaged file holds arming until then)
+          params save FILE     a backup of the parameters in force (JSON a person can read and edit)
+          params diff FILE     what differs between FILE and the parameters in force
+          params load FILE     show that difference; 'params load FILE yes' applies it (disarmed only)
           binary               hand the port to a controller program (frames)
           console              (typed in binary mode) take the port back
         """;
@@ -45,8 +49,8 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
         return words.Length switch
         {
             0 => Commands,
-            1 when words[0].Equals("stream", StringComparison.OrdinalIgnoreCase) => ["on", "off"],
-            1 when words[0].Equals("params", StringComparison.OrdinalIgnoreCase) => ["reset"],
+            1 when words[0].Equals("stream", StringComparison.OrdinalIgnoreCase) => ["on", "off", "csv"],
+            1 when words[0].Equals("params", StringComparison.OrdinalIgnoreCase) => ["reset", "save", "diff", "load"],
             _ => _parameters.Complete(words) ?? [],
         };
     }
@@ -72,7 +76,10 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
             {
                 1 => target.Params(reset: false),
                 2 when words[1].Equals("reset", StringComparison.OrdinalIgnoreCase) => target.Params(reset: true),
-                _ => "error: usage: params [reset]",
+                3 when words[1].ToLowerInvariant() is "save" or "diff" or "load" => target.ParamsFile(words[1].ToLowerInvariant(), words[2], confirmed: false),
+                4 when words[1].Equals("load", StringComparison.OrdinalIgnoreCase) && words[3].Equals("yes", StringComparison.OrdinalIgnoreCase)
+                    => target.ParamsFile("load", words[2], confirmed: true),
+                _ => "error: usage: params [reset | save FILE | diff FILE | load FILE [yes]]",
             },
             "binary" => Expect(words, 1, "binary") ?? "ok binary mode: the port now speaks frames; type 'console' to come back",
             "console" => "ok already in console mode",
@@ -90,11 +97,23 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
         _ => "error: usage: clear [estop]",
     };
 
+    /// <summary>The fastest CSV telemetry: the Firmware's housekeeping runs every 10 ms.</summary>
+    public const int MaxCsvHz = 100;
+
     private string Stream(string[] words)
     {
+        if (words.Length is 2 or 3 && words[1].Equals("csv", StringComparison.OrdinalIgnoreCase))
+        {
+            var hz = 10;
+            if (words.Length == 3 && (!int.TryParse(words[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out hz) || hz < 1 || hz > MaxCsvHz))
+            {
+                return $"error: stream csv HZ: HZ must be a whole number from 1 to {MaxCsvHz} (got '{Truncate(words[2])}')";
+            }
+            return target.StreamCsv(hz);
+        }
         if (words.Length != 2 || words[1].ToLowerInvariant() is not ("on" or "off"))
         {
-            return "error: usage: stream on|off";
+            return "error: usage: stream on|off|csv [HZ]";
         }
         return target.SetStreaming(words[1].Equals("on", StringComparison.OrdinalIgnoreCase));
     }

@@ -17,6 +17,7 @@ public class ConsoleInterpreterTests
         public string SetStreaming(bool on) { Calls.Add($"stream {on}"); return on ? "ok streaming" : "ok quiet"; }
         public string Params(bool reset) { Calls.Add(reset ? "params reset" : "params"); return reset ? "ok defaults in force" : "parameters: saved"; }
         public void EnterBinary() => Calls.Add("binary");
+        public string StreamCsv(int hz) { Calls.Add($"csv {hz}"); return $"ok csv {hz}"; }
     }
 
     private static ParameterTable Table() => new(
@@ -68,7 +69,7 @@ public class ConsoleInterpreterTests
     [TestCase("get bogus", "error: unknown parameter 'bogus' (type 'list')")]
     [TestCase("set torque_limit", "error: usage: set NAME VALUE")]
     [TestCase("frobnicate", "error: unknown command 'frobnicate' (type 'help')")]
-    [TestCase("stream sideways", "error: usage: stream on|off")]
+    [TestCase("stream sideways", "error: usage: stream on|off|csv [HZ]")]
     public void BadInput_ClearErrorAndNoChange(string line, string reply)
     {
         Assert.That(_console.Execute(line), Is.EqualTo(reply));
@@ -120,4 +121,27 @@ public class ConsoleInterpreterTests
     [Test]
     public void ParameterTable_DefaultOutsideRange_Throws() =>
         Assert.Throws<ArgumentException>(() => _ = new ParameterTable([new ParameterDefinition("x", ParamKind.Real, 0, 1, 2, "", "")]));
+
+    // Issue 29: 'stream on' was ~10 Hz text for people that no plotting tool could read.
+    [TestCase("stream csv", "csv 10")]
+    [TestCase("stream csv 50", "csv 50")]
+    [TestCase("STREAM CSV 100", "csv 100")]
+    public void StreamCsv_RateInRange_ReachesTheTarget(string line, string call)
+    {
+        Assert.That(_console.Execute(line), Does.StartWith("ok"));
+        Assert.That(_target.Calls, Is.EqualTo(new[] { call }));
+    }
+
+    [TestCase("stream csv 0")]
+    [TestCase("stream csv 101")]
+    [TestCase("stream csv fast")]
+    [TestCase("stream csv 1.5")]
+    public void StreamCsv_BadRate_RefusedWithTheRange(string line)
+    {
+        Assert.That(_console.Execute(line), Does.StartWith("error: stream csv HZ: HZ must be a whole number from 1 to 100"));
+        Assert.That(_target.Calls, Is.Empty);
+    }
+
+    [Test]
+    public void Complete_Stream_OffersCsv() => Assert.That(_console.Complete("stream "), Does.Contain("csv"));
 }
