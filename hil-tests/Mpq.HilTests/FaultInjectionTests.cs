@@ -351,7 +351,7 @@ public class FaultInjectionTests
         person.Keys("rig get torq\t\r"); // tab completes the rig's own names
         person.WaitFor("mpq-controller> rig get torque_limit ", TimeSpan.FromSeconds(3));
         person.Keys("watch\r");
-        person.WaitFor("N·m", TimeSpan.FromSeconds(3));
+        person.WaitFor("τ0 ", TimeSpan.FromSeconds(3));
         Thread.Sleep(600);
         person.Keys("x");
         Thread.Sleep(300);
@@ -359,11 +359,53 @@ public class FaultInjectionTests
         Assert.That(text, Does.Contain("ok rig torque_limit = 1"), text);
         Assert.That(text, Does.Contain("watchdog_ms").And.Contain("torque_limit"), "rig list shows the Firmware's table");
         Assert.That(text, Does.Contain("error: rig parameter 'no_such_thing': unknown parameter").Or.Contain("error: the rig refused no_such_thing"));
-        var watchLines = text.Split("\x1b[K").Count(l => l.Contains("rad/s", StringComparison.Ordinal) && l.Contains("armed", StringComparison.Ordinal));
-        Assert.That(watchLines, Is.GreaterThanOrEqualTo(2), "the live line refreshes a few times a second\n" + text);
+        var watchLines = text.Split("\x1b[K").Select(l => l.Split('\r')[0])
+            .Where(l => l.StartsWith("q0 ", StringComparison.Ordinal) && l.Contains("armed", StringComparison.Ordinal)).ToList();
+        Assert.That(watchLines, Has.Count.GreaterThanOrEqualTo(2), "the live line refreshes a few times a second\n" + text);
+        // Issue 29: a 125-character line wrapped on an 80-column terminal, with the raw unwrapped angle (q0 -18.896).
+        Assert.That(watchLines, Has.All.Length.LessThanOrEqualTo(79), "fits an 80-column terminal\n" + string.Join('\n', watchLines));
+        var angles = watchLines.Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.That(angles, Has.All.InRange(-Math.PI - 1e-3, Math.PI + 1e-3), "the angle is wrapped");
         var after = person.Seen.Length;
         Thread.Sleep(600);
-        Assert.That(person.Seen[after..], Does.Not.Contain("rad/s"), "a key stopped the live line");
+        Assert.That(person.Seen[after..], Does.Not.Contain("τ0 "), "a key stopped the live line");
+    }
+
+    // Issue 29: no backup, restore or diff of the rig's parameters from the controller's console.
+    [Test]
+    public void ConsolePty_RigSaveDiffLoad_ShowsFirst_RefusedArmed_AppliedDisarmed()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"mpq-rig-backup-{Guid.NewGuid():N}.json");
+        try
+        {
+            using var pty = SocatPair.Create();
+            using var bridge = Bridge.StartArmed(25, 15, "--console", pty.PathA);
+            using var person = new ConsoleSession(pty.PathB);
+            person.Keys($"rig save {file}\r");
+            person.WaitFor("rig parameters saved to", TimeSpan.FromSeconds(5));
+            Assert.That(Mpq.Protocol.Console.ParameterFile.Read(File.ReadAllText(file), "test", out var saved, out var checksum), Is.Null);
+            Assert.That((saved!["torque_limit"], checksum), Is.EqualTo((1.0, Mpq.Protocol.Console.ParameterChecksum.Matches)));
+            person.Keys("rig set torque_limit 0.5\r");
+            person.WaitFor("ok rig torque_limit = 0.5", TimeSpan.FromSeconds(3));
+            person.Keys($"rig diff {file}\r");
+            person.WaitFor("1 difference(s)", TimeSpan.FromSeconds(5));
+            person.Keys($"rig load {file}\r");
+            person.WaitFor("nothing changed yet", TimeSpan.FromSeconds(5));
+            person.Keys($"rig load {file} yes\r");
+            person.WaitFor("error: disarm first", TimeSpan.FromSeconds(5));
+            person.Keys("disarm\r");
+            person.WaitFor("ok disarm sent", TimeSpan.FromSeconds(3));
+            Thread.Sleep(300);
+            person.Keys($"rig load {file} yes\r");
+            person.WaitFor("ok 1 rig parameter(s) set from", TimeSpan.FromSeconds(5));
+            person.Keys("rig get torque_limit\r");
+            person.WaitFor("ok rig torque_limit = 1 ", TimeSpan.FromSeconds(3));
+            Assert.That(person.Seen, Does.Match(@"torque_limit\s+0\.5 -> 1"), person.Seen);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     // Issue 15, cases 3 and 4: 'rig set torque_limit 0.5' typed into the controller's console must reach the rig, and a

@@ -1,3 +1,4 @@
+using Mpq.Common;
 using Mpq.Controller.Onnx;
 using Mpq.Protocol.Console;
 using Mpq.Protocol.Messages;
@@ -36,6 +37,9 @@ public sealed class TuningConsole
           rig list             the rig's own parameters (the Firmware's table, over the link)
           rig get NAME         one of them
           rig set NAME VALUE   change one on the rig (range-checked there; some only while disarmed)
+          rig save FILE        a backup of the rig's parameters (the Firmware's 'params load' reads it)
+          rig diff FILE        what differs between FILE and the rig
+          rig load FILE [yes]  show that difference; with 'yes' set it on the rig (disarmed; this session only)
           watch                a live line, 4 times a second: angle, velocity, applied torque, arm state,
                                link, planner timing; any key stops it
         """;
@@ -79,7 +83,7 @@ public sealed class TuningConsole
         return words.Length switch
         {
             0 => Commands,
-            1 when words[0].Equals("rig", StringComparison.OrdinalIgnoreCase) => ["list", "get", "set"],
+            1 when words[0].Equals("rig", StringComparison.OrdinalIgnoreCase) => ["list", "get", "set", "save", "diff", "load"],
             2 when words[0].Equals("rig", StringComparison.OrdinalIgnoreCase) && words[1].ToLowerInvariant() is "get" or "set" => RigNames(),
             _ => _parameters.Complete(words) ?? [],
         };
@@ -114,7 +118,10 @@ public sealed class TuningConsole
     }
 
     /// <summary>Writes a line from elsewhere (rig log, reports) without tearing a reply.</summary>
-    public void WriteLine(string text) => Write(text.Replace("\n", "\r\n", StringComparison.Ordinal) + "\r\n");
+    /// <remarks>While <c>watch</c> runs, the live line is cleared first, so the line starts at column 0 and the next
+    /// tick redraws the live line below it (a timing report landed inside it: "misses 1/278timing:").</remarks>
+    public void WriteLine(string text) =>
+        Write((Volatile.Read(ref _watch) is null ? "" : "\r\x1b[K") + text.Replace("\n", "\r\n", StringComparison.Ordinal) + "\r\n");
 
     /// <summary>Executes one line and returns the reply (empty for an empty line). Never throws on input.</summary>
     public string Execute(string line)
@@ -175,14 +182,103 @@ public sealed class TuningConsole
                     return status == ParamStatus.Ok
                         ? $"ok rig {words[2]} = {inForce.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}"
                         : $"error: the rig refused {ParameterConsole.Truncate(words[2])} = {words[3]}: {Describe(status)} (in force: {inForce.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)})";
+                case "save" when words.Length == 3:
+                    return RigSave(words[2]);
+                case "diff" when words.Length == 3:
+                    return RigDiff(words[2], apply: false);
+                case "load" when words.Length == 3:
+                    var shown = RigDiff(words[2], apply: false);
+                    return shown.StartsWith("error", StringComparison.Ordinal) || shown.StartsWith("ok", StringComparison.Ordinal)
+                        ? shown
+                        : $"{shown}\nnothing changed yet: type 'rig load {words[2]} yes' to apply";
+                case "load" when words.Length == 4 && words[3].Equals("yes", StringComparison.OrdinalIgnoreCase):
+                    return RigDiff(words[2], apply: true);
                 default:
-                    return "error: usage: rig list | rig get NAME | rig set NAME VALUE";
+                    return "error: usage: rig list | rig get NAME | rig set NAME VALUE | rig save FILE | rig diff FILE | rig load FILE [yes]";
             }
         }
         catch (IOException e)
         {
             return $"error: {e.Message}";
         }
+    }
+
+    /// <summary><c>rig save FILE</c>: the rig's parameters in force, in the parameters file's format (the Firmware's
+    /// <c>params load</c> reads it too; read-only ones are kept for the record and skipped on loading).</summary>
+    private string RigSave(string file)
+    {
+        var all = _client.ListParameters(RigTimeout);
+        if (all.Count == 0)
+        {
+            return "error: the rig listed no parameters";
+        }
+        try
+        {
+            AtomicFile.Write(file, ParameterFile.Write(all.Select(p => (p.Name, p.Value)).ToList()));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"error: cannot write {file}: {e.Message}";
+        }
+        return $"ok {all.Count} rig parameters saved to {Path.GetFullPath(file)}";
+    }
+
+    /// <summary><c>rig diff FILE</c>, and with <paramref name="apply"/> <c>rig load FILE yes</c>: what differs between
+    /// the file and the rig, then each difference sent as a ParamSet (the rig checks range and armed rules itself).</summary>
+    private string RigDiff(string file, bool apply)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"error: cannot read {file}: {e.Message}";
+        }
+        if (ParameterFile.Read(text, "controller", out var values, out var checksum) is { } problem)
+        {
+            return $"error: {file} cannot be loaded: {problem}";
+        }
+        var rig = _client.ListParameters(RigTimeout).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var unknown = values!.Keys.Where(n => !rig.ContainsKey(n)).ToList();
+        if (unknown.Count > 0)
+        {
+            return $"error: {file} cannot be loaded: '{unknown[0]}' is not a parameter of this rig (a backup of another rig or firmware?)";
+        }
+        var changes = values.Where(kv => !rig[kv.Key].Value.Equals(kv.Value) && kv.Key != "firmware_version").ToList();
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var lines = changes.Select(kv => $"  {kv.Key,-20} {Format(rig[kv.Key]),10} -> {Format(rig[kv.Key], kv.Value)}").ToList();
+        var note = checksum == ParameterChecksum.Matches ? "" : $"\n  note: {file} was edited since it was saved (its checksum {(checksum == ParameterChecksum.Missing ? "is missing" : "differs")})";
+        if (changes.Count == 0)
+        {
+            return $"ok {file} matches the rig's parameters{note}";
+        }
+        var shown = $"{changes.Count} difference(s), rig -> {file}:\n{string.Join('\n', lines)}{note}";
+        if (!apply)
+        {
+            return shown;
+        }
+        var latest = new RigSnapshot(_client.Rig?.Joints ?? 1);
+        if (!_client.TryGetLatest(latest) || latest.Arm == RigArmState.Armed)
+        {
+            return "error: disarm first ('disarm'): a backup may loosen the limits in force";
+        }
+        var refused = new List<string>();
+        foreach (var (name, value) in changes)
+        {
+            var (status, inForce) = _client.SetParameter(name, value, RigTimeout);
+            if (status != ParamStatus.Ok)
+            {
+                refused.Add($"{name} ({Describe(status)})");
+            }
+            else if (name == "torque_limit")
+            {
+                _runner.OfferTorqueLimit(inForce);
+            }
+        }
+        return (refused.Count == 0 ? $"ok {changes.Count} rig parameter(s) set from {file}" : $"error: {changes.Count - refused.Count} of {changes.Count} set from {file}; refused: {string.Join(", ", refused)}")
+            + string.Create(c, $"; for this controller's session (the rig's saved values return when it disconnects; to keep them, 'params load {file} yes' at the rig's own console)");
     }
 
     private static string Reply(RigParameter p, string asked) => p.Status == ParamStatus.Ok
@@ -221,7 +317,12 @@ public sealed class TuningConsole
         return true;
     }
 
-    private string WatchLine(RigSnapshot rig)
+    /// <summary>
+    /// The live line: wrapped angles, torques, arm state, then link, misses and plan time while they fit in
+    /// <see cref="WatchWidth"/> columns (a 125-character line wrapped on an 80-column terminal and its carriage
+    /// return then redrew only the second half).
+    /// </summary>
+    internal string WatchLine(RigSnapshot rig)
     {
         var c = System.Globalization.CultureInfo.InvariantCulture;
         if (!_client.TryGetLatest(rig))
@@ -231,19 +332,39 @@ public sealed class TuningConsole
         var b = new System.Text.StringBuilder();
         for (var j = 0; j < rig.Position.Length; j++)
         {
-            b.Append(c, $"q{j} {rig.Position[j],7:F3} rad  v{j} {rig.Velocity[j],7:F3} rad/s  ");
+            b.Append(c, $"q{j} {Wrap(rig.Position[j]),6:+0.000;-0.000} v{j} {rig.Velocity[j],6:+0.00;-0.00} ");
         }
         for (var a = 0; a < rig.Torque.Length; a++)
         {
-            b.Append(c, $"τ{a} {rig.Torque[a],6:F3} N·m  ");
+            b.Append(c, $"τ{a} {rig.Torque[a],6:+0.000;-0.000} ");
         }
+        b.Append(c, $"{rig.Arm.ToString().ToLowerInvariant()}{(rig.Faults != 0 ? $" ({rig.Faults})" : "")}");
         var plan = _runner.PlanTimes;
         var (steps, misses) = _runner.Progress;
-        b.Append(c, $"{rig.Arm.ToString().ToLowerInvariant()}{(rig.Faults != 0 ? $" ({rig.Faults})" : "")}  ");
-        b.Append(c, $"link {(_client.Failure is null ? "up" : "LOST")} rt {(_client.RoundTrip.Count > 0 ? _client.RoundTrip.Percentile(0.5) : double.NaN):F1} ms, rejected {_client.Received.DroppedTotal}  ");
-        b.Append(c, $"plan p50 {(plan.Count > 0 ? plan.Percentile(0.5) : double.NaN):F2} p99 {(plan.Count > 0 ? plan.Percentile(0.99) : double.NaN):F2} ms, misses {misses}/{steps}");
+        var rejected = _client.Received.DroppedTotal;
+        string[] optional =
+        [
+            _client.Failure is null
+                ? string.Create(c, $" link {(_client.RoundTrip.Count > 0 ? _client.RoundTrip.Percentile(0.5) : double.NaN):F1}ms{(rejected > 0 ? $" rej {rejected}" : "")}")
+                : " link LOST",
+            string.Create(c, $" miss {misses}/{steps}"),
+            string.Create(c, $" plan {(plan.Count > 0 ? plan.Percentile(0.5) : double.NaN):F1}/{(plan.Count > 0 ? plan.Percentile(0.99) : double.NaN):F1}ms"),
+        ];
+        foreach (var part in optional)
+        {
+            if (b.Length + part.Length <= WatchWidth)
+            {
+                b.Append(part);
+            }
+        }
         return b.ToString();
     }
+
+    /// <summary>Columns the live line may use: one less than a classic 80-column terminal, so it never wraps.</summary>
+    internal const int WatchWidth = 79;
+
+    /// <summary>An angle in [−π, π): a rig's encoder counts turns (−18.896 rad is three turns and a bit).</summary>
+    internal static double Wrap(double angle) => angle - 2 * Math.PI * Math.Floor((angle + Math.PI) / (2 * Math.PI));
 
     /// <summary>A latched estop is released only when the person says so: <c>clear estop</c>.</summary>
     private string Clear(string[] words)

@@ -72,9 +72,23 @@ internal sealed class RunLiveView : IDisposable
         });
     }
 
+    /// <summary>
+    /// How many message lines fit below the other rows on a terminal <paramref name="height"/> rows high: the view
+    /// grew past 24 rows (long messages wrapping) and Spectre's live display then scrolled the angle, torque and arm
+    /// rows off the top of an 80×24 terminal after about 15 s.
+    /// </summary>
+    internal static int MessageRows(int height, int joints, int actuators) =>
+        Math.Clamp(height - (joints + actuators + 3) - 5, 1, Messages);
+
+    /// <summary>The text cut to <paramref name="width"/> characters (an ellipsis marks the cut), so a cell never wraps.</summary>
+    internal static string Fit(string text, int width) =>
+        text.Length <= width ? text : width <= 1 ? text[..Math.Max(width, 0)] : text[..(width - 1)] + "…";
+
     private void Fill(Table table, RigSnapshot rig, double elapsed)
     {
         var c = CultureInfo.InvariantCulture;
+        // The value column's width on this terminal: the first column ("messages") and the borders take 16.
+        var width = Math.Max(20, _console.Profile.Width - 16);
         table.Rows.Clear();
         table.Title = new TableTitle(string.Create(c, $"controller run: {elapsed:F1} / {_duration:F0} s"));
         if (!_client.TryGetLatest(rig))
@@ -99,17 +113,18 @@ internal sealed class RunLiveView : IDisposable
         }
         var rt = _client.RoundTrip;
         table.AddRow(new Markup("link"), new Markup(_client.Failure is { } failure
-            ? $"[red]LOST[/] {Markup.Escape(failure)}"
-            : string.Create(c, $"[green]up[/]  round trip p50 {(rt.Count > 0 ? rt.Percentile(0.5) : double.NaN):F1} ms, p99 {(rt.Count > 0 ? rt.Percentile(0.99) : double.NaN):F1} ms, rejected {_client.Received.DroppedTotal}")));
+            ? $"[red]LOST[/] {Markup.Escape(Fit(failure, width - 5))}"
+            : "[green]up[/]  " + Markup.Escape(Fit(string.Create(c, $"round trip p50 {(rt.Count > 0 ? rt.Percentile(0.5) : double.NaN):F1} ms, p99 {(rt.Count > 0 ? rt.Percentile(0.99) : double.NaN):F1} ms, rejected {_client.Received.DroppedTotal}"), width - 4))));
         var plan = _runner.PlanTimes;
         var (steps, misses) = _runner.Progress;
-        table.AddRow("planner", string.Create(c, $"p50 {(plan.Count > 0 ? plan.Percentile(0.5) : double.NaN):F2} ms, p99 {(plan.Count > 0 ? plan.Percentile(0.99) : double.NaN):F2} ms, deadline misses {misses} of {steps} steps, torque scale {_runner.Tuning.TorqueScaleValue:G3}"));
+        table.AddRow("planner", Markup.Escape(Fit(string.Create(c, $"p50 {(plan.Count > 0 ? plan.Percentile(0.5) : double.NaN):F2} ms, p99 {(plan.Count > 0 ? plan.Percentile(0.99) : double.NaN):F2} ms, misses {misses}/{steps}, torque scale {_runner.Tuning.TorqueScaleValue:G3}"), width)));
         string[] lines;
         lock (_messages)
         {
             lines = [.. _messages];
         }
-        table.AddRow("messages", Markup.Escape(lines.Length == 0 ? "-" : string.Join('\n', lines)));
+        var rows = MessageRows(_console.Profile.Height, rig.Position.Length, rig.Torque.Length);
+        table.AddRow("messages", Markup.Escape(lines.Length == 0 ? "-" : string.Join('\n', lines.TakeLast(rows).Select(l => Fit(l, width)))));
     }
 
     /// <summary>A 21-character bar, centre = 0, ends = ± the limit.</summary>
