@@ -78,28 +78,68 @@ internal static class PlotLogCommand
                 AddBroken(plot, time, applied, i => breaks[i], $"{ActionName(a)} applied ({unit})", palette.GetColor(2 + 2 * a), 1, right: true);
             }
         }
-        foreach (var limit in Limits(h, task))
+        // The limits as they were at each moment: a live 'torque_limit=0.9' moves the dashed lines from then on.
+        var end = time[^1];
+        var steps = LimitSteps(h, task, log.Events.Select(e => (e.Time - t0, e.Text)));
+        for (var k = 0; k < steps.Count; k++)
         {
-            var line = plot.Add.HorizontalLine(limit);
-            line.Axes.YAxis = plot.Axes.Right;
-            line.Color = ScottPlot.Colors.Gray;
-            line.LinePattern = ScottPlot.LinePattern.Dashed;
-            line.LineWidth = 1;
+            var from = Math.Max(steps[k].From, 0);
+            var to = k + 1 < steps.Count ? steps[k + 1].From : end;
+            foreach (var limit in steps[k].Limits)
+            {
+                var line = plot.Add.Line(from, limit, Math.Max(to, from), limit);
+                line.Axes.YAxis = plot.Axes.Right;
+                line.Color = ScottPlot.Colors.Gray;
+                line.LinePattern = ScottPlot.LinePattern.Dashed;
+                line.LineWidth = 1;
+            }
         }
+        // Events: a number on the line and the text in the legend (forty characters of text on each line overlapped
+        // each other and the axis); close neighbours alternate between the bottom and the top edge.
+        var shown = 0;
+        var lastLabel = double.NegativeInfinity;
+        var bottom = true;
         foreach (var e in log.Events)
         {
-            var line = plot.Add.VerticalLine(e.Time - t0);
+            var at = e.Time - t0;
+            var line = plot.Add.VerticalLine(at);
             line.Color = e.Text.StartsWith("stop", StringComparison.Ordinal) || e.Text.Contains("estop", StringComparison.OrdinalIgnoreCase) ? ScottPlot.Colors.Red : ScottPlot.Colors.DarkGreen;
             line.LineWidth = 1;
             line.LinePattern = ScottPlot.LinePattern.Dotted;
-            line.Text = e.Text.Length > 40 ? e.Text[..40] + "…" : e.Text;
+            shown++;
+            line.Text = shown.ToString(CultureInfo.InvariantCulture);
+            bottom = at - lastLabel > 0.03 * Math.Max(end, 1e-9) || !bottom;
+            line.LabelOppositeAxis = !bottom;
+            lastLabel = at;
+            if (shown <= MaxEventsInLegend)
+            {
+                var text = e.Text.Length > 48 ? e.Text[..48] + "…" : e.Text;
+                line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{shown}: {text} ({at:F1} s)");
+            }
+            else if (shown == MaxEventsInLegend + 1)
+            {
+                line.LegendText = $"{log.Events.Count - MaxEventsInLegend} more event(s): controller log inspect";
+            }
+        }
+        // Axes apart: the dashed ±1 N·m limits lay exactly on ±π of the angle's axis (both autoscaled to the same
+        // height), easy to read as the angle's bounds.
+        if (sin >= 0)
+        {
+            plot.Axes.SetLimitsY(-3.6, 3.6, plot.Axes.Left);
+        }
+        var reach = steps.SelectMany(k => k.Limits).Select(Math.Abs).DefaultIfEmpty(0).Max();
+        var dataReach = records.SelectMany(r => r.Measured is null ? r.Action : r.Action.Concat(r.Measured)).Select(v => Math.Abs((double)v)).Where(double.IsFinite).DefaultIfEmpty(0).Max();
+        reach = Math.Max(reach, dataReach);
+        if (reach > 0)
+        {
+            plot.Axes.SetLimitsY(-1.3 * reach, 1.3 * reach, plot.Axes.Right);
         }
         plot.Title($"{h.Task} ({h.Source}): {records.Count} steps{(log.Events.Count > 0 ? $", {log.Events.Count} event(s)" : "")}");
         plot.XLabel("time (s)");
         plot.Axes.Left.Label.Text = positionLabel;
         plot.Axes.Right.Label.Text = unit.Length > 0 ? $"action ({unit}); dashed: limits" : "action; dashed: limits";
-        plot.ShowLegend();
-        plot.SavePng(path, 1000, 500);
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        plot.SavePng(path, 1200, 500);
         return breaks.Count(b => b) + 1;
     }
 
@@ -114,8 +154,28 @@ internal static class PlotLogCommand
         return breaks;
     }
 
-    /// <summary>The action limits: the rig's torque limit when the log recorded it, else the task's.</summary>
-    private static IEnumerable<double> Limits(TransitionLogHeader h, ITask? task)
+    private const int MaxEventsInLegend = 12;
+
+    /// <summary>
+    /// The action limits over time: from the start, the rig's torque limit when the log recorded it (else the task's),
+    /// then each logged <c>torque_limit=X</c> change from its moment on (±X on every action).
+    /// </summary>
+    internal static IReadOnlyList<(double From, double[] Limits)> LimitSteps(TransitionLogHeader h, ITask? task, IEnumerable<(double Time, string Text)> events)
+    {
+        var steps = new List<(double From, double[] Limits)> { (double.NegativeInfinity, InitialLimits(h, task).ToArray()) };
+        foreach (var (time, text) in events)
+        {
+            const string key = "torque_limit=";
+            if (text.StartsWith(key, StringComparison.Ordinal)
+                && double.TryParse(text[key.Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v > 0)
+            {
+                steps.Add((time, [v, -v]));
+            }
+        }
+        return steps;
+    }
+
+    private static IEnumerable<double> InitialLimits(TransitionLogHeader h, ITask? task)
     {
         if (h.Planner.TryGetValue("torque_limit", out var text))
         {
