@@ -54,9 +54,10 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
             // bytes, and a terminal on a rig's line shows binary frames (and sends keystrokes into them).
             if (LibC.flock(fd, LibC.LOCK_EX | LibC.LOCK_NB) != 0)
             {
-                throw new IOException(Marshal.GetLastPInvokeError() == LibC.EAGAIN
-                    ? $"serial device '{path}' is in use by another program (a terminal such as picocom, another controller or firmware): close that first"
-                    : $"cannot lock serial device '{path}': {LibC.Describe(Marshal.GetLastPInvokeError())}");
+                var error = Marshal.GetLastPInvokeError();
+                throw new IOException(error == LibC.EAGAIN
+                    ? $"serial device '{path}' is in use by {Holders(path, Environment.ProcessId)}: close that first"
+                    : $"cannot lock serial device '{path}': {LibC.Describe(error)}");
             }
             var termios = stackalloc byte[256];
             new Span<byte>(termios, 256).Clear();
@@ -198,5 +199,45 @@ public sealed unsafe class TtyTransport : ReaderThreadTransport
         {
             throw new IOException($"cannot configure serial device '{path}': {call}: {LibC.Describe(Marshal.GetLastPInvokeError())}");
         }
+    }
+
+    /// <summary>
+    /// Who else has <paramref name="path"/> open, for the refusal: "picocom (pid 4242)", read from /proc (the processes
+    /// this user may see); "another program (a terminal such as picocom, another controller or firmware)" when none can be seen.
+    /// </summary>
+    internal static string Holders(string path, int self)
+    {
+        var names = new List<string>();
+        try
+        {
+            var device = SerialTransports.ResolveDevice(path);
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(System.IO.Path.GetFileName(dir), out var pid) || pid == self)
+                {
+                    continue;
+                }
+                try
+                {
+                    var targets = Directory.EnumerateFileSystemEntries(System.IO.Path.Combine(dir, "fd")).Select(fd => new FileInfo(fd).LinkTarget).ToList();
+                    // A pseudo-terminal's maker (socat: the "cable" of a virtual rig) holds both ends and the master:
+                    // it is not a user of this end.
+                    if (targets.Contains(device) && !(device.StartsWith("/dev/pts/", StringComparison.Ordinal) && targets.Contains("/dev/ptmx")))
+                    {
+                        names.Add($"{File.ReadAllText(System.IO.Path.Combine(dir, "comm")).Trim()} (pid {pid})");
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A process that ended, or one of another user's: not ours to see.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return names.Count > 0
+            ? string.Join(", ", names.Take(3))
+            : "another program (a terminal such as picocom, another controller or firmware)";
     }
 }
