@@ -156,47 +156,9 @@ internal static class PlotLogCommand
 
     private const int MaxEventsInLegend = 12;
 
-    /// <summary>
-    /// The action limits over time: from the start, the rig's torque limit when the log recorded it (else the task's),
-    /// then each logged <c>torque_limit=X</c> change from its moment on (±X on every action).
-    /// </summary>
-    internal static IReadOnlyList<(double From, double[] Limits)> LimitSteps(TransitionLogHeader h, ITask? task, IEnumerable<(double Time, string Text)> events)
-    {
-        var steps = new List<(double From, double[] Limits)> { (double.NegativeInfinity, InitialLimits(h, task).ToArray()) };
-        foreach (var (time, text) in events)
-        {
-            const string key = "torque_limit=";
-            if (text.StartsWith(key, StringComparison.Ordinal)
-                && double.TryParse(text[key.Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v > 0)
-            {
-                steps.Add((time, [v, -v]));
-            }
-        }
-        return steps;
-    }
-
-    private static IEnumerable<double> InitialLimits(TransitionLogHeader h, ITask? task)
-    {
-        if (h.Planner.TryGetValue("torque_limit", out var text))
-        {
-            foreach (var part in text.Split('/'))
-            {
-                if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
-                {
-                    yield return v;
-                    yield return -v;
-                }
-            }
-            yield break;
-        }
-        if (task is not null)
-        {
-            foreach (var v in task.ActionLow.ToArray().Concat(task.ActionHigh.ToArray()).Distinct())
-            {
-                yield return v;
-            }
-        }
-    }
+    /// <summary>The action limits over time (<see cref="TransitionLogLimits.Steps"/>), the task's bounds where the log has none.</summary>
+    internal static IReadOnlyList<(double From, double[] Limits)> LimitSteps(TransitionLogHeader h, ITask? task, IEnumerable<(double Time, string Text)> events) =>
+        TransitionLogLimits.Steps(h, task is null ? null : task.ActionLow.ToArray().Concat(task.ActionHigh.ToArray()).Distinct().ToArray(), events);
 
     /// <summary>One scatter per unbroken stretch, in one colour, with the legend entry on the first.</summary>
     private static void AddBroken(ScottPlot.Plot plot, double[] x, double[] y, Func<int, bool> breakBefore, string label, ScottPlot.Color color, float width, bool right)

@@ -332,7 +332,7 @@ public sealed class TuningConsole
         var b = new System.Text.StringBuilder();
         for (var j = 0; j < rig.Position.Length; j++)
         {
-            b.Append(c, $"q{j} {Wrap(rig.Position[j]),6:+0.000;-0.000} v{j} {rig.Velocity[j],6:+0.00;-0.00} ");
+            b.Append(c, $"q{j} {Angles.Wrap(rig.Position[j]),6:+0.000;-0.000} v{j} {rig.Velocity[j],6:+0.00;-0.00} ");
         }
         for (var a = 0; a < rig.Torque.Length; a++)
         {
@@ -362,9 +362,6 @@ public sealed class TuningConsole
 
     /// <summary>Columns the live line may use: one less than a classic 80-column terminal, so it never wraps.</summary>
     internal const int WatchWidth = 79;
-
-    /// <summary>An angle in [−π, π): a rig's encoder counts turns (−18.896 rad is three turns and a bit).</summary>
-    internal static double Wrap(double angle) => angle - 2 * Math.PI * Math.Floor((angle + Math.PI) / (2 * Math.PI));
 
     /// <summary>A latched estop is released only when the person says so: <c>clear estop</c>.</summary>
     private string Clear(string[] words)

@@ -341,8 +341,7 @@ public sealed class DeviceLoop : IDisposable
         for (var j = 0; j < _position.Length; j++)
         {
             double q = _position[j];
-            var wrapped = q - 2 * Math.PI * Math.Floor((q + Math.PI) / (2 * Math.PI));
-            b.Append(c, $",{q:R},{wrapped:F6},{_velocity[j]:R}");
+            b.Append(c, $",{q:R},{Angles.Wrap(q):F6},{_velocity[j]:R}");
         }
         foreach (var t in _torque)
         {
