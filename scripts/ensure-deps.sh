@@ -4,6 +4,7 @@
 #   socat:         pseudo-terminal pairs for serial tests
 #   gcc:           compiles the MuJoCo struct-layout probe
 #   python3-pandas: reads the controller's CSV log export back in a test, as a user's notebook would
+#   chromium:      headless, opens the controller's dashboard page in a test, as a user's browser would
 set -euo pipefail
 
 need=()
@@ -11,6 +12,7 @@ dpkg -s libmujoco-dev >/dev/null 2>&1 || need+=(libmujoco-dev)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v cc >/dev/null 2>&1 || need+=(gcc)
 /usr/bin/python3 -c "import pandas" >/dev/null 2>&1 || need+=(python3-pandas) # Debian's python3, the one its pandas serves
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2

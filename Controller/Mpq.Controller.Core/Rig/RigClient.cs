@@ -40,6 +40,8 @@ public sealed class RigClient : IDisposable
     private readonly FrameSender _sender;
     private readonly Lock _stateGate = new();
     private readonly Command _command = new();
+    private readonly double[] _commanded = new double[Mpq.Protocol.Framing.Frame.MaxJoints];
+    private int _commandedCount;
     private readonly ManualResetEventSlim _ackArrived = new();
     private readonly ManualResetEventSlim _stateArrived = new();
     private readonly ManualResetEventSlim _paramArrived = new();
@@ -201,11 +203,24 @@ public sealed class RigClient : IDisposable
         for (var i = 0; i < torque.Length; i++)
         {
             _command.Torque[i] = (float)torque[i];
+            _commanded[i] = torque[i];
         }
+        Volatile.Write(ref _commandedCount, torque.Length);
         var slot = answers & 255;
         _sentSequence[slot] = answers;
         Volatile.Write(ref _sentAt[slot], Stopwatch.GetTimestamp());
         _sender.TryPostRealtime(_command);
+    }
+
+    /// <summary>
+    /// The torques of the last Command sent, for views on other threads (the dashboard); returns how many. A copy taken
+    /// while the loop sends may mix two steps' values: fine for a plot, never used for control.
+    /// </summary>
+    public int CopyCommanded(Span<double> into)
+    {
+        var n = Math.Min(Volatile.Read(ref _commandedCount), into.Length);
+        _commanded.AsSpan(0, n).CopyTo(into);
+        return n;
     }
 
     /// <summary>Writes that failed or timed out (the rig's end did not read for 100 ms): the frame was lost, the run went on.</summary>

@@ -60,7 +60,32 @@ internal static class LogCommand
                 $"wrote {target}: {rows} rows ({log.Records.Count} transitions, {rows - log.Records.Count} events on rows of their own), {TransitionLogCsv.Columns(log.Header).Count} columns, {log.Events.Count} events and setting changes in all"));
             return 0;
         }));
-        return new Command("log", "Transition logs.") { inspect, export };
+        var viewFile = new Argument<string>("file") { Description = "a transition log" };
+        var viewAt = new Option<string?>("--dashboard") { Description = $"HOST:PORT to serve the page on (default {Dashboard.DashboardServer.DefaultAddress}, this machine only)" };
+        var view = new Command("view", "Review a transition log in the browser: the run's angle, commanded and applied torque with the limit in force, and its events.") { viewFile, viewAt };
+        view.SetAction(r => ControllerCli.Run(() =>
+        {
+            var path = r.GetValue(viewFile)!;
+            var log = Open(path);
+            if (log.Records.Count == 0)
+            {
+                throw new InvalidDataException($"'{path}' holds no transitions");
+            }
+            var task = Mpq.Tasks.TaskCatalog.Names.Contains(log.Header.Task) ? Mpq.Tasks.TaskCatalog.Create(log.Header.Task) : null;
+            var limits = task is null ? null : task.ActionLow.ToArray().Concat(task.ActionHigh.ToArray()).Distinct().ToArray();
+            using var server = new Dashboard.DashboardServer(r.GetValue(viewAt), Dashboard.DashboardData.Review(path, log, limits), sample: null, Console.Error.WriteLine);
+            using var stop = new ManualResetEventSlim();
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                stop.Set();
+            };
+            server.Start();
+            Console.Error.WriteLine("open it in a browser; Ctrl-C stops");
+            stop.Wait();
+            return 0;
+        }));
+        return new Command("log", "Transition logs.") { inspect, export, view };
     }
 
     private static TransitionLogReader Open(string path)

@@ -35,10 +35,15 @@ internal static class RunCommand
             DefaultValueFactory = _ => 50,
         };
         var live = new Option<bool>("--live") { Description = "a live view of the run on the terminal (angle, velocity, applied torque, arm state, link, planner timing), redrawn 4 times a second" };
+        var dashboard = new Option<string?>("--dashboard")
+        {
+            Description = $"a live plot in the browser at HOST:PORT (default {Dashboard.DashboardServer.DefaultAddress}, this machine only): angles, commanded and applied torque with the limits, arm state, faults, link, planner time",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, listPorts, transport, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json, learnFrom,
+            port, listPorts, transport, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json, learnFrom, dashboard,
         };
         planner.AddTo(command);
         command.SetAction(r => ControllerCli.Run(() =>
@@ -50,6 +55,11 @@ internal static class RunCommand
             }
             // Every option is checked before the port is opened: bad input never reaches the rig.
             var portPath = r.GetValue(port) ?? throw new ArgumentException("--port is required (the rig's serial device; --list-ports shows them)");
+            var dashboardAt = r.GetResult(dashboard) is null ? null : r.GetValue(dashboard) ?? Dashboard.DashboardServer.DefaultAddress;
+            if (dashboardAt is not null)
+            {
+                Dashboard.DashboardServer.ParseAddress(dashboardAt);
+            }
             var reportSeconds = r.GetValue(report);
             if (!double.IsFinite(reportSeconds) || reportSeconds < 0)
             {
@@ -171,6 +181,9 @@ internal static class RunCommand
                 view = new RunLiveView(client, runner, r.GetValue(duration));
                 view.Start();
             }
+            using var page = dashboardAt is null ? null
+                : new Dashboard.DashboardServer(dashboardAt, Dashboard.DashboardData.LiveMeta($"rig '{ack.RigName}', {task.Name}", ack.Joints, ack.Actuators), Dashboard.DashboardData.Live(client, runner), client.Log);
+            page?.Start();
             var s = runner.Run(TimeSpan.FromSeconds(r.GetValue(duration)), r.GetValue(arm), cancel.Token);
             view?.Dispose();
             view = null;
