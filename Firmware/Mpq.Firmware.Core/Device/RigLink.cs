@@ -678,10 +678,8 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     string IConsoleTarget.SetStreaming(bool on)
     {
-        if (!on)
-        {
-            Volatile.Write(ref _csvPeriodMs, 0);
-        }
+        // One stream at a time: 'stream on' ends a CSV stream as 'stream csv' ends the text one.
+        Volatile.Write(ref _csvPeriodMs, 0);
         return _parameters.TrySet(FirmwareParameters.TextStream, on ? 1 : 0) == ParamStatus.Ok ? (on ? "ok text telemetry on (10 Hz)" : "ok telemetry off") : "error: could not change text_stream";
     }
 

@@ -61,8 +61,12 @@ public class FirmwareLinkTests
         Assert.That(rows.Select(r => r[1]), Is.All.EqualTo(0), "disarmed");
         Assert.That(rows.Select(r => r[4]), Is.All.InRange(-Math.PI - 1e-5, Math.PI + 1e-5), "the wrapped angle (6 decimals)");
         Assert.That(rows.Select(r => Math.Abs(r[4])), Is.All.GreaterThan(3.0), "hanging at rest: π");
+        h.Type("stream on"); // one stream at a time: the text one replaces the CSV one
+        h.ReadTextUntil("ok text telemetry on");
+        Thread.Sleep(300);
         h.Type("stream off");
-        h.ReadTextUntil("ok telemetry off");
+        var between = h.ReadTextUntil("ok telemetry off");
+        Assert.That(between.Split('\n').Count(l => l.Count(ch => ch == ',') == 6), Is.LessThanOrEqualTo(2), "'stream on' ended the CSV lines\n" + between);
         Thread.Sleep(200);
         h.Type("status");
         var after = h.ReadTextUntil("mpq> ");
