@@ -52,11 +52,11 @@ public static class ParameterBackup
         {
             return ($"error: cannot read {file}: {e.Message}", null, 0);
         }
-        if (ParameterStore.Read(text, table, checkChecksum: false, out var values, backup: true) is { } problem)
+        if (ParameterStore.Read(text, table, checkChecksum: false, out var values, out var checksum, backup: true) is { } problem)
         {
             return ($"error: {file} cannot be loaded: {problem}", null, 0);
         }
-        var edited = ParameterStore.Read(text, table, checkChecksum: true, out _, backup: true) is not null;
+        var edited = checksum != ParameterChecksum.Matches;
         var b = new StringBuilder();
         var changes = 0;
         foreach (var d in table.Definitions)

@@ -127,16 +127,21 @@ public sealed class ParameterStore(string path, Action<string> log)
     }
 
     /// <summary>Checks a file's text against <paramref name="table"/>; null and the values when every check passes, else the first problem.</summary>
+    internal static string? Read(string text, ParameterTable table, bool checkChecksum, out Dictionary<string, double>? values) =>
+        Read(text, table, checkChecksum, out values, out _);
+
+    /// <summary>As the overload above, also saying whether the checksum matches.</summary>
     /// <param name="text">The file's text.</param>
     /// <param name="table">The parameters this firmware has, with their ranges.</param>
     /// <param name="checkChecksum">Whether a checksum that does not match is a problem (not when signing a hand edit).</param>
     /// <param name="values">The values, when every check passed.</param>
     /// <param name="backup">A backup (<c>params load</c>): read-only values (a controller's <c>rig save</c> keeps
     /// firmware_version for the record) are skipped instead of refused.</param>
-    internal static string? Read(string text, ParameterTable table, bool checkChecksum, out Dictionary<string, double>? values, bool backup = false)
+    /// <param name="checksum">Whether the file's checksum matches its values (for a backup's "edited since saved").</param>
+    internal static string? Read(string text, ParameterTable table, bool checkChecksum, out Dictionary<string, double>? values, out ParameterChecksum checksum, bool backup = false)
     {
         values = null;
-        if (ParameterFile.Read(text, "firmware", out var found, out var checksum) is { } structure)
+        if (ParameterFile.Read(text, "firmware", out var found, out checksum) is { } structure)
         {
             return structure;
         }
