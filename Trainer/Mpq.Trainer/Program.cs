@@ -12,6 +12,6 @@ tasks.SetAction(_ =>
     }
     return 0;
 });
-var root = new RootCommand("MPQ trainer: learns the terminal soft Q from the true system's data.") { tasks, TrainCommand.Create(), ExperimentCommand.Create(), BenchCommand.Create(), PlotLogCommand.Create(), Mpq.Trainer.Online.ServeCommand.Create() };
+var root = new RootCommand("MPQ trainer: learns the terminal soft Q from the true system's data.") { tasks, TrainCommand.Create(), ExperimentCommand.Create(), BenchCommand.Create(), PlotLogCommand.Create(), Mpq.Trainer.Online.ServeCommand.Create(), Mpq.Trainer.Identification.IdentifyCommand.Create() };
 var parsed = root.Parse(args);
 return parsed.Errors.Count > 0 ? CliErrors.ParseErrors(parsed.Errors.Select(e => e.Message), "trainer", parsed.CommandResult.Command.Children.Select(c => c.Name)) : parsed.Invoke();

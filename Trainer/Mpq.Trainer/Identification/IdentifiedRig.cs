@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using Mpq.Tasks.Rigs;
+
+namespace Mpq.Trainer.Identification;
+
+/// <summary>
+/// Writes a new version of a rig folder from a fit: the rig file's prior centred on each estimate with a half-width of
+/// two standard errors (at least 1 % of the estimate), and the fitted damping and friction written into the model's
+/// joints. The old folder is never touched; the new one must not exist (or be empty).
+/// </summary>
+/// <remarks>
+/// The parameters' <c>true</c> values (the reference the model file's numbers are at, and the virtual rig's plant) stay
+/// as they were: the prior is in the paper's form, mean = bias × true, so an estimate of 1.25 kg for a rig written at
+/// 1 kg is a bias of 1.25. The new folder is a new rig version: its fingerprint differs, so a Q learned on the old
+/// prior is refused on it (as for any edit) unless a person says <c>--allow-other-rig</c>.
+/// </remarks>
+public static class IdentifiedRig
+{
+    /// <summary>Writes the folder and returns the rig loaded from it (so a file the loader refuses is never left looking valid).</summary>
+    public static RigTask Write(RigTask rig, IdentificationResult result, string outDir, IReadOnlyList<string> logs)
+    {
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+        {
+            throw new IOException($"'{outDir}' exists and is not empty: an identified rig is written to a new folder, never over one");
+        }
+        var source = Path.GetFullPath(rig.Folder);
+        CopyFolder(source, outDir);
+        var specPath = Path.Combine(outDir, "rig.json");
+        var spec = RigSpec.Read(Path.Combine(source, "rig.json"));
+        var json = JsonNode.Parse(File.ReadAllText(specPath), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
+        if (json["$schema"]?.GetValue<string>() is { } schema && !Path.IsPathRooted(schema))
+        {
+            var original = Path.GetFullPath(Path.Combine(source, schema));
+            if (File.Exists(original))
+            {
+                json["$schema"] = original;
+            }
+            else
+            {
+                json.Remove("$schema");
+            }
+        }
+        var summary = new List<string>();
+        foreach (var p in result.Parameters)
+        {
+            summary.Add(string.Create(CultureInfo.InvariantCulture, $"{p.Name} {p.Estimate:G5} ± {p.StdError:G2}{(p.Unit.Length > 0 ? " " + p.Unit : "")}"));
+            if (p.Kind != IdentifiedKind.Rig)
+            {
+                continue;
+            }
+            var reference = spec.Parameters.First(s => s.Name == p.Name).TrueValue;
+            var entry = json["parameters"]!.AsArray().First(n => n?["name"]?.GetValue<string>() == p.Name)!;
+            var halfWidth = Math.Max(2 * p.StdError, 0.01 * p.Estimate);
+            entry["prior"] = new JsonObject
+            {
+                ["bias"] = Round(p.Estimate / reference),
+                ["sigma"] = Round(halfWidth / reference),
+            };
+        }
+        json["description"] = string.Create(CultureInfo.InvariantCulture,
+            $"{json["description"]?.GetValue<string>()} Identified {DateTime.UtcNow:yyyy-MM-dd} from {logs.Count} log(s), {result.Samples} steps ({result.Seconds:F1} s: {string.Join(", ", logs.Select(Path.GetFileName))}): {string.Join("; ", summary)}.");
+        File.WriteAllText(specPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+
+        var joints = result.Parameters.Where(p => p.Kind is IdentifiedKind.Damping or IdentifiedKind.Friction).ToArray();
+        if (joints.Length > 0)
+        {
+            var modelPath = Path.Combine(outDir, spec.ModelFile);
+            var document = XDocument.Load(modelPath, LoadOptions.PreserveWhitespace);
+            foreach (var p in joints)
+            {
+                var joint = document.Descendants("joint").FirstOrDefault(e => (string?)e.Attribute("name") == p.Joint)
+                    ?? throw new InvalidDataException($"'{modelPath}' has no <joint name=\"{p.Joint}\"> to write {p.Name} into (a joint from an <include>d file?)");
+                var value = Math.Max(0, p.ModelValue + p.Estimate);
+                joint.SetAttributeValue(p.Kind == IdentifiedKind.Damping ? "damping" : "frictionloss", value.ToString("G6", CultureInfo.InvariantCulture));
+            }
+            document.Save(modelPath, SaveOptions.DisableFormatting);
+        }
+        try
+        {
+            return RigTask.Load(outDir);
+        }
+        catch (RigFileException e)
+        {
+            throw new InvalidDataException($"the identified rig written to '{outDir}' does not load ({e.Message}); it is left there to inspect");
+        }
+    }
+
+    private static double Round(double value) => double.Parse(value.ToString("G6", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+        foreach (var dir in Directory.EnumerateDirectories(from))
+        {
+            CopyFolder(dir, Path.Combine(to, Path.GetFileName(dir)));
+        }
+    }
+}
