@@ -106,7 +106,8 @@ public sealed class RigRunner : IDisposable
     private readonly double[] _limitHigh;
     private double[]? _pendingTorqueLimit;
 
-    public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, ITransitionSink? log, double? rateHz = null, bool keepRunningWhenDisarmed = false)
+    public RigRunner(ITask task, MppiSettings settings, WorkerPool pool, ITerminalCost? q, RigClient client, HelloAck rig, ITransitionSink? log, double? rateHz = null, bool keepRunningWhenDisarmed = false,
+        Excitation? excitation = null, bool recordNotLive = false)
     {
         _task = task;
         _client = client;
@@ -136,7 +137,14 @@ public sealed class RigRunner : IDisposable
         _m = task.ActionSize;
         Tuning = new LiveTuning(settings);
         _plant = new RigPlant(task, client, _model, _period, () => Tuning.TorqueScaleValue) { KeepRunningWhenDisarmed = keepRunningWhenDisarmed };
-        _loop = new ControlLoop(task, _planner, _plant) { Period = _period, Sink = log, BetweenSteps = ApplyRequests };
+        _loop = new ControlLoop(task, _planner, _plant)
+        {
+            Period = _period,
+            Sink = log,
+            BetweenSteps = ApplyRequests,
+            Excitation = excitation,
+            RecordNotLive = recordNotLive,
+        };
         _warmState = new double[_model.StateSize];
         _warmObservation = new double[task.ObservationSize];
         _warmAction = new double[_m];

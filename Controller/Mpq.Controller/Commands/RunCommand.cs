@@ -23,11 +23,15 @@ internal static class RunCommand
         var arm = new Option<bool>("--arm") { Description = "arm the rig and apply torque (without it the loop runs and commands zero-effect while disarmed)" };
         var duration = new Option<double>("--duration") { Description = "seconds to run", DefaultValueFactory = _ => 10 };
         var rate = new Option<double?>("--control-rate") { Description = "the controller's step rate in Hz (default: the task's; the firmware's own loop rate is its --loop-rate)" };
-        var log = new Option<string?>("--log") { Description = "record every transition to this new transition log" };
+        var log = new Option<string?>("--log") { Description = "record every transition to this new transition log (disarmed steps too, with the torque the rig applied, zero: a free swing after a push is a log for trainer identify)" };
         var console = new Option<string?>("--console") { Description = "tuning console: a tty or pty PATH, '-' for stdin, 'none' (default: stdin when it is a terminal)" };
         var noWatch = new Option<bool>("--no-watch") { Description = "do not reload the Q when its file changes on disk" };
         var watchdog = new Option<int?>("--watchdog-ms") { Description = "rig watchdog to ask for when arming (default: 2.5 control periods, at least 20 ms); longer rides out a noisy line" };
         var learnFrom = new Option<string?>("--learn-from") { Description = "HOST:PORT of a trainer (trainer serve): stream this rig's transitions there and swap in every Q it sends back (the rig acts with the Q it has while the trainer is away)" };
+        var excite = new Option<string?>("--excite")
+        {
+            Description = "an open-loop excitation instead of the planner, for 'trainer identify': chirp:AMPLITUDE[:LOW_HZ:HIGH_HZ[:SWEEP_S]] (default 0.1-2 Hz over 20 s, up and down) or prbs:AMPLITUDE; every safety rule stays in force",
+        };
         var json = new Option<bool>("--json") { Description = "print the run's summary as one JSON object on stdout" };
         var realtime = new Option<int>("--realtime-priority")
         {
@@ -43,7 +47,7 @@ internal static class RunCommand
         var report = new Option<double>("--report") { Description = "seconds between timing reports on stderr (0: none)", DefaultValueFactory = _ => 5 };
         var command = new Command("run", "Control a rig over serial: handshake, optional arm, plan every period on the freshest State, Disarm on exit.")
         {
-            port, listPorts, transport, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json, learnFrom, dashboard,
+            port, listPorts, transport, baud, arm, duration, rate, log, console, noWatch, report, live, watchdog, realtime, json, learnFrom, dashboard, excite,
         };
         planner.AddTo(command);
         command.SetAction(r => ControllerCli.Run(() =>
@@ -100,7 +104,12 @@ internal static class RunCommand
                     throw new ArgumentException("--live draws on this terminal: give the tuning console its own (--console /dev/pts/N) or --console none");
                 }
             }
+            if (r.GetValue(excite) is not null && r.GetValue(learnFrom) is not null)
+            {
+                throw new ArgumentException("--excite drives the rig open-loop: there is nothing for --learn-from to learn from the planner; run them apart");
+            }
             var task = planner.CreateTask(r);
+            var excitation = r.GetValue(excite) is { } signal ? Excitation.Parse(signal, 1 / (r.GetValue(rate) ?? 1 / task.ControlPeriod)) : null;
             using var q = planner.LoadQ(r, task);
             var settings = planner.Settings(r, task, q);
             using var pool = new WorkerPool(planner.ThreadCount(r), realtimePriority: r.GetValue(realtime));
@@ -130,12 +139,25 @@ internal static class RunCommand
             }, r.GetValue(realtime));
             var ack = client.Handshake(TimeSpan.FromSeconds(5));
             Console.Error.WriteLine($"rig '{ack.RigName}': {ack.Joints} joint(s), {ack.Actuators} actuator(s), {ack.LoopRateHz} Hz, torque limit {ack.TorqueLimit[0]}");
+            if (excitation is not null)
+            {
+                for (var a = 0; a < ack.TorqueLimit.Length; a++)
+                {
+                    if (excitation.Amplitude > ack.TorqueLimit[a])
+                    {
+                        throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                            $"--excite: amplitude {excitation.Amplitude:G4} is above the rig's torque_limit {ack.TorqueLimit[a]:G4} (actuator {a}): the rig would clip it and the log would not say what acted; lower it, or raise torque_limit on the rig's console"));
+                    }
+                }
+                Console.Error.WriteLine($"excitation: {excitation}, open loop (no planner){(r.GetValue(arm) ? "" : "; the rig applies it only once armed")}");
+            }
             using var transitions = TransitionLogFiles.OpenNew(r.GetValue(log), task, 2 * ack.Joints, "rig", settings, q?.Path, TransitionLogFiles.RigEntries(ack.RigName, ack.TorqueLimit));
             // A console PATH or '-' is always interactive; by default only a terminal on stdin is.
             var interactive = consoleStream is not null || r.GetValue(console) switch { "-" => true, null => !Console.IsInputRedirected, _ => false };
             var learningAddress = r.GetValue(learnFrom);
             var toLearner = learningAddress is null ? null : new TransitionRing((int)Math.Ceiling(30 / task.ControlPeriod), task.ObservationSize, task.ActionSize, 2 * ack.Joints);
-            using var runner = new RigRunner(task, settings, pool, q, client, ack, new TransitionFanout(transitions, toLearner), r.GetValue(rate), keepRunningWhenDisarmed: interactive)
+            using var runner = new RigRunner(task, settings, pool, q, client, ack, new TransitionFanout(transitions, toLearner), r.GetValue(rate), keepRunningWhenDisarmed: interactive,
+                excitation: excitation, recordNotLive: transitions is not null && toLearner is null)
             {
                 RealtimePriority = r.GetValue(realtime),
                 Report = reportSeconds > 0 ? line => client.Log($"timing: {line}") : null,

@@ -140,6 +140,19 @@ public sealed class ControlLoop
     /// <summary>Called on the loop's thread before every step: applies requests other threads published (settings, a new Q).</summary>
     public Action? BetweenSteps { get; init; }
 
+    /// <summary>
+    /// An open-loop torque instead of the planner (a system-identification run): every actuator gets the signal's next
+    /// value, the plant and the rig clamp it as they clamp any action. Null (the default): the planner acts.
+    /// </summary>
+    public Excitation? Excitation { get; init; }
+
+    /// <summary>
+    /// Records the steps the plant was not live for, too (a rig disarmed: a free swing after a push by hand, a decay
+    /// test), with the torque the plant reports it applied (zero) as the action, so a log of them is true to what moved
+    /// the rig. Off (the default): only live steps, what a learner acts on.
+    /// </summary>
+    public bool RecordNotLive { get; init; }
+
     /// <summary>Wall time of each planning step (<see cref="IPlanner.Step"/>), ms; cleared by <see cref="ClearStatistics"/>.</summary>
     public LatencyRecorder PlanTimes { get; } = new(1 << 14);
 
@@ -218,7 +231,12 @@ public sealed class ControlLoop
             BetweenSteps?.Invoke();
             var planStart = Stopwatch.GetTimestamp();
 
-            if (late)
+            if (Excitation is { } signal)
+            {
+                // Open loop: never the planner's plan, not even in a late period.
+                Array.Fill(_action, signal.Next());
+            }
+            else if (late)
             {
                 Planner.Fallback(_state, _action);
                 Interlocked.Increment(ref _fallbacks);
@@ -305,6 +323,12 @@ public sealed class ControlLoop
             {
                 _plant.Measured(_measured);
                 Sink?.Add(new Transition((int)t, _observation, _applied, cost, _nextObservation, _state, _next, done, _measured));
+            }
+            else if (RecordNotLive && !live && !liveNext)
+            {
+                // A wholly disarmed step: what moved the rig is what it applied (zero), not what was asked of it.
+                _plant.Measured(_measured);
+                Sink?.Add(new Transition((int)t, _observation, _measured, _task.Cost(_observation, _measured), _nextObservation, _state, _next, done, _measured));
             }
             if (liveNext != live)
             {

@@ -150,6 +150,51 @@ public class ControlLoopTests
     }
 
     [Test]
+    public void Run_NotLiveSteps_RecordedOnlyWhenAskedAndWithWhatThePlantApplied()
+    {
+        // The plant is live before acts 0-1 and from act 6 on: steps 1 and 5 straddle a disarm and a re-arm, steps 2-4 are
+        // wholly disarmed (a free swing logged for identification).
+        Func<long, bool> live = acts => acts < 2 || acts >= 6;
+        var quiet = new Recorder();
+        new ControlLoop(new LineTask(), new ScriptedPlanner(_ => 1), new LinePlant { Live = live }) { Sink = quiet }.Run(LoopLimits.ForSteps(8));
+        Assert.That(quiet.Rows.Select(r => r.Step), Is.EqualTo(new[] { 0, 6, 7 }), "by default a learner's log holds live steps only");
+
+        var all = new Recorder();
+        new ControlLoop(new LineTask(), new ScriptedPlanner(_ => 1), new LinePlant { Live = live }) { Sink = all, RecordNotLive = true }.Run(LoopLimits.ForSteps(8));
+        Assert.That(all.Rows.Select(r => r.Step), Is.EqualTo(new[] { 0, 2, 3, 4, 6, 7 }), "steps 1 and 5 straddle an edge: neither wholly live nor wholly not");
+        Assert.That(all.Rows.Where(r => r.Step is >= 2 and <= 4).Select(r => r.Action), Is.All.EqualTo(0.5),
+            "a disarmed step's action is what the plant applied (its Measured), not the planner's 1");
+    }
+
+    [Test]
+    public void Run_Excitation_ActsOpenLoopNeverThePlanner()
+    {
+        var planner = new ScriptedPlanner(_ => 9);
+        var plant = new LinePlant();
+        var excitation = new Excitation(ExcitationKind.Prbs, 0.25, 0.01, seed: 3);
+        new ControlLoop(new LineTask(), planner, plant) { Excitation = excitation }.Run(LoopLimits.ForSteps(50));
+        Assert.That(planner.Steps, Is.Zero, "the planner is not asked");
+        Assert.That(plant.Applied, Is.All.EqualTo(0.25).Or.EqualTo(-0.25));
+        Assert.That(plant.Applied.Distinct().Count(), Is.EqualTo(2), "both levels in 50 steps");
+    }
+
+    [Test]
+    public void Excitation_Chirp_StaysWithinItsAmplitudeAndSweepsContinuously()
+    {
+        var chirp = new Excitation(ExcitationKind.Chirp, 0.8, 0.05, lowHz: 0.1, highHz: 2, sweepSeconds: 20);
+        var values = Enumerable.Range(0, 1600).Select(_ => chirp.Next()).ToArray();
+        Assert.That(values.Max(), Is.LessThanOrEqualTo(0.8).And.GreaterThan(0.79));
+        Assert.That(values.Min(), Is.GreaterThanOrEqualTo(-0.8).And.LessThan(-0.79));
+        // At most 2 Hz at 20 Hz: a step changes the torque by at most 2π · 2 · 0.05 · 0.8 ≈ 0.5.
+        Assert.That(values.Zip(values.Skip(1), (a, b) => Math.Abs(b - a)).Max(), Is.LessThan(0.51));
+        Assert.Throws<ArgumentException>(() => Excitation.Parse("chirp:0.5:1:30", 0.05), "above half the control rate");
+        Assert.Throws<ArgumentException>(() => Excitation.Parse("sine:0.5", 0.05));
+        Assert.Throws<ArgumentException>(() => Excitation.Parse("chirp:-1", 0.05));
+        Assert.Throws<ArgumentException>(() => Excitation.Parse("chirp:NaN", 0.05));
+        Assert.That(Excitation.Parse("prbs:0.3", 0.05).Kind, Is.EqualTo(ExcitationKind.Prbs));
+    }
+
+    [Test]
     public void Run_FreeRunning_RecordsEveryTransitionAndMarksTheLastDone()
     {
         var plant = new LinePlant();

@@ -9,7 +9,8 @@ namespace Mpq.Trainer.Identification;
 /// <param name="Action">The action the rig reports it applied (after its clamp and slew limit); the commanded one in a log too old to carry it.</param>
 /// <param name="Next">The state one control period later.</param>
 /// <param name="Previous">The action applied over the step before (an actuation delay keeps it acting into this one); this step's own where the log has no step before it.</param>
-public sealed record IdentificationSample(double[] State, double[] Action, double[] Next, double[] Previous);
+/// <param name="Commanded">The action the controller asked for (a drive with a slew limit ramps from <paramref name="Previous"/> towards it), within the rig's torque limit where the log records it.</param>
+public sealed record IdentificationSample(double[] State, double[] Action, double[] Next, double[] Previous, double[]? Commanded = null);
 
 /// <summary>
 /// The samples of one or more transition logs of one rig, checked at the boundary: every log must be of this rig (its
@@ -67,6 +68,10 @@ public sealed class IdentificationData
                 throw new InvalidDataException($"'{path}' holds no transitions (a run without --log, or stopped before its first step)");
             }
             double[]? previous = null;
+            // The rig's torque limit as the controller logged it at the handshake ("1" or "1/0.5"): what a command was clamped to.
+            var limits = h.Planner.TryGetValue("torque_limit", out var text)
+                ? text.Split('/').Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var l) && l >= 0 ? l : double.PositiveInfinity).ToArray()
+                : null;
             for (var i = 0; i < log.Records.Count; i++)
             {
                 var r = log.Records[i];
@@ -78,7 +83,8 @@ public sealed class IdentificationData
                 }
                 double[] applied = [.. action.Select(a => (double)a)];
                 var follows = i > 0 && log.Records[i - 1].Episode == r.Episode && log.Records[i - 1].Step == r.Step - 1;
-                samples.Add(new IdentificationSample(r.State, applied, r.NextState, follows && previous is not null ? previous : applied));
+                double[] commanded = [.. r.Action.Select((a, k) => limits is not null && k < limits.Length ? Math.Clamp(a, -limits[k], limits[k]) : (double)a)];
+                samples.Add(new IdentificationSample(r.State, applied, r.NextState, follows && previous is not null ? previous : applied, commanded));
                 previous = applied;
             }
         }

@@ -18,9 +18,13 @@ internal static class IdentifyCommand
         var output = new Option<string?>("--out") { Description = "write the identified rig here (a new folder): the prior centred on the estimates, the damping and friction in its model" };
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object on stdout (the table goes to stderr)" };
         var step = new Option<double>("--max-step") { Description = "largest integration step of the prediction, seconds", DefaultValueFactory = _ => 0.002 };
+        var slewRate = new Option<string?>("--slew-rate")
+        {
+            Description = "the rig's slew_rate when the logs were made, N·m/s, or 'off' (default: the rig file's slew_rate, else the firmware's default, 20 × min(1, the largest actuator torque)); a ramp the model does not know looks like a delay and hides friction",
+        };
         var command = new Command("identify", "Estimate the rig's physical parameters (those of its rig file, and damping and Coulomb friction per joint) from its logs, with MuJoCo in the loop; print each ± its standard error and the prediction error before and after.")
         {
-            logs, task, fit, output, json, step,
+            logs, task, fit, output, json, step, slewRate,
         };
         command.SetAction(r => TrainerCli.Run(() =>
         {
@@ -44,7 +48,14 @@ internal static class IdentifyCommand
             using var probe = Mpq.MuJoCo.MjModel.FromXmlString(rig.ModelXml);
             var paths = r.GetValue(logs)!;
             var data = IdentificationData.Read(rig, probe.StateSize, paths);
-            using var identifier = new RigIdentifier(rig, data, new IdentifyOptions { Fit = names, MaxStep = maxStep });
+            double? slew = r.GetValue(slewRate) switch
+            {
+                null => rig.SlewRate ?? 20 * Math.Min(1, MaxTorque(rig)),
+                "off" => null,
+                var text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v > 0 => v,
+                var text => throw new ArgumentException($"--slew-rate must be a positive number of N·m/s or 'off' (got '{text}')"),
+            };
+            using var identifier = new RigIdentifier(rig, data, new IdentifyOptions { Fit = names, MaxStep = maxStep, SlewRate = slew });
             var result = identifier.Fit();
             var table = Table(result);
             var asJson = r.GetValue(json);
@@ -75,6 +86,16 @@ internal static class IdentifyCommand
             return 0;
         }));
         return command;
+    }
+
+    private static double MaxTorque(ITask task)
+    {
+        var max = 0.0;
+        for (var a = 0; a < task.ActionSize; a++)
+        {
+            max = Math.Max(max, Math.Max(Math.Abs(task.ActionLow[a]), Math.Abs(task.ActionHigh[a])));
+        }
+        return max;
     }
 
     /// <summary>The result as a person reads it: each parameter against where the fit started, then the prediction error before and after.</summary>

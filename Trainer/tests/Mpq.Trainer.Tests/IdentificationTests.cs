@@ -134,7 +134,7 @@ public class IdentificationTests
         VirtualRigRecording.Record(task, new VirtualRigOptions { TrueParameters = new Dictionary<string, double> { ["mass"] = 1.2, ["length"] = 0.95 }, Damping = [0.03], Friction = [0.02] },
             new Excitation(ExcitationKind.Chirp, 0.8, task.ControlPeriod), 30, log);
         var output = Path.Combine(_dir, "pendulum-identified");
-        var (code, stdout, stderr) = Trainer("identify", "--task", "pendulum", log, "--out", output, "--json");
+        var (code, stdout, stderr) = Trainer("identify", "--task", "pendulum", log, "--out", output, "--json", "--slew-rate", "off");
         Assert.That(code, Is.EqualTo(0), stderr);
         TestContext.Out.WriteLine(stderr);
         Assert.That(stderr, Does.Contain("mass").And.Contain("one-step prediction error"));
