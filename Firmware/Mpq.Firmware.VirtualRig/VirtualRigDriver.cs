@@ -97,6 +97,9 @@ public sealed class VirtualRigDriver : IRigDriver
     /// <summary>The rig file's own (a direct-drive motor changes torque in a fraction of a millisecond).</summary>
     public double? SlewRate => Task.SlewRate;
 
+    /// <inheritdoc />
+    public bool NeedsBringUp => _options.RequireBringUp;
+
     /// <summary>The plant's current physics state (for tests and plots).</summary>
     public MjData Data => _data;
 
@@ -152,6 +155,10 @@ public sealed class VirtualRigDriver : IRigDriver
         {
             // What the drive makes of the command: nothing inside its deadband, and what the motor can give at this speed.
             double torque = Math.Abs(acting[a]) <= _options.Deadband ? 0 : acting[a];
+            if (_options.Reversed is { } reversed && a < reversed.Length && reversed[a])
+            {
+                torque = -torque;
+            }
             if (_options.Motor is { } motor && _actuatorDof[a] >= 0)
             {
                 torque = motor.Deliver(torque, qvel[_actuatorDof[a]]);

@@ -59,6 +59,12 @@ public sealed record VirtualRigOptions
     /// <summary>A commanded torque at most this large (N·m) moves nothing: the drive's deadband.</summary>
     public double Deadband { get; init; }
 
+    /// <summary>Refuse to arm until bring-up passed, as hardware does (practice, tests); off: a simulation's zero and direction are right by construction.</summary>
+    public bool RequireBringUp { get; init; }
+
+    /// <summary>A motor wired backwards on these actuators (positive command, negative torque): what bring-up's direction check must catch. Tests only.</summary>
+    public bool[]? Reversed { get; init; }
+
     /// <summary>The motor between the command and the joint; null: an ideal torque source.</summary>
     public MotorModel? Motor { get; init; }
 

@@ -23,6 +23,7 @@ var duration = new Option<double?>("--duration") { Description = "run this many 
 var json = new Option<bool>("--json") { Description = "with --duration: print the statistics as one JSON object" };
 var initial = new Option<string?>("--initial") { Description = "virtual rig: start state q,v (default: hanging at rest)" };
 var noise = new Option<double>("--sensor-noise") { Description = "virtual rig: position noise std, rad (velocity noise 10x)", DefaultValueFactory = _ => 0 };
+var requireBringUp = new Option<bool>("--require-bring-up") { Description = "virtual rig: behave as hardware does, refusing to arm until bring-up passed ('zero', 'direction' at the console); for practice and tests" };
 var counts = new Option<int>("--counts-per-rev") { Description = "virtual rig: encoder quantisation", DefaultValueFactory = _ => 0 };
 var delay = new Option<int>("--delay-ticks") { Description = "virtual rig: actuation delay in ticks", DefaultValueFactory = _ => 0 };
 var truth = new Option<string?>("--true")
@@ -34,7 +35,7 @@ var signParams = new Option<bool>("--sign-params") { Description = "check a para
 
 var root = new RootCommand("MPQ rig firmware: drivers, safety, telemetry and a console on one serial port.")
 {
-    port, listPorts, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay, truth, resetParams, signParams,
+    port, listPorts, baud, driverOption, config, paramsFile, lockstep, transport, rate, duration, json, initial, noise, counts, delay, truth, resetParams, signParams, requireBringUp,
 };
 // --port and --driver are required unless only the ports are listed (or a parameters file signed, which needs no
 // port): a parse error (exit 2) like any other.
@@ -95,7 +96,7 @@ int Run(ParseResult r)
     }
     using var driver = CreateDriver(r);
     var log = (string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {line}");
-    var table = FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate), driver.SlewRate);
+    var table = FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate), driver.SlewRate, bringUpDone: !driver.NeedsBringUp);
     ParameterStore? store = null;
     var check = new ParameterFileCheck(0, null);
     if (paramsPath is not null)
@@ -125,7 +126,7 @@ int Run(ParseResult r)
     using var link0 = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud), kind);
     log(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
     DeviceLoop? loop = null;
-    using var link = new RigLink(link0, supervisor, table, keeper, new RigInfo(driver.Name, driver.Joints, driver.Actuators, driver.TorqueMax),
+    using var link = new RigLink(link0, supervisor, table, keeper, new RigInfo(driver.Name, driver.Joints, driver.Actuators, driver.TorqueMax, driver.NeedsBringUp),
         () => loop?.Now() ?? 0, log);
     loop = new DeviceLoop(driver, supervisor, table, link, r.GetValue(lockstep), log);
     using var stop = new ManualResetEventSlim();
@@ -222,13 +223,13 @@ int SignParameters(ParseResult r, string? path)
 ParameterTable GpioTable(string configPath)
 {
     var gpio = Mpq.Firmware.Drivers.Gpio.GpioRigConfig.Parse(File.ReadAllText(configPath));
-    return FirmwareParameters.Create(gpio.Joints.Length, gpio.Actuators.Min(m => m.TorqueAtFullDuty));
+    return FirmwareParameters.Create(gpio.Joints.Length, gpio.Actuators.Min(m => m.TorqueAtFullDuty), bringUpDone: false);
 }
 
 ParameterTable TableOf(ParseResult r)
 {
     using var driver = CreateDriver(r);
-    return FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate), driver.SlewRate);
+    return FirmwareParameters.Create(driver.Joints, driver.TorqueMax, r.GetValue(rate), driver.SlewRate, bringUpDone: !driver.NeedsBringUp);
 }
 
 IRigDriver CreateDriver(ParseResult r)
@@ -259,6 +260,7 @@ IRigDriver CreateDriver(ParseResult r)
             CountsPerRevolution = r.GetValue(counts),
             ActuationDelayTicks = r.GetValue(delay),
             InitialState = state,
+            RequireBringUp = r.GetValue(requireBringUp),
         };
         if (r.GetValue(truth) is { } truthText)
         {

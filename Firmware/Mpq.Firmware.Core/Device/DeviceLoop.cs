@@ -73,6 +73,7 @@ public sealed class DeviceLoop : IDisposable
         {
             link.LoopStatus = Describe;
             link.JointStatus = DescribeJoints;
+            link.JointPosition = j => _position[j]; // a float read whole; the loop writes it each tick
             link.DriverHealth = () => _driver.Health;
             link.CsvHeader = DescribeCsvHeader;
             link.CsvRow = DescribeCsvRow;

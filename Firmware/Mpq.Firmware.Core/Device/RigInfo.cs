@@ -1,4 +1,4 @@
 namespace Mpq.Firmware.Device;
 
-/// <summary>What HelloAck tells a controller about the rig.</summary>
-public sealed record RigInfo(string Name, int Joints, int Actuators, double TorqueMax);
+/// <summary>What HelloAck tells a controller about the rig, and whether it must pass bring-up before it arms (real hardware).</summary>
+public sealed record RigInfo(string Name, int Joints, int Actuators, double TorqueMax, bool NeedsBringUp = false);

@@ -78,7 +78,8 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         _parameters = parameters;
         _index = new ParameterIndex(parameters, info.Joints);
         _keeper = keeper;
-        supervisor.SetArmInterlock(keeper.Damage);
+        _bringUp = new BringUp(parameters, info.Joints, info.Actuators, info.NeedsBringUp, supervisor, Inbox, clock);
+        supervisor.SetArmInterlock(keeper.Damage ?? _bringUp.Hold);
         _info = info;
         _clock = clock;
         _log = log;
@@ -88,7 +89,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             onWriterStart: () => WriterPriorityReport = RealtimeScheduling.TryElevateCurrentThread(WriterRealtimePriority));
         _parameters.Changed += OnParameterChanged;
         _parameters.Guard = (d, current, proposed) =>
-            _supervisor.State == RigArmState.Armed ? ArmedParameterRules.Refusal(d.Name, current, proposed) : null;
+            (_supervisor.State == RigArmState.Armed ? ArmedParameterRules.Refusal(d.Name, current, proposed) : null) ?? _bringUp.Guard(d.Name, current, proposed);
     }
 
     /// <summary>SCHED_FIFO priority of the line's writer thread: below the device loop's (80) and the reader's.</summary>
@@ -148,6 +149,13 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>Latest sensor snapshot for <c>status</c> and text telemetry (set by the loop).</summary>
     public Func<string>? JointStatus { get; set; }
 
+    /// <summary>A joint's calibrated position now (the device loop's latest reading), for bring-up's <c>zero</c>.</summary>
+    public Func<int, double>? JointPosition
+    {
+        get => _bringUp.JointPosition;
+        set => _bringUp.JointPosition = value;
+    }
+
     /// <summary>The CSV telemetry's header and one line of it (<c>stream csv</c>; set by the loop).</summary>
     public Func<string>? CsvHeader { get; set; }
 
@@ -163,6 +171,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     /// <summary>The link's requests to the supervisor, applied by the device loop at its next tick.</summary>
     public SupervisorInbox Inbox { get; } = new();
+
+    private readonly BringUp _bringUp;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _notices = new();
 
     /// <summary>Set whenever a Command arrives (lockstep waits on it).</summary>
     public ManualResetEventSlim CommandArrived => _commandArrived;
@@ -483,7 +494,18 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         {
             _keeper.MarkChanged();
         }
+        if (_bringUp.OnParameterChanged(definition.Name) is { } undone)
+        {
+            _notices.Enqueue(undone);
+        }
+        if (definition.Name == FirmwareParameters.BringUpDone)
+        {
+            UpdateArmInterlock(); // raised from a link thread under _rx, or from housekeeping under it
+        }
     }
+
+    /// <summary>Holds arming for a damaged parameters file, else for bring-up not done, else not. Called under <c>_rx</c> (the inbox has one producer at a time).</summary>
+    private void UpdateArmInterlock() => Inbox.ArmInterlock(_keeper.Damage ?? _bringUp.Hold);
 
     /// <summary>Link silence, Fault messages, debounced saving and text telemetry: every 10 ms, never on the loop or reader thread.</summary>
     private void Housekeeping()
@@ -518,6 +540,22 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                     {
                         WriteText(_farewellBanner);
                     }
+                }
+            }
+            lock (_rx)
+            {
+                // A pulse's outcome (and bring-up passing with it) is judged here, off the reader and the loop.
+                if (_bringUp.Poll() is { } outcome)
+                {
+                    _notices.Enqueue(outcome);
+                }
+            }
+            while (_notices.TryDequeue(out var notice))
+            {
+                _log(notice);
+                if (_demux.Mode == PortMode.Console)
+                {
+                    WriteText($"\r\n{notice}\r\n{ConsoleInterpreter.Prompt}");
                 }
             }
             if (_keeper.Housekeep(SavedValues, _parameters) is { } saving)
@@ -619,7 +657,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             return "error: disarm first: the defaults may be looser than the limits in force";
         }
         var reply = _keeper.AcceptDefaults(_parameters);
-        Inbox.ArmInterlock(null);
+        UpdateArmInterlock();
         _log($"parameters: a person accepted the defaults at the console ({reply})");
         return reply;
     }
@@ -647,7 +685,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             return $"{reply}\nnothing changed yet: type 'params load {file} yes' to apply";
         }
         var accepted = _keeper.AcceptValues(_parameters, values, file);
-        Inbox.ArmInterlock(null);
+        UpdateArmInterlock();
         _log($"parameters: a person loaded {file} at the console ({changes} change(s); {accepted})");
         return accepted;
     }
@@ -695,6 +733,10 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         Volatile.Write(ref _csvPeriodMs, 1000 / hz);
         return string.Create(CultureInfo.InvariantCulture, $"ok CSV telemetry at {hz} Hz for this session: a header line, then a line per {1000.0 / hz:G3} ms; 'stream off' stops it");
     }
+
+    string IConsoleTarget.Zero(string joint, string angle) => _bringUp.Zero(joint, angle);
+
+    string IConsoleTarget.Direction(string actuator, string? torque) => _bringUp.Direction(actuator, torque);
 
     void IConsoleTarget.EnterBinary()
     {

@@ -32,6 +32,7 @@ public sealed class SupervisorInbox
         Handshake,
         LinkLost,
         ArmInterlock,
+        Pulse,
     }
 
     private readonly Kind[] _kind = new Kind[Capacity];
@@ -88,6 +89,19 @@ public sealed class SupervisorInbox
     /// <summary>Holds arming with <paramref name="reason"/>, or (null) releases it.</summary>
     public void ArmInterlock(string? reason) => Post(Kind.ArmInterlock, reason);
 
+    /// <summary>Starts a bring-up pulse (<see cref="SafetySupervisor.StartPulse"/>); returns null, or why not.</summary>
+    public string? Pulse(double now, int actuator, double torque, double seconds)
+    {
+        if (!TryClaim(out var ticket, out var slot))
+        {
+            return "the device loop did not answer (stopped?)";
+        }
+        _count[slot] = actuator;
+        _validity[slot] = seconds;
+        _torque[slot * Frame.MaxJoints] = (float)torque;
+        return Ask(Kind.Pulse, now, null, false, ticket, slot) is { } r ? (r.Length == 0 ? null : r) : "the device loop did not answer (stopped?)";
+    }
+
     /// <summary>The loop: applies every pending request to <paramref name="supervisor"/>, in order. Allocation-free for Commands.</summary>
     /// <returns>Whether a Command was among them (lockstep waits for one).</returns>
     public bool Drain(SafetySupervisor supervisor)
@@ -125,6 +139,9 @@ public sealed class SupervisorInbox
                 case Kind.ArmInterlock:
                     supervisor.SetArmInterlock(_text[slot]);
                     break;
+                case Kind.Pulse:
+                    result = supervisor.StartPulse(_time[slot], _count[slot], _torque[slot * Frame.MaxJoints], _validity[slot]) ?? "";
+                    break;
             }
             _text[slot] = null;
             _result[slot] = result;
@@ -143,6 +160,12 @@ public sealed class SupervisorInbox
         {
             return null;
         }
+        return Ask(kind, time, text, flag, ticket, slot);
+    }
+
+    /// <summary>Fills a claimed slot, publishes it and waits (bounded) for the loop's answer.</summary>
+    private string? Ask(Kind kind, double time, string? text, bool flag, long ticket, int slot)
+    {
         _kind[slot] = kind;
         _time[slot] = time;
         _text[slot] = text;

@@ -22,6 +22,10 @@ public interface IRigDriver : IDisposable
     /// parameter; null: the firmware's default (a reversal of the torque limit in 0.1 s, for a small gearmotor).</summary>
     double? SlewRate => null;
 
+    /// <summary>Whether this rig must pass bring-up (zero, direction check) before it arms: real hardware does; a
+    /// simulated rig's zero and direction are right by construction.</summary>
+    bool NeedsBringUp => true;
+
     /// <summary>A line about the hardware's own health for the console's <c>status</c> (an encoder's missed edges), or
     /// null when there is nothing to say. Any thread may read it: it reads counters only.</summary>
     string? Health => null;

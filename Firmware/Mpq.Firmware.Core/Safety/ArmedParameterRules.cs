@@ -52,7 +52,7 @@ public static class ArmedParameterRules
         FirmwareParameters.TorqueLimit or FirmwareParameters.SlewRate or FirmwareParameters.WatchdogMs
             or FirmwareParameters.CommandMaxAgeMs or FirmwareParameters.LinkTimeoutMs => Direction.LowerOnly,
         FirmwareParameters.StateStreamHz or FirmwareParameters.TextStream => Direction.Free,
-        FirmwareParameters.LoopRateHz => Direction.Frozen,
+        FirmwareParameters.LoopRateHz or FirmwareParameters.BringUpDone => Direction.Frozen, // bring-up is done disarmed
         _ when name.StartsWith("vel_limit_", StringComparison.Ordinal) => Direction.LowerOnly,
         _ when name.StartsWith("pos_max_", StringComparison.Ordinal) => Direction.LowerOnly,
         _ when name.StartsWith("pos_min_", StringComparison.Ordinal) => Direction.RaiseOnly,

@@ -62,6 +62,17 @@ public sealed class SafetySupervisor
 
     private sealed record TripRecord(FaultBits Fault, string Reason);
 
+    // A bring-up pulse (direction check) in progress: actuator (-1: none), torque, end time, and the joint's position at its start.
+    private int _pulseActuator = -1;
+    private double _pulseTorque;
+    private double _pulseSeconds;
+    private double _pulseEnd;
+    private double _pulseFrom;
+    private PulseOutcome? _lastPulse;
+
+    /// <summary>The longest a bring-up pulse may last: long enough to see a joint move, too short to swing it far.</summary>
+    public const double MaxPulseSeconds = 0.5;
+
     public SafetySupervisor(int joints, int actuators)
     {
         Joints = joints;
@@ -276,11 +287,75 @@ public sealed class SafetySupervisor
         }
     }
 
+    /// <summary>The last bring-up pulse's outcome (null before the first); readable from any thread without the lock.</summary>
+    public PulseOutcome? LastPulse => Volatile.Read(ref _lastPulse);
+
+    /// <summary>Whether a bring-up pulse is under way.</summary>
+    public bool PulseActive => Volatile.Read(ref _pulseActuator) >= 0;
+
+    /// <summary>
+    /// Starts a bring-up pulse: <paramref name="torque"/> on <paramref name="actuator"/> (whose joint has its number) for
+    /// <paramref name="seconds"/>, open loop, with the rig otherwise disarmed. Only from Disarmed with nothing latched; the
+    /// torque within <c>torque_limit</c> and the slew limit; a joint leaving its position or velocity limits, an estop, a
+    /// fault, a disarm or an arm request ends it at once with zero torque. Time comes from the loop's ticks, so a
+    /// pulse ends on time whatever the link or the console do. Returns null, or why not.
+    /// </summary>
+    public string? StartPulse(double now, int actuator, double torque, double seconds)
+    {
+        lock (_gate)
+        {
+            if (State != RigArmState.Disarmed || Faults != FaultBits.None)
+            {
+                return $"the rig must be disarmed with nothing latched (it is {State}{(Faults == FaultBits.None ? "" : $", {Faults}")})";
+            }
+            if (_pulseActuator >= 0)
+            {
+                return "a pulse is already running";
+            }
+            if (actuator < 0 || actuator >= Actuators || actuator >= Joints)
+            {
+                return $"actuator {actuator} does not exist here (0 .. {Math.Min(Actuators, Joints) - 1}, each checked against the joint of its number)";
+            }
+            if (!double.IsFinite(torque) || torque == 0 || Math.Abs(torque) > Limits.TorqueLimit)
+            {
+                return $"the pulse's torque must be non-zero and within torque_limit ({Limits.TorqueLimit:G4})";
+            }
+            if (!double.IsFinite(seconds) || seconds <= 0 || seconds > MaxPulseSeconds)
+            {
+                return $"a pulse lasts more than 0 and at most {MaxPulseSeconds} s";
+            }
+            _pulseTorque = torque;
+            _pulseSeconds = seconds;
+            _pulseEnd = now + seconds;
+            _pulseFrom = double.NaN; // read at the pulse's first tick
+            Array.Clear(_applied);
+            Volatile.Write(ref _pulseActuator, actuator);
+            return null;
+        }
+    }
+
+    /// <summary>Ends a pulse under the lock: zero torque, the outcome published.</summary>
+    private void EndPulse(double displacement, string? aborted)
+    {
+        if (_pulseActuator < 0)
+        {
+            return;
+        }
+        Volatile.Write(ref _lastPulse, new PulseOutcome(_pulseActuator, _pulseTorque, _pulseSeconds, displacement, aborted));
+        Volatile.Write(ref _pulseActuator, -1);
+        Array.Clear(_applied);
+    }
+
     /// <summary>Arms if allowed; returns null on success or the reason it refused.</summary>
     public string? RequestArm(double now)
     {
         lock (_gate)
         {
+            if (_pulseActuator >= 0)
+            {
+                EndPulse(double.NaN, "an arm request");
+                return "a direction check was running: it is stopped; arm again";
+            }
             switch (State)
             {
                 case RigArmState.Armed:
@@ -311,6 +386,7 @@ public sealed class SafetySupervisor
     {
         lock (_gate)
         {
+            EndPulse(double.NaN, reason);
             if (State == RigArmState.Armed)
             {
                 Stop(RigArmState.Disarmed, reason, FaultBits.None);
@@ -436,6 +512,11 @@ public sealed class SafetySupervisor
                 status |= StatusFlags.WatchdogTripped;
                 LatchTrip(FaultBits.WatchdogTimeout, RigArmState.Disarmed, "watchdog: no fresh command within watchdog_ms");
             }
+            if (_pulseActuator >= 0 && PulseTick(now, dt, position, velocity, torque, ref status))
+            {
+                Status = status;
+                return;
+            }
             if (State != RigArmState.Armed)
             {
                 Array.Clear(_applied);
@@ -478,6 +559,44 @@ public sealed class SafetySupervisor
             _applied.CopyTo(torque);
             Status = status;
         }
+    }
+
+    /// <summary>A pulse's tick: its torque (clamped and slew-limited like any), or its end. Returns whether it wrote the torque.</summary>
+    private bool PulseTick(double now, double dt, ReadOnlySpan<float> position, ReadOnlySpan<float> velocity, Span<float> torque, ref StatusFlags status)
+    {
+        var a = _pulseActuator;
+        if (State != RigArmState.Disarmed || Faults != FaultBits.None)
+        {
+            EndPulse(double.NaN, $"the rig stopped ({State}{(Faults == FaultBits.None ? "" : $", {Faults}")})");
+            return false;
+        }
+        var p = position[a];
+        if (double.IsNaN(_pulseFrom))
+        {
+            _pulseFrom = p;
+        }
+        if ((status & (StatusFlags.PositionLimit | StatusFlags.VelocityLimit)) != 0)
+        {
+            EndPulse(p - _pulseFrom, "a joint reached its position or velocity limit");
+            return false;
+        }
+        if (now >= _pulseEnd)
+        {
+            EndPulse(p - _pulseFrom, null);
+            return false;
+        }
+        var target = Math.Clamp(_pulseTorque, -Limits.TorqueLimit, Limits.TorqueLimit);
+        var maxStep = Limits.SlewRate * dt;
+        var delta = target - _applied[a];
+        if (Math.Abs(delta) > maxStep)
+        {
+            target = _applied[a] + Math.CopySign(maxStep, delta);
+            status |= StatusFlags.SlewLimited;
+        }
+        Array.Clear(_applied);
+        _applied[a] = (float)target;
+        _applied.CopyTo(torque);
+        return true;
     }
 
     private void CheckSensors(ReadOnlySpan<float> position, ReadOnlySpan<float> velocity, ref StatusFlags status)
@@ -540,6 +659,7 @@ public sealed class SafetySupervisor
 
     private void Stop(RigArmState next, string reason, FaultBits cause)
     {
+        EndPulse(double.NaN, reason);
         if (State == RigArmState.Armed)
         {
             _stopPending = true; // LastStopTime is the tick that applies the zero (see the end of Tick)
@@ -551,3 +671,11 @@ public sealed class SafetySupervisor
         Array.Clear(_applied);
     }
 }
+
+/// <summary>How a bring-up pulse ended.</summary>
+/// <param name="Actuator">The actuator pulsed (and the joint of its number, whose motion was measured).</param>
+/// <param name="Torque">The torque asked for.</param>
+/// <param name="Seconds">How long it was to last.</param>
+/// <param name="Displacement">The joint's position at the end minus at the start (NaN when it was stopped before it moved).</param>
+/// <param name="Aborted">Why it ended early, or null when it ran its time.</param>
+public sealed record PulseOutcome(int Actuator, double Torque, double Seconds, double Displacement, string? Aborted);

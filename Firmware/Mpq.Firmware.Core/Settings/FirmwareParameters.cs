@@ -18,6 +18,11 @@ public static class FirmwareParameters
     public const string TextStream = "text_stream";
     public const string FirmwareVersion = "firmware_version";
 
+    /// <summary>1 once bring-up passed on this rig (every joint zeroed, every actuator's direction checked): a hardware rig
+    /// refuses to arm until then. Set only by the console's bring-up, saved with the parameters; a file from before it
+    /// existed reads as not done.</summary>
+    public const string BringUpDone = "bringup_done";
+
     public static string PositionMin(int joint) => string.Create(CultureInfo.InvariantCulture, $"pos_min_{joint}");
     public static string PositionMax(int joint) => string.Create(CultureInfo.InvariantCulture, $"pos_max_{joint}");
     public static string VelocityLimit(int joint) => string.Create(CultureInfo.InvariantCulture, $"vel_limit_{joint}");
@@ -28,7 +33,7 @@ public static class FirmwareParameters
 
     /// <summary>The table for a rig with the given joints and hardware torque maximum; <paramref name="slewRate"/>: the
     /// hardware's own default (<see cref="Drivers.IRigDriver.SlewRate"/>), else <see cref="DefaultSlewPerLimit"/>.</summary>
-    public static ParameterTable Create(int joints, double torqueMax, int loopRateHz = 500, double? slewRate = null)
+    public static ParameterTable Create(int joints, double torqueMax, int loopRateHz = 500, double? slewRate = null, bool bringUpDone = true)
     {
         var slew = Math.Clamp(slewRate ?? DefaultSlewPerLimit * Math.Min(1, torqueMax), 0.1, 1e6);
         var list = new List<ParameterDefinition>
@@ -44,6 +49,7 @@ public static class FirmwareParameters
             new(StateStreamHz, ParamKind.Integer, 0, 2000, loopRateHz, "Hz", "State frames per second (0: off; at most one per tick)"),
             new(TextStream, ParamKind.Boolean, 0, 1, 0, "", "text telemetry on the console (stream on|off)"),
             new(FirmwareVersion, ParamKind.Integer, 0, 1_000_000, 1, "", "firmware build", ReadOnly: true),
+            new(BringUpDone, ParamKind.Boolean, 0, 1, bringUpDone ? 1 : 0, "", "bring-up passed: joints zeroed ('zero'), directions checked ('direction'); arming waits for it"),
         };
         for (var j = 0; j < joints; j++)
         {

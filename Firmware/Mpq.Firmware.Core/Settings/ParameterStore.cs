@@ -168,7 +168,8 @@ public sealed class ParameterStore(string path, Action<string> log)
         }
         foreach (var d in table.Definitions)
         {
-            if (!d.ReadOnly && !found.ContainsKey(d.Name))
+            // A file from before bring-up existed lacks its flag: it keeps the default (on hardware: not done), never damage.
+            if (!d.ReadOnly && !found.ContainsKey(d.Name) && d.Name != FirmwareParameters.BringUpDone)
             {
                 return $"'{d.Name}' is missing";
             }

@@ -48,7 +48,7 @@ public class ArmedParameterRulesTests
         {
             var up = ArmedParameterRules.Refusal(d.Name, d.Min, d.Max);
             var down = ArmedParameterRules.Refusal(d.Name, d.Max, d.Min);
-            Assert.That(up is null || down is null || d.Name.StartsWith("cal_offset_", StringComparison.Ordinal) || d.Name == FirmwareParameters.LoopRateHz,
+            Assert.That(up is null || down is null || d.Name.StartsWith("cal_offset_", StringComparison.Ordinal) || d.Name == FirmwareParameters.LoopRateHz || d.Name == FirmwareParameters.BringUpDone,
                 Is.True, $"{d.Name}: refused both ways without being on the frozen list");
         }
     }

@@ -24,17 +24,18 @@ internal sealed class FirmwareHarness : FirmwarePeer
 
     /// <param name="log">Where the firmware's log lines go besides <see cref="Log"/> (e.g. a slow sink).</param>
     /// <param name="paramsPath">Where parameters persist (none by default).</param>
-    public FirmwareHarness(int rateHz = 500, bool lockstep = false, Action<string>? log = null, string? paramsPath = null)
+    /// <param name="rig">The virtual rig's options (its imperfections, bring-up required, a reversed motor).</param>
+    public FirmwareHarness(int rateHz = 500, bool lockstep = false, Action<string>? log = null, string? paramsPath = null, VirtualRigOptions? rig = null)
     {
         Action<string> sink = log is null ? Log.Enqueue : line => { Log.Enqueue(line); log(line); };
-        Driver = new VirtualRigDriver(new PendulumSwingup());
-        Parameters = FirmwareParameters.Create(Driver.Joints, Driver.TorqueMax, rateHz, Driver.SlewRate);
+        Driver = new VirtualRigDriver(new PendulumSwingup(), rig);
+        Parameters = FirmwareParameters.Create(Driver.Joints, Driver.TorqueMax, rateHz, Driver.SlewRate, bringUpDone: !Driver.NeedsBringUp);
         Supervisor = new SafetySupervisor(Driver.Joints, Driver.Actuators);
         _firmwarePort = TtyTransport.Open(FirmwarePort);
         DeviceLoop? loop = null;
         var store = paramsPath is null ? null : new ParameterStore(paramsPath, sink);
         var keeper = new ParameterKeeper(store, store?.Load(Parameters) ?? new ParameterFileCheck(0, null), sink);
-        Link = new RigLink(_firmwarePort, Supervisor, Parameters, keeper, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax), () => loop?.Now() ?? 0, sink);
+        Link = new RigLink(_firmwarePort, Supervisor, Parameters, keeper, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax, Driver.NeedsBringUp), () => loop?.Now() ?? 0, sink);
         Loop = loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, sink);
         StartReading();
         Link.Start();

@@ -1,3 +1,4 @@
+using Mpq.Firmware.VirtualRig;
 using System.Diagnostics;
 using Mpq.Firmware.Settings;
 using Mpq.Protocol.Link;
@@ -33,6 +34,57 @@ public class FirmwareLinkTests
         h.Type("frobnicate");
         Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("error: unknown command 'frobnicate'"));
         Assert.That(h.States, Is.Empty, "no binary telemetry is sent to a person's terminal");
+    }
+
+    // Issue 28: bring-up at the console, typed as a person types it (each line ends with a lone CR, as picocom sends).
+    [Test]
+    public void BringUp_ZeroAndDirection_LiftTheArmHold_AndAHandMovedZeroRestoresIt()
+    {
+        using var h = new FirmwareHarness(rig: new VirtualRigOptions { RequireBringUp = true });
+        h.ReadTextUntil("mpq> ");
+        h.Type("arm");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("error: bring-up not done"));
+        h.Type("set bringup_done 1");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("set by passing bring-up"));
+        h.Type("zero 0 pi");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("ok joint 0 now reads 3.14159").And.Contain("check direction of actuator(s) 0"));
+        h.Type("direction 0");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("ok pulse of +0.2 Nm on actuator 0 for 0.2 s"));
+        var result = h.ReadTextUntil("mpq> ", TimeSpan.FromSeconds(5));
+        Assert.That(result, Does.Contain("direction 0: ok").And.Contain("Bring-up passed: bringup_done = 1"), result);
+        Assert.That(h.Parameters.Get(FirmwareParameters.BringUpDone), Is.EqualTo(1));
+        Assert.That(h.Supervisor.State, Is.EqualTo(RigArmState.Disarmed), "a pulse never arms the rig");
+        h.Type("arm");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("error: no controller"), "the bring-up hold is gone; arming waits only for a controller now");
+
+        h.Type("set cal_offset_0 0.1");
+        var moved = h.ReadTextUntil("mpq> ", TimeSpan.FromSeconds(2)) + h.ReadTextUntil("mpq> ", TimeSpan.FromSeconds(2));
+        Assert.That(moved, Does.Contain("bring-up must be done again"));
+        Assert.That(h.Parameters.Get(FirmwareParameters.BringUpDone), Is.Zero);
+        h.Type("arm");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("error: bring-up not done"));
+    }
+
+    [Test]
+    public void BringUp_AMotorWiredBackwards_IsCaughtAndTheRigStaysHeld()
+    {
+        using var h = new FirmwareHarness(rig: new VirtualRigOptions { RequireBringUp = true, Reversed = [true] });
+        h.ReadTextUntil("mpq> ");
+        h.Type("zero 0 pi");
+        h.ReadTextUntil("mpq> ");
+        h.Type("direction 0 0.3");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("ok pulse of +0.3 Nm"));
+        var result = h.ReadTextUntil("mpq> ", TimeSpan.FromSeconds(5));
+        Assert.That(result, Does.Contain("direction 0: REVERSED").And.Contain("Swap the motor's leads"), result);
+        Assert.That(h.Parameters.Get(FirmwareParameters.BringUpDone), Is.Zero);
+        h.Type("arm");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("error: bring-up not done"));
+        h.Type("direction 0 5");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("error: direction: TORQUE must be a non-zero number within torque_limit"));
+        h.Type("zero 3 pi");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("error: zero: joint '3' does not exist"));
+        h.Type("zero 0 north");
+        Assert.That(h.ReadTextUntil("mpq> "), Does.Contain("is not a number of radians"));
     }
 
     // Issue 29: 'stream on' is ~10 Hz text for people; a tool (pandas, PlotJuggler's CSV or serial plugins) needs a

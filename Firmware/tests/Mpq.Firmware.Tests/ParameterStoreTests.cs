@@ -114,6 +114,22 @@ public class ParameterStoreTests
     }
 
     [Test]
+    public void Load_AFileFromBeforeBringUpExisted_IsNotDamage_AndBringUpReadsNotDone()
+    {
+        // Files saved before bringup_done existed lack it: that is not damage (no limit depends on it), and a rig that
+        // needs bring-up keeps its default, not done.
+        var old = FirmwareParameters.Create(1, 2.0);
+        old.TrySet(FirmwareParameters.TorqueLimit, 0.3);
+        var pairs = old.Definitions.Select((d, i) => (d.Name, Value: old[i]))
+            .Where(p => !old.Definitions.First(d => d.Name == p.Name).ReadOnly && p.Name != FirmwareParameters.BringUpDone).ToList();
+        File.WriteAllText(FilePath, Mpq.Protocol.Console.ParameterFile.Write(pairs)); // signed, as that firmware wrote it
+        var hardware = FirmwareParameters.Create(1, 2.0, bringUpDone: false);
+        Assert.That(Store().Load(hardware).Problem, Is.Null);
+        Assert.That(hardware.Get(FirmwareParameters.BringUpDone), Is.Zero);
+        Assert.That(hardware.Get(FirmwareParameters.TorqueLimit), Is.EqualTo(0.3), "the rest of the file is in force");
+    }
+
+    [Test]
     public void Sign_AfterAValidHandEdit_LoadsTheEditedValue()
     {
         File.WriteAllText(FilePath, SavedTight().Replace("\"torque_limit\": 0.3", "\"torque_limit\": 0.25", StringComparison.Ordinal));

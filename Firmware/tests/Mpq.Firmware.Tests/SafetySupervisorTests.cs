@@ -53,6 +53,72 @@ public class SafetySupervisorTests
         Assert.That(_s.RequestArm(_now), Is.Null);
     }
 
+    // Bring-up's direction pulse: open loop, disarmed otherwise, timed by the ticks, stopped by anything that stops a rig.
+
+    [Test]
+    public void Pulse_AppliesItsTorqueSlewLimitedForItsTimeThenZeroAndMeasuresTheMotion()
+    {
+        _s.Limits.SlewRate = 100; // 0.2 N·m per 2 ms tick
+        Assert.That(_s.StartPulse(_now, 0, 0.4, 0.1), Is.Null);
+        Assert.That(_s.PulseActive, Is.True);
+        Assert.That(Tick(), Is.EqualTo(0.2f).Within(1e-6), "slew-limited like any torque");
+        Assert.That(Tick(), Is.EqualTo(0.4f).Within(1e-6));
+        _pos[0] = 0.03f;
+        var ticks = 2;
+        while (_s.PulseActive && ticks < 100)
+        {
+            Assert.That(Tick(), Is.EqualTo(0.4f).Within(1e-6).Or.Zero);
+            ticks++;
+        }
+        Assert.That(ticks * Dt, Is.EqualTo(0.1).Within(2 * Dt), "ends on time, by the ticks' clock");
+        Assert.That(Tick(), Is.Zero, "zero after it");
+        Assert.That(_s.State, Is.EqualTo(RigArmState.Disarmed), "never armed");
+        var outcome = _s.LastPulse!;
+        Assert.That(outcome.Aborted, Is.Null);
+        Assert.That(outcome.Displacement, Is.EqualTo(0.03).Within(1e-6));
+    }
+
+    [Test]
+    public void Pulse_StoppedByEStopDisarmArmRequestOrALimit_ZeroAtOnce()
+    {
+        var stops = new (string Name, Action Stop)[]
+        {
+            ("estop", () => _s.EStop("typed")),
+            ("disarm", () => _s.RequestDisarm("typed")),
+            ("arm request", () => Assert.That(_s.RequestArm(_now), Does.Contain("direction check"))),
+            ("position limit", () => _pos[0] = 11),
+            ("velocity limit", () => _vel[0] = 30),
+        };
+        foreach (var (name, stop) in stops)
+        {
+            SetUp();
+            _s.Limits.SlewRate = 1e6;
+            Assert.That(_s.StartPulse(_now, 0, 0.5, 0.4), Is.Null, name);
+            Assert.That(Tick(), Is.EqualTo(0.5f), name);
+            stop();
+            Assert.That(Tick(), Is.Zero, name);
+            Assert.That(_s.PulseActive, Is.False, name);
+            Assert.That(_s.LastPulse!.Aborted, Is.Not.Null, name);
+            _s.ClearFaults(releaseEStop: true);
+        }
+    }
+
+    [Test]
+    public void Pulse_RefusedWhenArmedFaultedTooStrongOrTooLong()
+    {
+        Assert.That(_s.StartPulse(_now, 0, 2.5, 0.2), Does.Contain("torque_limit"));
+        Assert.That(_s.StartPulse(_now, 0, 0, 0.2), Does.Contain("non-zero"));
+        Assert.That(_s.StartPulse(_now, 0, double.NaN, 0.2), Does.Contain("non-zero"));
+        Assert.That(_s.StartPulse(_now, 0, 0.5, 0.6), Does.Contain("at most 0.5 s"));
+        Assert.That(_s.StartPulse(_now, 1, 0.5, 0.2), Does.Contain("does not exist"));
+        _s.EStop("test");
+        Assert.That(_s.StartPulse(_now, 0, 0.5, 0.2), Does.Contain("disarmed with nothing latched"));
+        _s.ClearFaults(releaseEStop: true);
+        Arm();
+        Assert.That(_s.StartPulse(_now, 0, 0.5, 0.2), Does.Contain("disarmed"));
+        Assert.That(_s.PulseActive, Is.False);
+    }
+
     [Test]
     public void Disarmed_ValidCommand_ZeroTorque()
     {

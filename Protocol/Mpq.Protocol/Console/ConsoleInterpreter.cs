@@ -36,11 +36,14 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
           params save FILE     a backup of the parameters in force (JSON a person can read and edit)
           params diff FILE     what differs between FILE and the parameters in force
           params load FILE     show that difference; 'params load FILE yes' applies it (disarmed only)
+          zero J ANGLE         bring-up: joint J reads ANGLE now (rad, or pi, -pi; a pendulum hanging: zero 0 pi)
+          direction A [TORQUE] bring-up: a 0.2 s pulse on actuator A (default 20 % of torque_limit), disarmed
+                               otherwise; checks that positive torque turns joint A positive
           binary               hand the port to a controller program (frames)
           console              (typed in binary mode) take the port back
         """;
 
-    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "stream", "params", "binary", "console"];
+    private static readonly string[] Commands = ["help", "status", "list", "get", "set", "arm", "disarm", "estop", "clear", "stream", "params", "zero", "direction", "binary", "console"];
 
     /// <summary>Tab's candidates for the word after <paramref name="before"/>: commands, parameter names after get/set, and the verbs' arguments.</summary>
     public IReadOnlyList<string> Complete(string before)
@@ -81,6 +84,8 @@ public sealed class ConsoleInterpreter(ParameterTable parameters, IConsoleTarget
                     => target.ParamsFile("load", words[2], confirmed: true),
                 _ => "error: usage: params [reset | save FILE | diff FILE | load FILE [yes]]",
             },
+            "zero" => words.Length == 3 ? target.Zero(words[1], words[2]) : "error: usage: zero J ANGLE (rad, or pi; a pendulum hanging: zero 0 pi)",
+            "direction" => words.Length is 2 or 3 ? target.Direction(words[1], words.Length == 3 ? words[2] : null) : "error: usage: direction A [TORQUE]",
             "binary" => Expect(words, 1, "binary") ?? "ok binary mode: the port now speaks frames; type 'console' to come back",
             "console" => "ok already in console mode",
             _ => $"error: unknown command '{Truncate(words[0])}' (type 'help')",

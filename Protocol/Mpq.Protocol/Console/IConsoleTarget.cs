@@ -32,6 +32,12 @@ public interface IConsoleTarget
     /// </summary>
     string ParamsFile(string verb, string file, bool confirmed) => "error: parameter files are not available on this console";
 
+    /// <summary>Bring-up: joint <paramref name="joint"/> is to read <paramref name="angle"/> where it is now (its calibration offset moves).</summary>
+    string Zero(string joint, string angle) => "error: bring-up is not available on this console";
+
+    /// <summary>Bring-up: a short open-loop torque pulse on an actuator, to check that positive torque turns its joint positive.</summary>
+    string Direction(string actuator, string? torque) => "error: bring-up is not available on this console";
+
     /// <summary>Called after the <c>binary</c> reply was sent: the port switches to binary mode.</summary>
     void EnterBinary();
 }
