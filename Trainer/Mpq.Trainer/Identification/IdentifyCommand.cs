@@ -109,7 +109,8 @@ internal static class IdentifyCommand
         {
             var added = p.Kind is IdentifiedKind.Damping or IdentifiedKind.Friction;
             var start = added ? $"+{p.Start.ToString("G3", inv)}" : p.Start.ToString("G5", inv);
-            var estimate = added ? $"{(p.Estimate >= 0 ? "+" : "")}{p.Estimate.ToString("G5", inv)}" : p.Estimate.ToString("G5", inv);
+            var shown = p.Estimate == 0 ? 0 : p.Estimate; // never "-0"
+            var estimate = added ? $"{(shown >= 0 ? "+" : "")}{shown.ToString("G5", inv)}" : shown.ToString("G5", inv);
             text.AppendLine(string.Create(inv, $"{p.Name,-22} {p.Unit,-10} {start,12} {estimate,12} {p.StdError,10:G2} {(double.IsFinite(p.Relative) ? (100 * p.Relative).ToString("F2", inv) : "-"),7}"));
         }
         if (result.Parameters.Any(p => p.Kind is IdentifiedKind.Damping or IdentifiedKind.Friction))
