@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Mpq.Firmware.VirtualRig;
 using Mpq.MuJoCo;
@@ -111,20 +110,7 @@ public class IdentificationTests
         Assert.Throws<IOException>(() => IdentifiedRig.Write(task, result, Path.Combine(_dir, "identified"), [log]), "never over an existing rig");
     }
 
-    private static (int Code, string Stdout, string Stderr) Trainer(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "trainer.dll"));
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.That(p.WaitForExit(120_000), Is.True, "trainer did not finish");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Trainer(params string[] args) => TrainCommandTests.Run(args);
 
     [Test]
     public void Identify_Command_PrintsTheTableWritesTheRigAndJson()

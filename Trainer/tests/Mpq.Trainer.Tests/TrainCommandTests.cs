@@ -6,7 +6,8 @@ namespace Mpq.Trainer.Tests;
 [TestFixture]
 public class TrainCommandTests
 {
-    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    /// <summary>The trainer as a user runs it: its exit code, stdout and stderr.</summary>
+    internal static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "trainer.dll"));
