@@ -63,8 +63,13 @@ internal static class IdentifyCommand
             RigTask? written = null;
             if (outDir is not null)
             {
-                written = IdentifiedRig.Write(rig, result, outDir, paths);
-                (asJson ? Console.Error : Console.Out).WriteLine($"wrote the identified rig to {outDir} (fingerprint {written.Fingerprint}); use it with --task {outDir}");
+                (written, var leftOut) = IdentifiedRig.Write(rig, result, outDir, paths);
+                var said = asJson ? Console.Error : Console.Out;
+                foreach (var line in leftOut)
+                {
+                    said.WriteLine($"left out: {line}");
+                }
+                said.WriteLine($"wrote the identified rig to {outDir} (fingerprint {written.Fingerprint}); use it with --task {outDir}");
             }
             if (asJson)
             {
@@ -122,7 +127,7 @@ internal static class IdentifyCommand
             text.AppendLine(string.Create(inv,
                 $"one-step prediction error of {result.Velocities[j]}'s velocity (RMS, {result.VelocityUnit}): {result.RmsBefore[j]:G3} at the start, {result.RmsAfter[j]:G3} at the estimate"));
         }
-        text.AppendLine("(standard errors assume independent errors; an encoder's quantisation and a drive's slew limit are not in the model, so treat them as a floor)");
+        text.AppendLine("(standard errors assume independent errors; an encoder's quantisation is not in the model, so treat them as a floor)");
         return text.ToString();
     }
 }

@@ -317,7 +317,7 @@ public sealed class RigIdentifier : IDisposable
         for (var k = 0; k < p; k++)
         {
             var s = _slots[k];
-            var se = covariance is null || !(covariance[k, k] >= 0) ? double.PositiveInfinity : Math.Sqrt(variance * covariance[k, k]);
+            var se = !(covariance[k, k] >= 0) ? double.PositiveInfinity : Math.Sqrt(variance * covariance[k, k]);
             parameters[k] = new IdentifiedParameter(s.Name, s.Kind, s.Unit, s.Joint, s.Start, x[k], se, s.ModelValue);
         }
         RefuseUnexcited(parameters);
@@ -580,40 +580,39 @@ public sealed class RigIdentifier : IDisposable
     }
 
     /// <summary>The inverse of JᵀJ, computed on its diagonally scaled form so parameters of very different sizes do not
-    /// lose precision; a direction with no information comes back as an infinite variance.</summary>
-    private static double[,]? Invert(double[,] a)
+    /// lose precision. A parameter the residuals do not depend on at all (a zero column) gets an infinite variance and
+    /// the others are inverted without it; a direction with next to no information comes back infinite too.</summary>
+    private static double[,] Invert(double[,] a)
     {
         var p = a.GetLength(0);
-        var d = new double[p];
+        var inverse = new double[p, p];
+        var kept = Enumerable.Range(0, p).Where(k => a[k, k] > 0).ToArray();
         for (var k = 0; k < p; k++)
         {
-            d[k] = a[k, k] > 0 ? 1 / Math.Sqrt(a[k, k]) : 0;
+            inverse[k, k] = double.PositiveInfinity;
         }
-        var scaled = new double[p, p];
-        for (var i = 0; i < p; i++)
+        var n = kept.Length;
+        var d = kept.Select(k => 1 / Math.Sqrt(a[k, k])).ToArray();
+        var scaled = new double[n, n];
+        for (var i = 0; i < n; i++)
         {
-            for (var k = 0; k < p; k++)
+            for (var k = 0; k < n; k++)
             {
-                scaled[i, k] = a[i, k] * d[i] * d[k];
+                scaled[i, k] = a[kept[i], kept[k]] * d[i] * d[k];
             }
         }
-        var inverse = new double[p, p];
-        for (var c = 0; c < p; c++)
+        for (var c = 0; c < n; c++)
         {
-            if (d[c] == 0)
-            {
-                return null;
-            }
-            var e = new double[p];
+            var e = new double[n];
             e[c] = 1;
             var column = Solve(scaled, e);
-            for (var r = 0; r < p; r++)
+            for (var r = 0; r < n; r++)
             {
-                inverse[r, c] = column[r] * d[r] * d[c];
+                inverse[kept[r], kept[c]] = column[r] * d[r] * d[c];
             }
         }
         // A near-singular scaled matrix (condition beyond ~1e12) says some combination is not determined.
-        for (var k = 0; k < p; k++)
+        foreach (var k in kept)
         {
             if (!double.IsFinite(inverse[k, k]) || inverse[k, k] * a[k, k] > 1e12)
             {

@@ -95,11 +95,12 @@ public class IdentificationTests
     {
         var task = (RigTask)TaskCatalog.Create("pendulum");
         var log = Path.Combine(_dir, "excite.mpqlog");
-        var rig = new VirtualRigOptions { TrueParameters = new Dictionary<string, double> { ["mass"] = 1.25, ["length"] = 0.9 }, Damping = [0.05], Friction = [0.02] };
+        var rig = new VirtualRigOptions { TrueParameters = new Dictionary<string, double> { ["mass"] = 1.25, ["length"] = 0.9 }, Damping = [0.05], Friction = [0.04] };
         VirtualRigRecording.Record(task, rig, new Excitation(ExcitationKind.Chirp, 0.8, task.ControlPeriod), 40, log);
         using var fit = new RigIdentifier(task, IdentificationData.Read(task, 2, [log]));
         var result = fit.Fit();
-        var written = IdentifiedRig.Write(task, result, Path.Combine(_dir, "identified"), [log]);
+        var (written, leftOut) = IdentifiedRig.Write(task, result, Path.Combine(_dir, "identified"), [log]);
+        Assert.That(leftOut, Is.Empty, "0.04 N·m is 2 % of the 2 N·m actuator: written");
         var means = TaskParameters.Means(written.Parameters);
         Assert.That(means[0], Is.EqualTo(result.Parameters[0].Estimate).Within(0.01).Percent, "the planner's model (the prior mean) is the estimate");
         Assert.That(means[1], Is.EqualTo(result.Parameters[1].Estimate).Within(0.01).Percent);
