@@ -13,6 +13,18 @@ namespace Mpq.HilTests;
 [Category("Hil")]
 public class IdentifyOverSerialTests
 {
+    // A rig that needs bring-up (as hardware does) refuses a controller's Arm until it passed, and the controller says why.
+    [Test]
+    public void RigWithoutBringUp_RefusesTheControllersArm_NamingBringUp()
+    {
+        using var firmware = new FirmwareProcess(30, null, "--driver", "virtual:pendulum", "--require-bring-up");
+        using var run = new DotnetProcess("controller.dll", ["run", "--port", firmware.ControllerPort, "--task", "pendulum", "--arm",
+            "--duration", "3", "--report", "0", "--no-watch", "--console", "none"]);
+        Assert.That(run.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, run.Log);
+        Assert.That(run.ExitCode, Is.Not.Zero, run.Log);
+        Assert.That(run.Log, Does.Contain("bring-up not done").And.Contain("zero"), run.Log + "\nfirmware:\n" + firmware.Log);
+    }
+
     [Test]
     public void ExcitationLoggedOverAPty_IdentifiesTheVirtualRigsTrueParameters()
     {
