@@ -259,7 +259,7 @@ public sealed class RigIdentifier : IDisposable
         var residuals = new double[Data.Samples.Count * _nv];
         Residuals(x, residuals);
         var before = PerVelocityRms(residuals);
-        var cost = SumSquares(residuals);
+        var cost = LeastSquares.SumSquares(residuals);
         var lambda = 1e-3;
         var iterations = 0;
         var jacobian = new double[residuals.Length, p];
@@ -269,7 +269,7 @@ public sealed class RigIdentifier : IDisposable
         {
             iterations++;
             Jacobian(x, residuals, jacobian);
-            var (jtj, jtr) = Normal(jacobian, residuals);
+            var (jtj, jtr) = LeastSquares.Normal(jacobian, residuals);
             var improved = false;
             for (var attempt = 0; attempt < 12 && !improved; attempt++)
             {
@@ -278,14 +278,14 @@ public sealed class RigIdentifier : IDisposable
                 {
                     a[k, k] += lambda * Math.Max(jtj[k, k], 1e-12);
                 }
-                var step = Solve(a, jtr.Select(v => -v).ToArray());
+                var step = LeastSquares.Solve(a, jtr.Select(v => -v).ToArray());
                 var candidate = new double[p];
                 for (var k = 0; k < p; k++)
                 {
                     candidate[k] = Clamp(k, x[k] + step[k]);
                 }
                 Residuals(candidate, trial);
-                var trialCost = SumSquares(trial);
+                var trialCost = LeastSquares.SumSquares(trial);
                 if (double.IsFinite(trialCost) && trialCost < cost)
                 {
                     var relative = (cost - trialCost) / Math.Max(cost, 1e-300);
@@ -309,10 +309,10 @@ public sealed class RigIdentifier : IDisposable
             converged |= !improved; // no step lowers the error: a minimum, as far as these differences can tell
         }
         Jacobian(x, residuals, jacobian);
-        var (final, _) = Normal(jacobian, residuals);
+        var (final, _) = LeastSquares.Normal(jacobian, residuals);
         var dof = Math.Max(1, residuals.Length - p);
         var variance = cost / dof;
-        var covariance = Invert(final);
+        var covariance = LeastSquares.Invert(final);
         var parameters = new IdentifiedParameter[p];
         for (var k = 0; k < p; k++)
         {
@@ -490,136 +490,6 @@ public sealed class RigIdentifier : IDisposable
                 jacobian[i, k] = (plus[i] - minus[i]) / width;
             }
         }
-    }
-
-    private static (double[,] JtJ, double[] Jtr) Normal(double[,] j, double[] r)
-    {
-        var n = j.GetLength(0);
-        var p = j.GetLength(1);
-        var jtj = new double[p, p];
-        var jtr = new double[p];
-        for (var i = 0; i < n; i++)
-        {
-            for (var a = 0; a < p; a++)
-            {
-                jtr[a] += j[i, a] * r[i];
-                for (var b = 0; b <= a; b++)
-                {
-                    jtj[a, b] += j[i, a] * j[i, b];
-                }
-            }
-        }
-        for (var a = 0; a < p; a++)
-        {
-            for (var b = 0; b < a; b++)
-            {
-                jtj[b, a] = jtj[a, b];
-            }
-        }
-        return (jtj, jtr);
-    }
-
-    private static double SumSquares(double[] r)
-    {
-        var sum = 0.0;
-        foreach (var v in r)
-        {
-            sum += v * v;
-        }
-        return sum;
-    }
-
-    /// <summary>Solves a small symmetric system by Gaussian elimination with partial pivoting (zero where singular).</summary>
-    private static double[] Solve(double[,] a, double[] b)
-    {
-        var p = b.Length;
-        var m = (double[,])a.Clone();
-        var x = (double[])b.Clone();
-        for (var c = 0; c < p; c++)
-        {
-            var pivot = c;
-            for (var r = c + 1; r < p; r++)
-            {
-                if (Math.Abs(m[r, c]) > Math.Abs(m[pivot, c]))
-                {
-                    pivot = r;
-                }
-            }
-            if (Math.Abs(m[pivot, c]) < 1e-300)
-            {
-                return new double[p];
-            }
-            if (pivot != c)
-            {
-                for (var k = 0; k < p; k++)
-                {
-                    (m[c, k], m[pivot, k]) = (m[pivot, k], m[c, k]);
-                }
-                (x[c], x[pivot]) = (x[pivot], x[c]);
-            }
-            for (var r = c + 1; r < p; r++)
-            {
-                var f = m[r, c] / m[c, c];
-                for (var k = c; k < p; k++)
-                {
-                    m[r, k] -= f * m[c, k];
-                }
-                x[r] -= f * x[c];
-            }
-        }
-        for (var c = p - 1; c >= 0; c--)
-        {
-            var sum = x[c];
-            for (var k = c + 1; k < p; k++)
-            {
-                sum -= m[c, k] * x[k];
-            }
-            x[c] = sum / m[c, c];
-        }
-        return x;
-    }
-
-    /// <summary>The inverse of JᵀJ, computed on its diagonally scaled form so parameters of very different sizes do not
-    /// lose precision. A parameter the residuals do not depend on at all (a zero column) gets an infinite variance and
-    /// the others are inverted without it; a direction with next to no information comes back infinite too.</summary>
-    private static double[,] Invert(double[,] a)
-    {
-        var p = a.GetLength(0);
-        var inverse = new double[p, p];
-        var kept = Enumerable.Range(0, p).Where(k => a[k, k] > 0).ToArray();
-        for (var k = 0; k < p; k++)
-        {
-            inverse[k, k] = double.PositiveInfinity;
-        }
-        var n = kept.Length;
-        var d = kept.Select(k => 1 / Math.Sqrt(a[k, k])).ToArray();
-        var scaled = new double[n, n];
-        for (var i = 0; i < n; i++)
-        {
-            for (var k = 0; k < n; k++)
-            {
-                scaled[i, k] = a[kept[i], kept[k]] * d[i] * d[k];
-            }
-        }
-        for (var c = 0; c < n; c++)
-        {
-            var e = new double[n];
-            e[c] = 1;
-            var column = Solve(scaled, e);
-            for (var r = 0; r < n; r++)
-            {
-                inverse[kept[r], kept[c]] = column[r] * d[r] * d[c];
-            }
-        }
-        // A near-singular scaled matrix (condition beyond ~1e12) says some combination is not determined.
-        foreach (var k in kept)
-        {
-            if (!double.IsFinite(inverse[k, k]) || inverse[k, k] * a[k, k] > 1e12)
-            {
-                inverse[k, k] = double.PositiveInfinity;
-            }
-        }
-        return inverse;
     }
 
     public void Dispose()
