@@ -156,6 +156,11 @@ internal sealed class BringUp
             : $"error: direction: {refused}";
     }
 
+    /// <summary>Whether a pulse ended since the last <see cref="Poll"/>: a lock-free peek, so housekeeping takes the reader's lock
+    /// only when there is an outcome to judge (holding it every 10 ms at normal priority, preempted by a busy machine's
+    /// real-time threads, would make the real-time reader wait behind it).</summary>
+    public bool HasNews => !ReferenceEquals(_supervisor.LastPulse, _seen);
+
     /// <summary>On the housekeeping thread: the outcome of a pulse that ended since the last call, as a line to say; null when none.</summary>
     public string? Poll()
     {

@@ -542,12 +542,16 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                     }
                 }
             }
-            lock (_rx)
+            if (_bringUp.HasNews)
             {
-                // A pulse's outcome (and bring-up passing with it) is judged here, off the reader and the loop.
-                if (_bringUp.Poll() is { } outcome)
+                lock (_rx)
                 {
-                    _notices.Enqueue(outcome);
+                    // A pulse's outcome (and bring-up passing with it) is judged here, off the reader and the loop; under
+                    // the reader's lock because passing posts the arm interlock to the inbox (one producer at a time).
+                    if (_bringUp.Poll() is { } outcome)
+                    {
+                        _notices.Enqueue(outcome);
+                    }
                 }
             }
             while (_notices.TryDequeue(out var notice))
