@@ -91,19 +91,6 @@ public sealed class IdentificationData
         return new IdentificationData(samples, samples.Count * task.ControlPeriod, paths.Count);
     }
 
-    /// <summary>Samples made in memory (tests, or a caller with its own source); the same checks on finiteness.</summary>
-    public static IdentificationData FromSamples(IReadOnlyList<IdentificationSample> samples, double controlPeriod)
-    {
-        foreach (var s in samples)
-        {
-            if (!AllFinite(s.State) || !AllFinite(s.Next) || !AllFinite(s.Action))
-            {
-                throw new InvalidDataException("a sample holds a number that is not finite");
-            }
-        }
-        return new IdentificationData(samples, samples.Count * controlPeriod, 0);
-    }
-
     private static bool AllFinite(double[] values) => values.All(double.IsFinite);
 
     private static bool AllFinite(float[] values) => values.All(float.IsFinite);

@@ -76,11 +76,7 @@ public static class IdentifiedRig
             // Coulomb friction is a constraint MuJoCo solves every step: one too small to matter (under 1 % of the largest
             // actuator torque) would cost the planner a constraint solve per rollout step for nothing (measured: pendulum
             // demo 9 -> 14 ms a step for 2.5e-5 N·m), so it is left out and said so.
-            var torqueMax = 0.0;
-            for (var a = 0; a < rig.ActionSize; a++)
-            {
-                torqueMax = Math.Max(torqueMax, Math.Max(Math.Abs(rig.ActionLow[a]), Math.Abs(rig.ActionHigh[a])));
-            }
+            var torqueMax = RigIdentifier.LargestAction(rig);
             foreach (var p in joints)
             {
                 if (p.Kind == IdentifiedKind.Friction && p.ModelValue == 0 && p.Estimate < NegligibleFriction * torqueMax)

@@ -50,7 +50,7 @@ internal static class IdentifyCommand
             var data = IdentificationData.Read(rig, probe.StateSize, paths);
             double? slew = r.GetValue(slewRate) switch
             {
-                null => rig.SlewRate ?? 20 * Math.Min(1, MaxTorque(rig)),
+                null => rig.SlewRate ?? 20 * Math.Min(1, RigIdentifier.LargestAction(rig)),
                 "off" => null,
                 var text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v > 0 => v,
                 var text => throw new ArgumentException($"--slew-rate must be a positive number of N·m/s or 'off' (got '{text}')"),
@@ -91,16 +91,6 @@ internal static class IdentifyCommand
             return 0;
         }));
         return command;
-    }
-
-    private static double MaxTorque(ITask task)
-    {
-        var max = 0.0;
-        for (var a = 0; a < task.ActionSize; a++)
-        {
-            max = Math.Max(max, Math.Max(Math.Abs(task.ActionLow[a]), Math.Abs(task.ActionHigh[a])));
-        }
-        return max;
     }
 
     /// <summary>The result as a person reads it: each parameter against where the fit started, then the prediction error before and after.</summary>

@@ -158,26 +158,16 @@ public sealed class RigIdentifier : IDisposable
     public IdentificationData Data { get; }
     public IdentifyOptions Options { get; }
 
-    /// <summary>The names this rig can fit (for a refusal of <c>--fit</c> and for help).</summary>
-    public IReadOnlyList<string> Fitted => [.. _slots.Select(s => s.Name)];
-
     private Slot[] Slots(ITask task, IdentificationData data, IdentifyOptions options)
     {
         var spec = task is RigTask rig ? RigSpec.Read(Path.Combine(rig.Folder, "rig.json")) : null;
-        var torqueMax = 0.0;
-        for (var a = 0; a < task.ActionSize; a++)
-        {
-            torqueMax = Math.Max(torqueMax, Math.Max(Math.Abs(task.ActionLow[a]), Math.Abs(task.ActionHigh[a])));
-        }
-        if (!double.IsFinite(torqueMax) || torqueMax <= 0)
-        {
-            torqueMax = 1;
-        }
+        var torqueMax = LargestAction(task);
+        var units = task is RigTask r ? UnitsOf(r) : [];
         var all = new List<Slot>();
         for (var i = 0; i < task.Parameters.Count; i++)
         {
             var p = task.Parameters[i];
-            var unit = task is RigTask r ? UnitOf(r, p.Name) : "";
+            var unit = units.GetValueOrDefault(p.Name, "");
             var start = p.TrueValue * p.Prior.MeanFactor;
             all.Add(new Slot(p.Name, IdentifiedKind.Rig, unit, null, i, start, start, 0));
         }
@@ -221,12 +211,31 @@ public sealed class RigIdentifier : IDisposable
         return [.. chosen];
     }
 
-    /// <summary>A rig parameter's unit as its rig file writes it ("" where it writes none).</summary>
-    private static string UnitOf(RigTask rig, string name)
+    /// <summary>The rig parameters' units as the rig file writes them (read once; RigSpec does not keep them).</summary>
+    private static Dictionary<string, string> UnitsOf(RigTask rig)
     {
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(rig.Folder, "rig.json")));
-        var entry = json?["parameters"]?.AsArray().FirstOrDefault(n => n?["name"]?.GetValue<string>() == name);
-        return entry?["unit"]?.GetValue<string>() ?? "";
+        var units = new Dictionary<string, string>();
+        foreach (var entry in json?["parameters"]?.AsArray() ?? [])
+        {
+            if (entry?["name"]?.GetValue<string>() is { } name)
+            {
+                units[name] = entry["unit"]?.GetValue<string>() ?? "";
+            }
+        }
+        return units;
+    }
+
+    /// <summary>The largest force or torque any actuator may give (1 where the model sets no finite limit): the scale of
+    /// typical friction, of the firmware's default slew rate, and of friction too small to write.</summary>
+    internal static double LargestAction(ITask task)
+    {
+        var max = 0.0;
+        for (var a = 0; a < task.ActionSize; a++)
+        {
+            max = Math.Max(max, Math.Max(Math.Abs(task.ActionLow[a]), Math.Abs(task.ActionHigh[a])));
+        }
+        return double.IsFinite(max) && max > 0 ? max : 1;
     }
 
     private static double Rms(IReadOnlyList<IdentificationSample> samples, Func<IdentificationSample, double> of)
