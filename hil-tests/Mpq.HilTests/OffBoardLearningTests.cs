@@ -13,6 +13,7 @@ namespace Mpq.HilTests;
 [Category("Hil")]
 public class OffBoardLearningTests
 {
+    private const string Prior = "mass=2:0.1,length=0.7:0.05";
     private string _dir = null!;
 
     [SetUp]
@@ -30,7 +31,7 @@ public class OffBoardLearningTests
     private DotnetProcess Serve(int port)
     {
         var trainer = new DotnetProcess("trainer.dll", "serve", "--listen", $"127.0.0.1:{port}", "--out", _dir,
-            "--prior", "mass=2:0.1,length=0.7:0.05", "--set", "TerminalFloor=0", "--threads", "2", "--swap-every", "2");
+            "--prior", Prior, "--set", "TerminalFloor=0", "--threads", "2", "--swap-every", "2");
         Assert.That(trainer.WaitForOutput("listening on", TimeSpan.FromSeconds(30)), Is.True, "trainer serve did not start\n" + trainer.Log);
         return trainer;
     }
@@ -52,10 +53,11 @@ public class OffBoardLearningTests
         }
         var trainer = Serve(port);
         using var controller = new DotnetProcess("controller.dll", "run", "--port", firmware.ControllerPort, "--arm", "-H", "8", "--duration", "60",
-            "--learn-from", $"127.0.0.1:{port}", "--report", "0", "--no-watch", "--json", "--console", "none");
+            "--learn-from", $"127.0.0.1:{port}", "--prior", Prior, "--report", "0", "--no-watch", "--json", "--console", "none");
         try
         {
             Assert.That(controller.WaitForOutput("learning link: connected", TimeSpan.FromSeconds(30)), Is.True, controller.Log + "\n" + trainer.Log);
+            Assert.That(controller.Log, Does.Contain("learning link: acting with the trainer's planner: H 8 N "), "the rig acts as the trainer's own planner would");
             Thread.Sleep(TimeSpan.FromSeconds(20));
             trainer.Interrupt(); // Ctrl-C: the session ends, the checkpoint is written
             Assert.That(trainer.WaitForExit(TimeSpan.FromSeconds(20)), Is.True, trainer.Log);

@@ -185,6 +185,11 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             {
                 cost.TrainedActionLow = Numbers(metadata, "mpq.action_low", task.ActionSize, path);
                 cost.TrainedActionHigh = Numbers(metadata, "mpq.action_high", task.ActionSize, path);
+                if (metadata.TryGetValue("mpq.gamma", out var gamma) && cost.TrainedGamma is not (> 0 and <= 1))
+                {
+                    // The planner discounts with the Q's γ: a value it cannot plan with is refused here, not at a swap.
+                    throw new QModelException($"Q file '{path}': metadata mpq.gamma = '{gamma}' is not a discount in (0, 1]");
+                }
                 cost.Probe(task);
             }
             catch

@@ -29,6 +29,7 @@ public sealed class LearningLink : IDisposable
     private readonly Hello _hello;
     private readonly TransitionRing _ring;
     private readonly Func<(long Steps, long Misses, double PlanMsP99)> _health;
+    private readonly Func<Planner, string?> _adoptPlanner;
     private readonly QReloader _reloader;
     private readonly string _qPath;
     private readonly Action<string> _log;
@@ -47,11 +48,12 @@ public sealed class LearningLink : IDisposable
     /// <param name="rigName">The rig's own name.</param>
     /// <param name="ring">Where the loop puts its transitions (this link is its one reader).</param>
     /// <param name="health">The loop's steps, deadline misses and latest plan p99 (sent with each batch).</param>
+    /// <param name="adoptPlanner">Checks the trainer's planner settings and offers them to the loop: null when taken, else why not.</param>
     /// <param name="reloader">Validates each Q received and offers it to the loop.</param>
     /// <param name="qPath">Where each Q received is written before it is loaded.</param>
     /// <param name="log">Connection changes and refused Q files.</param>
     public LearningLink(string address, ITask task, int stateSize, IReadOnlyList<double> torqueLimit, string rigName, TransitionRing ring,
-        Func<(long Steps, long Misses, double PlanMsP99)> health, QReloader reloader, string qPath, Action<string> log)
+        Func<(long Steps, long Misses, double PlanMsP99)> health, Func<Planner, string?> adoptPlanner, QReloader reloader, string qPath, Action<string> log)
     {
         _address = ParseAddress(address);
         _hello = new Hello
@@ -64,6 +66,12 @@ public sealed class LearningLink : IDisposable
             Rig = rigName,
         };
         _hello.TorqueLimit.AddRange(torqueLimit);
+        var means = TaskParameters.Means(task.Parameters);
+        for (var i = 0; i < means.Length; i++)
+        {
+            _hello.Model[task.Parameters[i].Name] = means[i]; // the model this controller plans on (RigRunner's)
+        }
+        _adoptPlanner = adoptPlanner;
         _ring = ring;
         _health = health;
         _reloader = reloader;
@@ -130,6 +138,12 @@ public sealed class LearningLink : IDisposable
             throw new InvalidOperationException("the trainer did not answer the Hello with a Welcome");
         }
         var welcome = call.ResponseStream.Current.Welcome;
+        // The rig acts as the trainer's own planner would: the Q is learned for that policy's states, λ and horizon.
+        var refused = welcome.Planner is null ? "none sent" : _adoptPlanner(welcome.Planner);
+        if (refused is not null)
+        {
+            throw new InvalidOperationException($"the trainer's planner settings were refused ({refused}); the rig keeps its own");
+        }
         Interlocked.Increment(ref _connections);
         _log(string.Create(CultureInfo.InvariantCulture,
             $"learning link: connected to {_address.Authority} (run {welcome.RunId}: {welcome.Transitions} transitions, {welcome.Updates} updates so far)"));

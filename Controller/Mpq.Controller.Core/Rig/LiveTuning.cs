@@ -9,7 +9,10 @@ namespace Mpq.Controller.Rig;
 /// range-checked <see cref="ParameterTable"/>. A change made on the console thread is published here and
 /// taken by the loop between two steps (<see cref="TakePending"/>); the loop never waits for the console.
 /// </summary>
-/// <remarks>The ranges keep every accepted value valid for <see cref="MppiSettings.Validate"/>.</remarks>
+/// <remarks>
+/// The ranges keep every accepted value valid for <see cref="MppiSettings.Validate"/>. γ and the terminal floor are not
+/// tuned here: they are the Q's own (the loop takes them from each Q it loads).
+/// </remarks>
 public sealed class LiveTuning
 {
     public const string Lambda = "lambda";
@@ -71,6 +74,34 @@ public sealed class LiveTuning
             _pending = null;
             return pending;
         }
+    }
+
+    /// <summary>
+    /// Every planner setting at once (a trainer's, over <c>--learn-from</c>), published like a console change after the
+    /// console's own range checks; the seed stays this run's. Null when published, else why not (nothing changed).
+    /// </summary>
+    public string? Adopt(MppiSettings settings)
+    {
+        (string Name, double Value)[] shown =
+            [(Lambda, settings.Lambda), (Sigma, settings.Std(0)), (Horizon, settings.Horizon), (Samples, settings.Samples), (Alpha, settings.StepSize)];
+        foreach (var (name, value) in shown)
+        {
+            var d = Table.Definitions[Table.IndexOf(name)];
+            if (!d.Accepts(value))
+            {
+                return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name} {value:G6} is outside {d.Min:G6} .. {d.Max:G6}");
+            }
+        }
+        lock (_gate)
+        {
+            _requested = settings with { Seed = _requested.Seed };
+            foreach (var (name, value) in shown)
+            {
+                Table.Load(name, value); // the console shows what the planner now uses; no change event: published below
+            }
+            Volatile.Write(ref _pending, _requested);
+        }
+        return null;
     }
 
     private void OnChanged(ParameterDefinition definition, double value)

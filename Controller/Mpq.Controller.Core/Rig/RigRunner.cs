@@ -370,8 +370,10 @@ public sealed class RigRunner : IDisposable
             _loggedTorqueScale = scale;
             _loop.RecordEvent(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"torque_scale={scale:R}"));
         }
-        if (Tuning.TakePending() is { } settings)
+        if (Tuning.TakePending() is { } tuned)
         {
+            // γ and the floor are the Q's own, set when a Q is loaded or swapped in: tuning never changes them.
+            var settings = tuned with { Gamma = _planner.Settings.Gamma, TerminalFloor = _planner.Settings.TerminalFloor };
             try
             {
                 _planner.Configure(settings);
@@ -387,12 +389,15 @@ public sealed class RigRunner : IDisposable
         {
             var old = _planner.TerminalCost;
             _planner.SetTerminalCost(q);
-            // The floor is the Q's own, as at load: a Q learned under a floor (a trainer's online Q) is believed only above it.
-            var floor = (q as Onnx.OnnxTerminalCost)?.TrainedTerminalFloor ?? double.NegativeInfinity;
-            if (!floor.Equals(_planner.Settings.TerminalFloor))
+            // γ and the floor are the Q's own, as at load: a Q learned under a floor (a trainer's online Q) is believed only
+            // above it, and its values are sums discounted by its γ (a file that does not say keeps the γ in use).
+            var file = q as Onnx.OnnxTerminalCost;
+            var floor = file?.TrainedTerminalFloor ?? double.NegativeInfinity;
+            var gamma = file?.TrainedGamma ?? _planner.Settings.Gamma;
+            if (!floor.Equals(_planner.Settings.TerminalFloor) || !gamma.Equals(_planner.Settings.Gamma))
             {
-                _planner.Configure(_planner.Settings with { TerminalFloor = floor });
-                _loop.RecordEvent(string.Create(CultureInfo.InvariantCulture, $"terminal_floor={floor:R}"));
+                _planner.Configure(_planner.Settings with { TerminalFloor = floor, Gamma = gamma });
+                _loop.RecordEvent(string.Create(CultureInfo.InvariantCulture, $"terminal_floor={floor:R} gamma={gamma:R}"));
             }
             if (_ownsCurrentQ && old is IDisposable retired)
             {

@@ -175,7 +175,7 @@ internal static class RunCommand
             }
             using var learning = toLearner is null ? null
                 : new LearningLink(learningAddress!, task, 2 * ack.Joints, [.. ack.TorqueLimit.ToArray().Select(l => (double)l)], ack.RigName, toLearner,
-                    () => (runner.Progress.Steps, runner.Progress.DeadlineMisses, runner.PlanTimes.Percentile(0.99, 20)), reloader,
+                    () => (runner.Progress.Steps, runner.Progress.DeadlineMisses, runner.PlanTimes.Percentile(0.99, 20)), AdoptFrom(runner, task, client.Log), reloader,
                     Path.Combine(Path.GetTempPath(), $"mpq-learned-q-{Environment.ProcessId}.onnx"), client.Log);
             learning?.Start();
             if (interactive)
@@ -233,6 +233,28 @@ internal static class RunCommand
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    /// <summary>
+    /// Takes a trainer's planner settings (checked as the console checks its input) for the loop's next step, and says so;
+    /// returns why not when refused.
+    /// </summary>
+    private static Func<Protocol.Learning.Planner, string?> AdoptFrom(RigRunner runner, Tasks.ITask task, Action<string> log) => message =>
+    {
+        try
+        {
+            var settings = PlannerMessage.Read(message, runner.Tuning.Requested, task.ActionSize);
+            if (runner.Tuning.Adopt(settings) is { } refused)
+            {
+                return refused;
+            }
+            log($"learning link: acting with the trainer's planner: {PlannerMessage.Describe(settings)}");
+            return null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
     };
 
     /// <summary>The tuning console's terminal: null for stdin or none, else the opened tty or pty.</summary>

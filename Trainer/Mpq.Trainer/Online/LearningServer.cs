@@ -80,7 +80,11 @@ public sealed class LearningServer : IDisposable
         using var online = StartLearning(learner, task, responses, out var health, cancel);
         try
         {
-            await responses.WriteAsync(new FromTrainer { Welcome = new Welcome { RunId = RunId, Transitions = learner.Replay.Added, Updates = learner.Updates } }, cancel).ConfigureAwait(false);
+            // The controller acts with this server's own acting planner (what train --rig --online acts with), so the states it
+            // visits are the policy's the Q is learned for.
+            var planner = Controller.Rig.PlannerMessage.Write(_settings.Planner(_settings.Samples, _settings.Gamma, _settings.Seed));
+            await responses.WriteAsync(new FromTrainer { Welcome = new Welcome { RunId = RunId, Transitions = learner.Replay.Added, Updates = learner.Updates, Planner = planner } }, cancel)
+                .ConfigureAwait(false);
             online.PublishNow();
             online.Start();
             var observation = new double[o];
@@ -141,6 +145,10 @@ public sealed class LearningServer : IDisposable
         {
             throw Refuse(string.Create(CultureInfo.InvariantCulture, $"task '{t.Name}' is learned at a {1000 * t.ControlPeriod:G6} ms period, the controller runs {hello.PeriodMs:G6} ms"));
         }
+        if (ModelMismatch(t, hello.Model) is { } mismatch)
+        {
+            throw Refuse(mismatch);
+        }
         lock (_gate)
         {
             if (_busyWith is not null)
@@ -181,6 +189,29 @@ public sealed class LearningServer : IDisposable
             _log(string.Create(CultureInfo.InvariantCulture, $"controller {peer} (rig '{hello.Rig}', ±{limit:G4}): learning {_settings.Algorithm} H={_settings.Horizon}"));
             return _learner;
         }
+    }
+
+    /// <summary>
+    /// Why a controller planning on <paramref name="model"/> cannot act for this run (its targets are computed on the prior's
+    /// means, the model <c>train --rig --online</c> acts on), or null when the two models are one.
+    /// </summary>
+    internal static string? ModelMismatch(ITask task, IDictionary<string, double> model)
+    {
+        var means = TaskParameters.Means(task.Parameters);
+        var same = model.Count == means.Length;
+        for (var i = 0; same && i < means.Length; i++)
+        {
+            same = model.TryGetValue(task.Parameters[i].Name, out var v) && Math.Abs(v - means[i]) <= 1e-9 * Math.Abs(means[i]);
+        }
+        if (same)
+        {
+            return null;
+        }
+        var c = CultureInfo.InvariantCulture;
+        var theirs = string.Join(", ", model.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => string.Create(c, $"{p.Key}={p.Value:G6}")));
+        var ours = string.Join(", ", task.Parameters.Select((p, i) => string.Create(c, $"{p.Name}={means[i]:G6}")));
+        var prior = string.Join(",", task.Parameters.Select(p => string.Create(c, $"{p.Name}={p.Prior.MeanFactor:G6}:{p.Prior.HalfWidthFactor:G6}")));
+        return $"the controller plans on {(theirs.Length == 0 ? "no model parameters" : theirs)}, this trainer learns on {ours}: start the controller with --prior {prior} (or this trainer with the controller's)";
     }
 
     private OnlineLearner StartLearning(Learner learner, ITask task, IServerStreamWriter<FromTrainer> responses, out HealthBox health, CancellationToken cancel)

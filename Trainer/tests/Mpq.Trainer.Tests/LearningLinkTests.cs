@@ -98,13 +98,17 @@ public class LearningLinkTests
         using var reloader = new QReloader(task, null, 32, q => { Interlocked.Increment(ref offered); q.Dispose(); }, line => _log.Enqueue("reloader: " + line));
         var ring = Transitions(120);
         var (server, app) = Serve(port);
+        Planner? adopted = null;
         using (server)
-        using (var link = new LearningLink($"127.0.0.1:{port}", task, 2, [2.0], "test rig", ring, () => (100, 0, 1.0), reloader,
+        using (var link = new LearningLink($"127.0.0.1:{port}", task, 2, [2.0], "test rig", ring, () => (100, 0, 1.0), p => { adopted = p; return null; }, reloader,
             Path.Combine(_dir, "received.onnx"), line => _log.Enqueue("link: " + line)))
         {
             link.Start();
             Assert.That(WaitUntil(() => link.Sent == 120 && link.QFiles.Taken >= 2, 60), Is.True, $"sent {link.Sent}, Q files {link.QFiles}");
             Assert.That(offered, Is.EqualTo(link.QFiles.Taken), "each Q taken went to the loop");
+            var learner = LearnerTests.Small(Algorithm.Mpq);
+            Assert.That(adopted, Is.Not.Null, "the trainer's planner came with the Welcome");
+            Assert.That((adopted!.Horizon, adopted.Samples, adopted.Lambda), Is.EqualTo((learner.Horizon, learner.Samples, learner.Lambda)), "the controller acts as the trainer's own planner");
             Assert.That(_log, Has.Some.Contains("link: learning link: connected to 127.0.0.1:"));
 
             // Ctrl-C: the open session ends at once (the host alone waits up to 30 s for open calls to end by themselves).
@@ -140,10 +144,57 @@ public class LearningLinkTests
             var furuta = TaskCatalog.Create("furuta");
             using var reloader = new QReloader(furuta, null, 32, q => q.Dispose(), _ => { });
             var ring = new TransitionRing(10, furuta.ObservationSize, furuta.ActionSize, 4);
-            using var link = new LearningLink($"127.0.0.1:{port}", furuta, 4, [0.05], "qube", ring, () => (0, 0, 1.0), reloader, Path.Combine(_dir, "q.onnx"), line => _log.Enqueue(line));
+            using var link = new LearningLink($"127.0.0.1:{port}", furuta, 4, [0.05], "qube", ring, () => (0, 0, 1.0), _ => null, reloader, Path.Combine(_dir, "q.onnx"), line => _log.Enqueue(line));
             link.Start();
             Assert.That(WaitUntil(() => _log.Any(l => l.Contains("InvalidArgument: this trainer learns task 'pendulum', the controller runs 'furuta'")), 20), Is.True);
             Assert.That(link.QFiles.Received, Is.Zero);
+            app.StopAsync().Wait(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Test]
+    public void Hello_AnotherModel_RefusedNamingThePriorThatMatches()
+    {
+        // The trainer's targets are computed on its prior's means: a controller planning on another model would act for a Q
+        // learned for a different rig. Refused, and the refusal says how to start the controller to match.
+        var port = FreePort();
+        var (server, app) = Serve(port);
+        using (server)
+        using (app)
+        {
+            var other = TaskCatalog.Create("pendulum", TaskCatalog.ParsePriors("mass=2:0.1,length=0.7:0.05"));
+            using var reloader = new QReloader(other, null, 32, q => q.Dispose(), _ => { });
+            var ring = new TransitionRing(10, other.ObservationSize, other.ActionSize, 2);
+            using var link = new LearningLink($"127.0.0.1:{port}", other, 2, [2.0], "rig", ring, () => (0, 0, 1.0), _ => null, reloader, Path.Combine(_dir, "q.onnx"), line => _log.Enqueue(line));
+            link.Start();
+            var expected = "the controller plans on length=0.7, mass=2, this trainer learns on mass=1.3, length=1.2: start the controller with --prior mass=1.3:0.1,length=1.2:0.1";
+            Assert.That(WaitUntil(() => _log.Any(l => l.Contains(expected)), 20), Is.True, string.Join('\n', _log));
+            Assert.That(link.QFiles.Received, Is.Zero);
+            app.StopAsync().Wait(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Test]
+    public void Welcome_PlannerRefused_TheLinkSaysSoTakesNoQAndKeepsTrying()
+    {
+        var port = FreePort();
+        var (server, app) = Serve(port);
+        using (server)
+        using (app)
+        {
+            var task = new PendulumSwingup();
+            using var reloader = new QReloader(task, null, 32, q => q.Dispose(), _ => { });
+            var tries = 0;
+            using var link = new LearningLink($"127.0.0.1:{port}", task, 2, [2.0], "rig", Transitions(10), () => (0, 0, 1.0),
+                _ =>
+                {
+                    Interlocked.Increment(ref tries);
+                    return "samples 20000 is outside 1 .. 16384";
+                }, reloader, Path.Combine(_dir, "q.onnx"), line => _log.Enqueue(line));
+            link.Start();
+            Assert.That(WaitUntil(() => tries >= 2, 20), Is.True, "the link tries again");
+            Assert.That(_log, Has.Some.Contains("the trainer's planner settings were refused (samples 20000 is outside 1 .. 16384); the rig keeps its own"));
+            Assert.That((link.QFiles.Received, link.Sent), Is.EqualTo((0L, 0L)), "nothing learned from a policy the rig does not act with");
             app.StopAsync().Wait(TimeSpan.FromSeconds(10));
         }
     }
@@ -161,6 +212,12 @@ public class LearningLinkTests
             using var call = new Mpq.Protocol.Learning.Learning.LearningClient(channel).Learn();
             var hello = new Hello { Task = "pendulum", ObservationSize = 3, ActionSize = 1, StateSize = 2, PeriodMs = 50, Rig = "hostile" };
             hello.TorqueLimit.Add(2);
+            var pendulum = new PendulumSwingup();
+            var means = TaskParameters.Means(pendulum.Parameters);
+            for (var i = 0; i < means.Length; i++)
+            {
+                hello.Model[pendulum.Parameters[i].Name] = means[i];
+            }
             call.RequestStream.WriteAsync(new FromController { Hello = hello }).Wait();
             Assert.That(call.ResponseStream.MoveNext().Result, Is.True);
             Assert.That(call.ResponseStream.Current.BodyCase, Is.EqualTo(FromTrainer.BodyOneofCase.Welcome));

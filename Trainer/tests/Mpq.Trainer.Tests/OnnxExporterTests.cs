@@ -36,6 +36,21 @@ public class OnnxExporterTests
         Assert.That(() => settings.WithOverrides("TerminalFloor=-Infinity"), Throws.ArgumentException, "a number or null");
     }
 
+    [TestCase(2.0)]
+    [TestCase(0.0)]
+    [TestCase(double.NaN)]
+    public void Load_GammaNotADiscount_RefusedAtLoadNotAtTheSwap(double gamma)
+    {
+        // The loop discounts with a swapped-in Q's γ: a file whose γ it could not plan with is refused by the checks every Q
+        // passes, never left to throw between two steps.
+        var task = Tasks.TaskCatalog.Create("pendulum");
+        var q = new QFunction(task.ObservationSize, task.ActionSize, [8], Enumerable.Repeat(1f, task.ObservationSize + task.ActionSize).ToArray(), 1, 1);
+        var path = Path.Combine(_dir, "q.onnx");
+        OnnxExporter.Write(q, QMetadata.For(task, LearnerSettings.For(task), "run-1") with { Gamma = gamma }, path);
+        Assert.That(() => Mpq.Controller.Onnx.OnnxTerminalCost.Load(path, task),
+            Throws.InstanceOf<Mpq.Controller.Onnx.QModelException>().With.Message.Contains("mpq.gamma"));
+    }
+
     [TestCase(3, 1, new[] { 64, 64 }, 1UL)]
     [TestCase(5, 2, new[] { 16 }, 7UL)]
     [TestCase(1, 1, new[] { 8, 8, 8 }, 3UL)]
