@@ -2,8 +2,8 @@
 # Issue 27's headline figure: MPQ H=8 learning online on the virtual pendulum rig (true parameters) against MPPI H=32 on
 # the same rig and prior, and against today's batch train --rig; 5 seeds. Planner on the prior mass=2:0.1,length=0.7:0.05
 # (its mean: mass x2, length x0.7), the rig's torque_limit 2 N·m (Figure 1's), learner and planner settings the
-# trainer's pendulum defaults, terminal floor 0. Usage: [PARTS="online true batch"] run.sh OUTDIR (online and true: about
-# 55 min on the 2-core machine; batch adds about 30; keep the machine otherwise quiet: a dotnet build beside it delays
+# trainer's pendulum defaults, terminal floor 0. Usage: [PARTS="online true batch ten"] run.sh OUTDIR (online and true: about
+# 55 min on the 2-core machine; batch adds about 30, ten (one 10-minute online run) 11; keep the machine otherwise quiet: a dotnet build beside it delays
 # the pty's kernel workers past the rig's 125-ms watchdog).
 set -u
 R=${1:-runs/online-pendulum}; mkdir -p "$R"
@@ -38,5 +38,8 @@ if has batch; then
   for s in 1 2 3 4 5; do
     rig mpq-batch-s$s --episodes 18 --episode-seconds 10 --seed $s $P --set TerminalFloor=0
   done
+fi
+if has ten; then   # the issue's 10-minute run: armed throughout, deadline misses, updates/s, Q swaps (one seed)
+  rig mpq-online-10min-s1 --online --minutes 10 --seed 1 $P --set TerminalFloor=0
 fi
 python3 Trainer/results/online-pendulum/analyse.py "$R"
