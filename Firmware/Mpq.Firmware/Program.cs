@@ -123,12 +123,10 @@ int Run(ParseResult r)
     var keeper = new ParameterKeeper(store, check, log);
     var supervisor = new SafetySupervisor(driver.Joints, driver.Actuators);
     var kind = SerialTransports.ParseKind(r.GetValue(transport)!);
-    using var link0 = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud), kind);
+    using var serialPort = SerialTransports.Open(r.GetValue(port)!, r.GetValue(baud), kind);
     log(SerialTransports.TrySetLatencyTimer(r.GetValue(port)!));
-    DeviceLoop? loop = null;
-    using var link = new RigLink(link0, supervisor, table, keeper, new RigInfo(driver.Name, driver.Joints, driver.Actuators, driver.TorqueMax, driver.NeedsBringUp),
-        () => loop?.Now() ?? 0, log);
-    loop = new DeviceLoop(driver, supervisor, table, link, r.GetValue(lockstep), log);
+    using var link = new RigLink(serialPort, supervisor, table, keeper, new RigInfo(driver.Name, driver.Joints, driver.Actuators, driver.TorqueMax, driver.NeedsBringUp), log);
+    var loop = new DeviceLoop(driver, supervisor, table, link, r.GetValue(lockstep), log);
     using var stop = new ManualResetEventSlim();
     var stoppedBy = "Ctrl-C";
     Console.CancelKeyPress += (_, e) =>
@@ -191,7 +189,7 @@ int Run(ParseResult r)
         stops = supervisor.Stops.Select(x => new { cause = x.Cause.ToString(), after_fresh_command_ms = x.AfterFreshCommandSeconds * 1000 }).ToArray(),
         gc_collections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },
         loop_priority = loop.PriorityReport,
-        reader_priority = link0.ReaderPriorityReport,
+        reader_priority = serialPort.ReaderPriorityReport,
         writer_priority = link.WriterPriorityReport,
     };
     if (r.GetValue(json))

@@ -28,7 +28,7 @@ namespace Mpq.Firmware.Device;
 /// waits for the controller's Command answering it (at most <see cref="LockstepTimeout"/>), so runs are
 /// deterministic; time is then virtual (ticks × period).
 /// </remarks>
-public sealed class DeviceLoop : IDisposable
+public sealed class DeviceLoop : IDeviceView, IDisposable
 {
     private readonly IRigDriver _driver;
     private readonly SafetySupervisor _supervisor;
@@ -69,16 +69,18 @@ public sealed class DeviceLoop : IDisposable
         _state.Joints = driver.Joints;
         _state.Actuators = driver.Actuators;
         _driver.Stop();
-        if (link is not null)
-        {
-            link.LoopStatus = Describe;
-            link.JointStatus = DescribeJoints;
-            link.JointPosition = j => _position[j]; // a float read whole; the loop writes it each tick
-            link.DriverHealth = () => _driver.Health;
-            link.CsvHeader = DescribeCsvHeader;
-            link.CsvRow = DescribeCsvRow;
-        }
+        link?.Attach(this);
     }
+
+    string IDeviceView.DescribeJoints() => DescribeJoints();
+
+    double IDeviceView.JointPosition(int joint) => _position[joint]; // a float read whole; the loop writes it each tick
+
+    string? IDeviceView.DriverHealth => _driver.Health;
+
+    string IDeviceView.CsvHeader() => DescribeCsvHeader();
+
+    string IDeviceView.CsvRow() => DescribeCsvRow();
 
     /// <summary>Tick start minus deadline, µs (real-time mode).</summary>
     public LatencyRecorder Jitter { get; } = new(1 << 16);

@@ -14,8 +14,10 @@ using Mpq.Protocol.Serial;
 namespace Mpq.Firmware.Device;
 
 /// <summary>
-/// The Firmware's end of the serial line: handshake, Commands into the safety supervisor, arming and
-/// estop, parameters over frames and over the text console, Fault messages, and State telemetry from the loop.
+/// The Firmware's end of the serial line, the session: handshake, Commands into the safety supervisor, arming and estop,
+/// parameters over frames, Fault messages and State telemetry from the loop; the console's verbs are
+/// <see cref="RigConsole"/>'s, a session's parameters <see cref="SessionParameters"/>' and console telemetry
+/// <see cref="ConsoleTelemetry"/>'s. The device loop is attached (<see cref="Attach"/>) as an <see cref="IDeviceView"/>.
 /// </summary>
 /// <remarks>
 /// Threads, and what each may wait on:
@@ -29,16 +31,15 @@ namespace Mpq.Firmware.Device;
 /// <item>The sender's writer thread is the only one that writes to the line, each write bounded by the
 /// transport's write timeout.</item>
 /// <item>The housekeeping thread (every 10 ms) judges link silence, sends a Fault message per trip, lets the
-/// <see cref="ParameterKeeper"/> save parameters (debounced, retried, off every other thread) and writes text telemetry.</item>
+/// <see cref="ParameterKeeper"/> save parameters (debounced, retried, off every other thread) and writes console telemetry.</item>
 /// </list>
-/// Settings a controller changes over the binary link last for its session: they are not saved, and they are
-/// restored when the session ends (link lost, port back in console mode, or a new Hello).
+/// Settings a controller changes over the binary link last for its session (<see cref="SessionParameters"/>).
 /// <para>Leaving binary mode (link silent, <c>console</c> typed) owes the controller a farewell before the console
 /// takes the port: the first State the loop streams after the rig stopped (disarmed, zero torque) and the Fault frame
 /// of the stop that ended the session, both still as frames; only then, or after <see cref="FarewellTimeout"/>,
 /// the console banner.</para>
 /// </remarks>
-public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
+public sealed class RigLink : ILinkHandler, IDisposable
 {
     private readonly ISerialTransport _transport;
     private readonly SafetySupervisor _supervisor;
@@ -46,7 +47,6 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private readonly ParameterIndex _index;
     private readonly ParameterKeeper _keeper;
     private readonly RigInfo _info;
-    private readonly Func<double> _clock;
     private readonly Action<string> _log;
     private readonly LinkDemultiplexer _demux;
     private readonly ConsoleInterpreter _console;
@@ -58,10 +58,14 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private readonly Log _logMessage = new();
     private readonly Fault _fault = new();
     private readonly ManualResetEventSlim _commandArrived = new(false);
-    private readonly Dictionary<int, double> _sessionOverrides = [];
+    private readonly BringUp _bringUp;
+    private readonly SessionParameters _session;
+    private readonly ConsoleTelemetry _telemetry;
+    private readonly RigConsole _rigConsole;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _notices = new();
+    private IDeviceView? _device;
     private bool _inSession; // under _rx: a Hello was accepted and the session has not ended
     private long _lastValidFrame; // Stopwatch timestamp: the cable is real even when the rig's time is virtual
-    private bool _sessionChange;
     private long _tripsSeen;
     private long _farewellSince; // Stopwatch timestamp of a switch to console whose farewell is still owed, 0 when none
     private volatile bool _farewellStateSent;
@@ -70,27 +74,38 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private volatile bool _stopping;
 
     /// <summary>A link over <paramref name="transport"/>; a damage <paramref name="keeper"/> found in the parameters file at start holds arming (set here, before any thread runs).</summary>
-    public RigLink(ISerialTransport transport, SafetySupervisor supervisor, ParameterTable parameters, ParameterKeeper keeper,
-        RigInfo info, Func<double> clock, Action<string> log)
+    public RigLink(ISerialTransport transport, SafetySupervisor supervisor, ParameterTable parameters, ParameterKeeper keeper, RigInfo info, Action<string> log)
     {
         _transport = transport;
         _supervisor = supervisor;
         _parameters = parameters;
         _index = new ParameterIndex(parameters, info.Joints);
         _keeper = keeper;
-        _bringUp = new BringUp(parameters, info.Joints, info.Actuators, info.NeedsBringUp, supervisor, Inbox, clock);
-        supervisor.SetArmInterlock(keeper.Damage ?? _bringUp.Hold);
         _info = info;
-        _clock = clock;
         _log = log;
-        _console = new ConsoleInterpreter(parameters, this);
+        _bringUp = new BringUp(parameters, info.Joints, info.Actuators, info.NeedsBringUp, supervisor, Inbox, Now);
+        _session = new SessionParameters(parameters, keeper, _bringUp, supervisor, Inbox, _rx, _notices, log);
+        _telemetry = new ConsoleTelemetry(parameters, _index.TextStream, WriteText);
+        _rigConsole = new RigConsole(supervisor, Inbox, parameters, keeper, _session, _bringUp, _telemetry, DescribeLink, log);
+        _console = new ConsoleInterpreter(parameters, _rigConsole);
         _demux = new LinkDemultiplexer { Editor = new LineEditor(ConsoleInterpreter.Prompt, _console.Complete) };
         _sender = new FrameSender(transport.Write, name: "firmware-line-writer",
             onWriterStart: () => WriterPriorityReport = RealtimeScheduling.TryElevateCurrentThread(WriterRealtimePriority));
-        _parameters.Changed += OnParameterChanged;
-        _parameters.Guard = (d, current, proposed) =>
-            (_supervisor.State == RigArmState.Armed ? ArmedParameterRules.Refusal(d.Name, current, proposed) : null) ?? _bringUp.Guard(d.Name, current, proposed);
     }
+
+    /// <summary>
+    /// The device loop this link serves: its clock times Commands and arming, its readings feed the console and bring-up.
+    /// Called once, by the loop, before either starts; until then the rig's time reads 0.
+    /// </summary>
+    public void Attach(IDeviceView device)
+    {
+        _device = device;
+        _rigConsole.Device = device;
+        _telemetry.Device = device;
+        _bringUp.JointPosition = device.JointPosition;
+    }
+
+    private double Now() => _device?.Now() ?? 0;
 
     /// <summary>SCHED_FIFO priority of the line's writer thread: below the device loop's (80) and the reader's.</summary>
     public const int WriterRealtimePriority = 70;
@@ -143,37 +158,11 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     /// <summary>The parameters file's keeper (saves, damage, save errors).</summary>
     public ParameterKeeper Parameters => _keeper;
 
-    /// <summary>Text for the console's <c>status</c> about the device loop (set by the loop's owner).</summary>
-    public Func<string>? LoopStatus { get; set; }
-
-    /// <summary>Latest sensor snapshot for <c>status</c> and text telemetry (set by the loop).</summary>
-    public Func<string>? JointStatus { get; set; }
-
-    /// <summary>A joint's calibrated position now (the device loop's latest reading), for bring-up's <c>zero</c>.</summary>
-    public Func<int, double>? JointPosition
-    {
-        get => _bringUp.JointPosition;
-        set => _bringUp.JointPosition = value;
-    }
-
-    /// <summary>The CSV telemetry's header and one line of it (<c>stream csv</c>; set by the loop).</summary>
-    public Func<string>? CsvHeader { get; set; }
-
-    /// <inheritdoc cref="CsvHeader"/>
-    public Func<string>? CsvRow { get; set; }
-
-    /// <summary>CSV telemetry's period in ms for this session (0: off); a header is owed when it was just switched on.</summary>
-    private int _csvPeriodMs;
-    private int _csvHeaderOwed;
-
-    /// <summary>The driver's health line for <c>status</c> (an encoder's missed edges; set by the loop).</summary>
-    public Func<string?>? DriverHealth { get; set; }
+    /// <summary>What the rig's console verbs act on (the lines typed on this port are executed there).</summary>
+    public IConsoleTarget ConsoleTarget => _rigConsole;
 
     /// <summary>The link's requests to the supervisor, applied by the device loop at its next tick.</summary>
     public SupervisorInbox Inbox { get; } = new();
-
-    private readonly BringUp _bringUp;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _notices = new();
 
     /// <summary>Set whenever a Command arrives (lockstep waits on it).</summary>
     public ManualResetEventSlim CommandArrived => _commandArrived;
@@ -237,7 +226,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     void ILinkHandler.OnMessage(Message message, ushort sequence)
     {
-        var now = _clock();
+        var now = Now();
         Volatile.Write(ref _lastValidFrame, Stopwatch.GetTimestamp());
         switch (message)
         {
@@ -312,14 +301,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
             AnswerParam(index, ParamStatus.UnknownName, s.Name);
             return;
         }
-        var before = _parameters[index];
-        _sessionChange = true;
-        var status = _parameters.TrySet(s.Name, s.Value, out var refusal);
-        _sessionChange = false;
-        if (status == ParamStatus.Ok && !_sessionOverrides.ContainsKey(index))
-        {
-            _sessionOverrides[index] = before;
-        }
+        var status = _session.SetForSession(index, s.Value, out var refusal);
         if (status == ParamStatus.NotAllowedNow)
         {
             SendLog(LogLevel.Warning, $"refused while armed: {refusal}");
@@ -331,19 +313,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
     private void EndSession(string reason)
     {
         _inSession = false;
-        if (_sessionOverrides.Count == 0)
-        {
-            return;
-        }
-        var restored = new StringBuilder();
-        foreach (var (index, value) in _sessionOverrides)
-        {
-            var d = _parameters.Definitions[index];
-            restored.Append(CultureInfo.InvariantCulture, $" {d.Name} {d.Format(_parameters[index])} → {d.Format(value)}");
-            _parameters.Load(d.Name, value);
-        }
-        _sessionOverrides.Clear();
-        _log($"link: session ended ({reason}); the controller's settings are undone:{restored}");
+        _session.EndSession(reason);
     }
 
     private void OnHello(Hello hello)
@@ -487,31 +457,9 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
 
     void ILinkHandler.OnEcho(string text) => WriteText(text);
 
-    private void OnParameterChanged(ParameterDefinition definition, double value)
-    {
-        _log(string.Create(CultureInfo.InvariantCulture, $"parameter {definition.Name} = {definition.Format(value)}{(_sessionChange ? " (this session only)" : "")}"));
-        if (!_sessionChange)
-        {
-            _keeper.MarkChanged();
-        }
-        if (_bringUp.OnParameterChanged(definition.Name) is { } undone)
-        {
-            _notices.Enqueue(undone);
-        }
-        if (definition.Name == FirmwareParameters.BringUpDone)
-        {
-            UpdateArmInterlock(); // raised from a link thread under _rx, or from housekeeping under it
-        }
-    }
-
-    /// <summary>Holds arming for a damaged parameters file, else for bring-up not done, else not. Called under <c>_rx</c> (the inbox has one producer at a time).</summary>
-    private void UpdateArmInterlock() => Inbox.ArmInterlock(_keeper.Damage ?? _bringUp.Hold);
-
-    /// <summary>Link silence, Fault messages, debounced saving and text telemetry: every 10 ms, never on the loop or reader thread.</summary>
+    /// <summary>Link silence, Fault messages, debounced saving and console telemetry: every 10 ms, never on the loop or reader thread.</summary>
     private void Housekeeping()
     {
-        var lastTelemetry = Stopwatch.GetTimestamp();
-        var lastCsv = lastTelemetry;
         while (!_stopping)
         {
             Thread.Sleep(10);
@@ -562,7 +510,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                     WriteText($"\r\n{notice}\r\n{ConsoleInterpreter.Prompt}");
                 }
             }
-            if (_keeper.Housekeep(SavedValues, _parameters) is { } saving)
+            if (_session.Housekeep() is { } saving)
             {
                 _log(saving);
                 if (_demux.Mode == PortMode.Console)
@@ -570,22 +518,7 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
                     WriteText($"\r\n{saving}\r\n{ConsoleInterpreter.Prompt}");
                 }
             }
-            var csvPeriod = Volatile.Read(ref _csvPeriodMs);
-            if (csvPeriod > 0 && _demux.Mode == PortMode.Console && CsvRow is { } row && Stopwatch.GetElapsedTime(lastCsv).TotalMilliseconds >= csvPeriod - 0.5)
-            {
-                // Keep the schedule (a line per period on average), but never a burst after a stall.
-                lastCsv = Stopwatch.GetElapsedTime(lastCsv).TotalMilliseconds > 2 * csvPeriod ? Stopwatch.GetTimestamp() : lastCsv + (long)(csvPeriod * Stopwatch.Frequency / 1000.0);
-                var header = Interlocked.Exchange(ref _csvHeaderOwed, 0) != 0 && CsvHeader is { } h ? "\r\n" + h() + "\r\n" : ""; // off the prompt's line
-                WriteText($"{header}{row()}\r\n");
-            }
-            if (Stopwatch.GetElapsedTime(lastTelemetry).TotalMilliseconds >= 100)
-            {
-                lastTelemetry = Stopwatch.GetTimestamp();
-                if (_demux.Mode == PortMode.Console && _parameters[_index.TextStream] != 0 && JointStatus is { } joints)
-                {
-                    WriteText($"{joints()}\r\n");
-                }
-            }
+            _telemetry.Tick(_demux.Mode == PortMode.Console);
         }
     }
 
@@ -610,149 +543,24 @@ public sealed class RigLink : ILinkHandler, IConsoleTarget, IDisposable
         }
     }
 
-    /// <summary>The values to save: the table's, with a session's overrides replaced by the values they override.</summary>
-    private double[] SavedValues()
+    /// <summary>The link's line for the console's <c>status</c>.</summary>
+    private string DescribeLink()
     {
-        lock (_rx)
-        {
-            var values = new double[_parameters.Count];
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = _sessionOverrides.TryGetValue(i, out var saved) ? saved : _parameters[i];
-            }
-            return values;
-        }
-    }
-
-    string IConsoleTarget.Status()
-    {
-        var s = _supervisor;
         var d = Received;
         var b = new StringBuilder();
-        b.Append(CultureInfo.InvariantCulture, $"state: {s.State.ToString().ToLowerInvariant()}  faults: {s.Faults}  handshake: {(s.HandshakeDone ? "yes" : "no")}  last stop: {s.LastStopReason}\n");
         b.Append(CultureInfo.InvariantCulture, $"link: {Mode.ToString().ToLowerInvariant()} mode; frames accepted {d.FramesAccepted}, lost {d.FramesLost}, rejected {d.DroppedTotal} ");
         b.Append(CultureInfo.InvariantCulture, $"(crc {d.Dropped(DropReason.BadCrc)}, cobs {d.Dropped(DropReason.BadCobs)}, type {d.Dropped(DropReason.UnknownType)}, length {d.Dropped(DropReason.WrongLength)}, payload {d.Dropped(DropReason.BadPayload)}, version {d.Dropped(DropReason.WrongVersion)}, oversize {d.Dropped(DropReason.Oversize)}); ");
-        b.Append(CultureInfo.InvariantCulture, $"ignored frames {_demux.IgnoredFrames}, ignored lines {_demux.IgnoredLines}; states sent {StatesSent}, dropped (line backed up) {StatesSkippedBusy}; output dropped {_sender.QueueDropped}, write failures {_sender.WriteFailures}; requests unanswered (over {RepliesPerSecond}/s) {RepliesOverBudget}\n");
-        b.Append(CultureInfo.InvariantCulture, $"commands: accepted {s.CommandsAccepted}, rejected invalid {s.CommandsRejectedInvalid}, stale {s.CommandsRejectedStale}, ignored (not armed) {s.CommandsIgnoredNotArmed}, expired {s.CommandsExpired}; watchdog trips {s.WatchdogTrips}, limit trips {s.LimitTrips}");
-        if (LoopStatus is { } loop)
-        {
-            b.Append('\n').Append(loop());
-        }
-        if (JointStatus is { } joints)
-        {
-            b.Append('\n').Append(joints());
-        }
-        if (DriverHealth?.Invoke() is { } health)
-        {
-            b.Append('\n').Append(health);
-        }
-        b.Append('\n').Append(_keeper.Describe());
+        b.Append(CultureInfo.InvariantCulture, $"ignored frames {_demux.IgnoredFrames}, ignored lines {_demux.IgnoredLines}; states sent {StatesSent}, dropped (line backed up) {StatesSkippedBusy}; output dropped {_sender.QueueDropped}, write failures {_sender.WriteFailures}; requests unanswered (over {RepliesPerSecond}/s) {RepliesOverBudget}");
         return b.ToString();
-    }
-
-    string IConsoleTarget.Params(bool reset)
-    {
-        if (!reset)
-        {
-            return _keeper.Describe();
-        }
-        if (_supervisor.State == RigArmState.Armed)
-        {
-            return "error: disarm first: the defaults may be looser than the limits in force";
-        }
-        var reply = _keeper.AcceptDefaults(_parameters);
-        UpdateArmInterlock();
-        _log($"parameters: a person accepted the defaults at the console ({reply})");
-        return reply;
-    }
-
-    string IConsoleTarget.ParamsFile(string verb, string file, bool confirmed)
-    {
-        switch (verb)
-        {
-            case "save":
-                return ParameterBackup.Save(file, _parameters, _keeper.FilePath);
-            case "diff":
-                return ParameterBackup.Compare(file, _parameters).Reply;
-        }
-        if (_supervisor.State == RigArmState.Armed)
-        {
-            return "error: disarm first: a backup may loosen the limits in force";
-        }
-        var (reply, values, changes) = ParameterBackup.Compare(file, _parameters);
-        if (values is null || (changes == 0 && _keeper.Damage is null))
-        {
-            return reply;
-        }
-        if (!confirmed)
-        {
-            return $"{reply}\nnothing changed yet: type 'params load {file} yes' to apply";
-        }
-        var accepted = _keeper.AcceptValues(_parameters, values, file);
-        UpdateArmInterlock();
-        _log($"parameters: a person loaded {file} at the console ({changes} change(s); {accepted})");
-        return accepted;
-    }
-
-    string IConsoleTarget.Arm()
-    {
-        var refused = Inbox.Arm(_clock());
-        return refused is null ? "ok armed" : $"error: {refused}";
-    }
-
-    string IConsoleTarget.Disarm()
-    {
-        Inbox.Disarm("disarm typed at the console");
-        return "ok disarmed";
-    }
-
-    string IConsoleTarget.EStop()
-    {
-        Inbox.EStop("estop typed at the console");
-        return "ok estop latched: torque zero; 'clear estop' to release";
-    }
-
-    string IConsoleTarget.ClearFaults(bool releaseEStop)
-    {
-        var result = Inbox.ClearFaults(releaseEStop);
-        return result.StartsWith("refused: ", StringComparison.Ordinal) ? $"error: {result["refused: ".Length..]}" : $"ok {result}";
-    }
-
-    string IConsoleTarget.SetStreaming(bool on)
-    {
-        // One stream at a time: 'stream on' ends a CSV stream as 'stream csv' ends the text one.
-        Volatile.Write(ref _csvPeriodMs, 0);
-        return _parameters.TrySet(FirmwareParameters.TextStream, on ? 1 : 0) == ParamStatus.Ok ? (on ? "ok text telemetry on (10 Hz)" : "ok telemetry off") : "error: could not change text_stream";
-    }
-
-    string IConsoleTarget.StreamCsv(int hz)
-    {
-        if (CsvRow is null)
-        {
-            return "error: no device loop: nothing to stream";
-        }
-        // One stream at a time: CSV lines interleaved with text lines would be readable by neither.
-        _parameters.TrySet(FirmwareParameters.TextStream, 0);
-        Volatile.Write(ref _csvHeaderOwed, 1);
-        Volatile.Write(ref _csvPeriodMs, 1000 / hz);
-        return string.Create(CultureInfo.InvariantCulture, $"ok CSV telemetry at {hz} Hz for this session: a header line, then a line per {1000.0 / hz:G3} ms; 'stream off' stops it");
-    }
-
-    string IConsoleTarget.Zero(string joint, string angle) => _bringUp.Zero(joint, angle);
-
-    string IConsoleTarget.Direction(string actuator, string? torque) => _bringUp.Direction(actuator, torque);
-
-    void IConsoleTarget.EnterBinary()
-    {
     }
 
     /// <summary>Stops housekeeping (saving what is unsaved) and the line's writer, each within a bounded time.</summary>
     public void Dispose()
     {
         _stopping = true;
-        _parameters.Changed -= OnParameterChanged;
+        _session.Dispose();
         _housekeeping?.Join(500);
-        if (_keeper.Housekeep(SavedValues, _parameters, now: true) is { } saving)
+        if (_session.Housekeep(now: true) is { } saving)
         {
             _log(saving);
         }

@@ -32,11 +32,10 @@ internal sealed class FirmwareHarness : FirmwarePeer
         Parameters = FirmwareParameters.Create(Driver.Joints, Driver.TorqueMax, rateHz, Driver.SlewRate, bringUpDone: !Driver.NeedsBringUp);
         Supervisor = new SafetySupervisor(Driver.Joints, Driver.Actuators);
         _firmwarePort = TtyTransport.Open(FirmwarePort);
-        DeviceLoop? loop = null;
         var store = paramsPath is null ? null : new ParameterStore(paramsPath, sink);
         var keeper = new ParameterKeeper(store, store?.Load(Parameters) ?? new ParameterFileCheck(0, null), sink);
-        Link = new RigLink(_firmwarePort, Supervisor, Parameters, keeper, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax, Driver.NeedsBringUp), () => loop?.Now() ?? 0, sink);
-        Loop = loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, sink);
+        Link = new RigLink(_firmwarePort, Supervisor, Parameters, keeper, new RigInfo(Driver.Name, 1, 1, Driver.TorqueMax, Driver.NeedsBringUp), sink);
+        Loop = new DeviceLoop(Driver, Supervisor, Parameters, Link, lockstep, sink);
         StartReading();
         Link.Start();
         Loop.Start();

@@ -86,7 +86,7 @@ public class ParameterBackupTests
     {
         var live = Path.Combine(_dir, "params.json");
         using var h = new FirmwareHarness(paramsPath: live);
-        Assert.That(((IConsoleTarget)h.Link).ParamsFile("save", live, confirmed: false), Does.StartWith("error: ").And.Contain("own parameters file"));
+        Assert.That(h.Link.ConsoleTarget.ParamsFile("save", live, confirmed: false), Does.StartWith("error: ").And.Contain("own parameters file"));
     }
 
     [Test]
@@ -94,13 +94,13 @@ public class ParameterBackupTests
     {
         var backup = Path.Combine(_dir, "backup.json");
         using var h = new FirmwareHarness();
-        Assert.That(((IConsoleTarget)h.Link).ParamsFile("save", backup, confirmed: false), Does.StartWith("ok"));
+        Assert.That(h.Link.ConsoleTarget.ParamsFile("save", backup, confirmed: false), Does.StartWith("ok"));
         h.Parameters.TrySet(FirmwareParameters.TorqueLimit, 0.3);
         h.Parameters.TrySet(FirmwareParameters.WatchdogMs, 1000); // armed without Commands: the watchdog must not disarm it first
         h.Handshake();
         h.Send(new Arm());
         h.NextState(x => x.Arm == RigArmState.Armed);
-        Assert.That(((IConsoleTarget)h.Link).ParamsFile("load", backup, confirmed: true), Does.StartWith("error: disarm first"));
+        Assert.That(h.Link.ConsoleTarget.ParamsFile("load", backup, confirmed: true), Does.StartWith("error: disarm first"));
         Assert.That(h.Parameters.Get(FirmwareParameters.TorqueLimit), Is.EqualTo(0.3).Within(1e-9));
     }
 }
