@@ -47,33 +47,16 @@ public sealed class PendulumSwingup : ITask
     public IReadOnlyList<TaskParameter> Parameters { get; }
     public int SuccessWindow => 40;
     /// <remarks>
-    /// Smooth by default, for a gearbox and an H-bridge (issue 15), yet quick enough for a rig that gives less torque
-    /// than the model allows: an action-rate cost 10 · (Δu)², noise correlated in time (ε_t = 0.5 n_t + 0.9 ε_{t−1})
-    /// and step size 0.7. The earlier, smoother defaults (ε_t = 0.2 n_t + 0.97 ε_{t−1}, step size 0.3; upright sign
-    /// flips 0.8 % in sim) reversed the torque too slowly for the 1 N·m rig: from a swinging start they settled into a
-    /// cycle of near misses and never swung up (<c>sim --model-bias means --torque-limit 1</c>, the rig's controller off
-    /// the rig: 0/10 random starts with the ±2 Q, 0/10 with a Q learned for ±1 N·m). Measured with these
-    /// (<c>controller sim -H 8 --episodes 10 --seed 2</c>): the ±2 Q (Trainer/results/pendulum-mpq-h8) 10/10 on the true
-    /// and the biased model, upright sign flips 19 % / 24 %, |Δu| 0.19 N·m per step, 0 % at the limit; the ±1 N·m Q
-    /// (Trainer/results/pendulum-mpq-h8-1nm) at the rig's limit on the means model 9/10, 13 %, 0.17, 0.7 %, and from 8
-    /// swinging starts 8/8. The flips that remained were not the model's bias but the plan lagging the optimum: one
-    /// iteration of 256 samples per step moves a plan held back by the rate cost only part of the way, and that lag, on
-    /// an unstable pendulum, is a 1 Hz wobble (the same planner on the true model: 1.5 %). Hence three iterations of 1024
-    /// samples (7 ms of the 50 ms period on 2 cores) and λ 1 to average over them: on the rig's controller off the rig
-    /// (<c>sim --q pendulum-mpq-h8-1nm --model-bias means --torque-limit 1</c>, seeds 5-9 × 10 episodes) upright flips
-    /// 13.7 % → 3.5 %, |Δu| 0.18 → 0.07 N·m per step, 0.5 % → 0 % at the limit, 50/50 swung up either way, and from 8
-    /// swinging starts × 4 episodes 32/32 (31/32 before). These are the acting planner's settings; the Trainer keeps its
-    /// own λ 0.1, N 256 and explores with white noise and no action-rate cost (a Q learned under smooth settings never
-    /// swung up: see LearnerSettings.For).
+    /// Smooth for a gearbox and an H-bridge (an action-rate cost, noise correlated in time, α 0.7), yet quick enough to
+    /// reverse the torque of a rig that gives less than the model allows; three iterations of 1024 samples and λ 1 so the
+    /// plan keeps up with the optimum instead of wobbling upright. The measurements behind each value:
+    /// Trainer/results/pendulum-planner-defaults.
     /// </remarks>
     public MppiDefaults PlannerDefaults { get; } = new(Lambda: 1, NoiseStd: 1.0, StepSize: 0.7, Gamma: 1.0, ActionRateCost: 10, NoiseFilter: [0.5, 0.9, 0], Samples: 1024, Iterations: 3);
 
     /// <summary>The learner's own λ and noise (0.1, 1), not the acting planner's: what Q learns must not move when the rig's
-    /// controller is tuned (λ 1 since 2026-12-04 for a steadier torque). θ̇ scaled by 1/8 (its speed limit) for the network.</summary>
-    /// <remarks>The terminal floor stays off here: with it the start is slower (6 episodes, seed 1: costs 1114, 896, 1204, 1229,
-    /// 922, 909; without 1429, 262, 125, 260, 256, 235), though it ends better (Trainer/results/fig1-pendulum-floor: 202
-    /// against 390 over the last 10 of 30 episodes, 5 seeds) and is better on 4 of 5 seeds at 12 episodes on the default
-    /// prior, not shown (Trainer/results/pendulum-floor-default-prior).</remarks>
+    /// controller is tuned. θ̇ scaled by 1/8 (its speed limit) for the network.</summary>
+    /// <remarks>No terminal floor in simulation (a slower start, a better end); measured in Trainer/results/pendulum-planner-defaults.</remarks>
     public string LearnerDefaults => "Lambda=0.1,NoiseStd=1,ObservationScale=1/1/0.125";
 
     /// <summary>A real pendulum waits hanging (θ = π), at rest.</summary>

@@ -16,9 +16,8 @@ public class SoakTests
         const int seconds = 600;
         using var relay = new FaultRelay(expectedSeconds: seconds + 20);
         using var firmware = new FirmwareProcess(seconds + 15, relay.FirmwarePort, "--json");
-        // The rig watchdog at 250 ms, as the noisy-line tests ask: this test accounts for frames over ten minutes; the
-        // cable it runs through is this test process on a 2-core machine. Two of three soaks on 2026-12-04 saw Commands
-        // reach the relay ~155 ms apart once, 500 s in (none without the relay in two 530-s runs); the longest gap is
+        // The rig watchdog at 250 ms, as the noisy-line tests ask: this test accounts for frames over ten minutes, and the
+        // cable it runs through is this test process (why 250: hil-tests/README.md, "Lab notes"). The longest gap is
         // printed below, and a stall beyond 250 ms still fails the test.
         using var controller = FaultInjectionTests.StartController(relay.ControllerPort, seconds, "--watchdog-ms", "250");
         Assert.That(controller.WaitForExit(TimeSpan.FromSeconds(seconds + 60)), Is.True, "the controller did not finish\n" + controller.Log);

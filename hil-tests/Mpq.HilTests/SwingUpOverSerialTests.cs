@@ -221,8 +221,7 @@ public class SwingUpOverSerialTests
             using var client = new RigClient(transport, line => TestContext.Out.WriteLine(line));
             var ack = client.Handshake(TimeSpan.FromSeconds(10));
             using var pool = new WorkerPool(threads, realtimePriority: realtimePriority);
-            // What 'controller run --q' plans with. Until 2026-12-03 these tests planned with MPPI's bare defaults (α 1, white
-            // noise): with the rig's 1 N·m Q, the mid-run H 12 N 128 of the hot-reload test then lost the upright once in CI.
+            // What 'controller run --q' plans with, not MPPI's bare defaults (hil-tests/README.md, "Lab notes").
             var settings = ControllerSettings.Of(_task, q, horizon: 8, seed: 3, samples: samples);
             settings = settings with { Iterations = iterations ?? settings.Iterations };
             using var runner = new RigRunner(_task, settings, pool, q, client, ack, log: null) { RealtimePriority = realtimePriority };

@@ -247,8 +247,7 @@ public sealed record LearnerSettings
     /// two thirds of its catches, Trainer/results).</summary>
     /// <remarks>
     /// The task's smoothing (action-rate cost, correlated noise) is the acting controller's, not the learner's: under it
-    /// the pendulum's Q never learned to swing up (0 of 30 episodes; the free energy then carries the exploration noise's
-    /// own action-rate cost, ≈ w · 2σ² per step, and the correlated noise explores too little). Set them with --set.
+    /// the pendulum's Q never learned to swing up (Trainer/results/pendulum-planner-defaults). Set them with --set.
     /// </remarks>
     public static LearnerSettings For(ITask task)
     {
