@@ -156,7 +156,7 @@ public class QFileTests
         Mpq.Trainer.Onnx.OnnxExporter.Write(q, Mpq.Trainer.Onnx.QMetadata.For(rig, Mpq.Trainer.Learning.LearnerSettings.For(rig), "test"), same);
         using (var loaded = OnnxTerminalCost.Load(same, rig))
         {
-            Assert.That((loaded.Metadata[OnnxTerminalCost.RigFingerprintKey], loaded.RigWarning), Is.EqualTo((rig.Fingerprint, (string?)null)));
+            Assert.That((loaded.Metadata[QFileMetadata.Keys.RigFingerprint], loaded.RigWarning), Is.EqualTo((rig.Fingerprint, (string?)null)));
         }
         using var unrecorded = OnnxTerminalCost.Load(Export(q), rig); // a file from before rigs were files: no hash to compare
         Assert.That(unrecorded.RigWarning, Is.Null);
@@ -309,10 +309,9 @@ public class CheckedInQTests
     }
 
     /// <summary>
-    /// Issue 15: the torque chattered while the pendulum stood upright (demo: sign flips on 7–17 % of steps, 0.16–0.24 N·m
-    /// per step). The rig's controller off the rig (its Q, its 1 N·m, the prior's means) with the planner defaults: here
-    /// 13.7 % and 0.18 N·m with the defaults of 2026-12-03 (one iteration of 256 samples at λ 0.1), 3.5 % and 0.07 with
-    /// today's (three of 1024 at λ 1), seeds 5-9 × 10 episodes.
+    /// Issue 15: the torque chattered while the pendulum stood upright. The rig's controller off the rig (its Q, its
+    /// 1 N·m, the prior's means) with the planner defaults is smooth upright (the measurements: hil-tests/README.md,
+    /// "Lab notes").
     /// </summary>
     [Test]
     [Category("Slow")]

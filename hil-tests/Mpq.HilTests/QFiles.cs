@@ -18,7 +18,7 @@ internal sealed class QFiles : IDisposable
     public string Export(QFunction q, string task = "pendulum", string[]? layout = null, string? path = null, double[]? actionHigh = null)
     {
         path ??= Path.Combine(Directory, $"{Guid.NewGuid():N}.onnx");
-        OnnxExporter.Write(q, new QMetadata(task, layout ?? _task.ObservationLayout.Take(q.ObservationSize).ToArray(), 1, 0.1, 0.99, 8, "test",
+        OnnxExporter.Write(q, new Mpq.Controller.Onnx.QFileMetadata(task, layout ?? _task.ObservationLayout.Take(q.ObservationSize).ToArray(), 1, 0.1, 0.99, 8, "test",
             ActionLow: actionHigh?.Select(h => -h).ToArray(), ActionHigh: actionHigh), path);
         return path;
     }

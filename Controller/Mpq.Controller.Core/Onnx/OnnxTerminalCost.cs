@@ -46,19 +46,19 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>λ the Q was trained with, if the file says.</summary>
-    public double? TrainedLambda => Number("mpq.lambda");
+    public double? TrainedLambda => Number(QFileMetadata.Keys.Lambda);
 
     /// <summary>The horizon the Q was trained with, if the file says.</summary>
-    public int? TrainedHorizon => Metadata.TryGetValue("mpq.horizon", out var v) && int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var h) ? h : null;
+    public int? TrainedHorizon => Metadata.TryGetValue(QFileMetadata.Keys.Horizon, out var v) && int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var h) ? h : null;
 
     /// <summary>γ the Q was trained with, if the file says.</summary>
-    public double? TrainedGamma => Number("mpq.gamma");
+    public double? TrainedGamma => Number(QFileMetadata.Keys.Gamma);
 
     /// <summary>
     /// The terminal floor the Q was trained under (<c>mpq.terminal_floor</c>), or null for none ("none", or a file from
     /// before it existed): the planner must use the same one, or it believes values of the Q its training never did.
     /// </summary>
-    public double? TrainedTerminalFloor => Number("mpq.terminal_floor") is { } floor && double.IsFinite(floor) ? floor : null;
+    public double? TrainedTerminalFloor => Number(QFileMetadata.Keys.TerminalFloor) is { } floor && double.IsFinite(floor) ? floor : null;
 
     /// <summary>
     /// The upper action limits the Q was learned under (<c>mpq.action_high</c>), or null in a file from before they were
@@ -121,8 +121,6 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
     /// <summary>How long building the ONNX Runtime session may take before the file is refused.</summary>
     public static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>The metadata key of the hash of the rig files a Q was learned for (<see cref="ITask.Fingerprint"/>).</summary>
-    public const string RigFingerprintKey = "mpq.rig_fingerprint";
 
     /// <summary>
     /// Set when the Q was learned for another version of the rig's files and <c>allowOtherRig</c> let it load anyway: what
@@ -149,7 +147,7 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
                 $"Q file '{path}' is {length / 1048576.0:F1} MiB; a Q file is at most {MaxFileBytes >> 20} MiB (a Q network is kilobytes to a few MB)"));
         }
         var model = File.ReadAllBytes(path);
-        if (OnnxDeclaredShapes.Output(model, "q") is { } declared && !(declared.Count == 2 && declared[1] == "1"))
+        if (OnnxDeclaredShapes.Output(model, QFileMetadata.Output) is { } declared && !(declared.Count == 2 && declared[1] == "1"))
         {
             throw new QModelException($"Q file '{path}': output 'q' is declared [{string.Join(", ", declared)}]; a Q file declares [N, 1]");
         }
@@ -157,12 +155,12 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
         try
         {
             var metadata = session.ModelMetadata.CustomMetadataMap;
-            Expect(metadata.TryGetValue("mpq.task", out var t) ? t : "(none)", task.Name, path, "task");
+            Expect(metadata.TryGetValue(QFileMetadata.Keys.Task, out var t) ? t : "(none)", task.Name, path, "task");
             var layout = string.Join(',', task.ObservationLayout);
-            Expect(metadata.TryGetValue("mpq.observation_layout", out var l) ? l : "(none)", layout, path, "observation layout");
-            CheckInput(session, path, "observation", task.ObservationSize);
-            CheckInput(session, path, "action", task.ActionSize);
-            if (!session.OutputMetadata.TryGetValue("q", out var q))
+            Expect(metadata.TryGetValue(QFileMetadata.Keys.ObservationLayout, out var l) ? l : "(none)", layout, path, "observation layout");
+            CheckInput(session, path, QFileMetadata.ObservationInput, task.ObservationSize);
+            CheckInput(session, path, QFileMetadata.ActionInput, task.ActionSize);
+            if (!session.OutputMetadata.TryGetValue(QFileMetadata.Output, out var q))
             {
                 throw new QModelException($"Q file '{path}': expected an output named 'q', found [{string.Join(", ", session.OutputMetadata.Keys)}]");
             }
@@ -170,7 +168,7 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             {
                 throw new QModelException($"Q file '{path}': output 'q' must be float32 [N, 1], found {q.ElementDataType} [{string.Join(", ", q.Dimensions)}]");
             }
-            var mismatch = metadata.TryGetValue(RigFingerprintKey, out var learnedFor) && task.Fingerprint is { } current && learnedFor != current
+            var mismatch = metadata.TryGetValue(QFileMetadata.Keys.RigFingerprint, out var learnedFor) && task.Fingerprint is { } current && learnedFor != current
                 ? $"Q file '{path}' was learned for another version of rig '{task.Name}' (its files hashed {learnedFor}, this rig's hash {current})"
                 : null;
             if (mismatch is not null && !allowOtherRig)
@@ -183,12 +181,12 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
             };
             try
             {
-                cost.TrainedActionLow = Numbers(metadata, "mpq.action_low", task.ActionSize, path);
-                cost.TrainedActionHigh = Numbers(metadata, "mpq.action_high", task.ActionSize, path);
-                if (metadata.TryGetValue("mpq.gamma", out var gamma) && cost.TrainedGamma is not (> 0 and <= 1))
+                cost.TrainedActionLow = Numbers(metadata, QFileMetadata.Keys.ActionLow, task.ActionSize, path);
+                cost.TrainedActionHigh = Numbers(metadata, QFileMetadata.Keys.ActionHigh, task.ActionSize, path);
+                if (metadata.TryGetValue(QFileMetadata.Keys.Gamma, out var gamma) && cost.TrainedGamma is not (> 0 and <= 1))
                 {
                     // The planner discounts with the Q's γ: a value it cannot plan with is refused here, not at a swap.
-                    throw new QModelException($"Q file '{path}': metadata mpq.gamma = '{gamma}' is not a discount in (0, 1]");
+                    throw new QModelException($"Q file '{path}': metadata {QFileMetadata.Keys.Gamma} = '{gamma}' is not a discount in (0, 1]");
                 }
                 cost.Probe(task);
             }
@@ -279,9 +277,9 @@ public sealed class OnnxTerminalCost : ITerminalCost, IDisposable
         _actions = OrtValue.CreateTensorValueFromMemory(actions, [capacity, ActionSize]);
         _values = OrtValue.CreateTensorValueFromMemory(values, [capacity, 1]);
         _binding = _session.CreateIoBinding();
-        _binding.BindInput("observation", _observations);
-        _binding.BindInput("action", _actions);
-        _binding.BindOutput("q", _values);
+        _binding.BindInput(QFileMetadata.ObservationInput, _observations);
+        _binding.BindInput(QFileMetadata.ActionInput, _actions);
+        _binding.BindOutput(QFileMetadata.Output, _values);
     }
 
     /// <summary>

@@ -5,7 +5,6 @@ using Grpc.Net.Client;
 using Mpq.Common;
 using Mpq.Controller.Onnx;
 using Mpq.Planning.Control;
-using Mpq.Planning.Simulation;
 using Mpq.Protocol.Learning;
 using Mpq.Tasks;
 

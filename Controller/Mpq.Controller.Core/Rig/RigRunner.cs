@@ -6,7 +6,6 @@ using Mpq.Planning.Dynamics;
 using Mpq.Planning.Logging;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Simulation;
 using Mpq.Protocol.Messages;
 using Mpq.Tasks;
 
@@ -93,7 +92,7 @@ public sealed class RigRunner : IDisposable
     private readonly RigPlant _plant;
     private readonly ControlLoop _loop;
     private readonly double _period;
-    private readonly int _m;
+    private readonly int _actionSize;
     private readonly double[] _warmState;
     private readonly double[] _warmObservation;
     private readonly double[] _warmAction;
@@ -134,7 +133,7 @@ public sealed class RigRunner : IDisposable
         _limitHigh = new double[high.Length];
         _planner = new MppiPlanner(_model, task, low, high, settings, pool, q);
         _period = 1.0 / (rateHz ?? 1.0 / task.ControlPeriod);
-        _m = task.ActionSize;
+        _actionSize = task.ActionSize;
         Tuning = new LiveTuning(settings);
         _plant = new RigPlant(task, client, _model, _period, () => Tuning.TorqueScaleValue) { KeepRunningWhenDisarmed = keepRunningWhenDisarmed };
         _loop = new ControlLoop(task, _planner, _plant)
@@ -147,7 +146,7 @@ public sealed class RigRunner : IDisposable
         };
         _warmState = new double[_model.StateSize];
         _warmObservation = new double[task.ObservationSize];
-        _warmAction = new double[_m];
+        _warmAction = new double[_actionSize];
     }
 
     public MppiPlanner Planner => _planner;
@@ -206,7 +205,7 @@ public sealed class RigRunner : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(limit), $"a torque limit must be a finite number ≥ 0 (got {limit})");
         }
-        var limits = new double[_m];
+        var limits = new double[_actionSize];
         Array.Fill(limits, limit);
         Volatile.Write(ref _pendingTorqueLimit, limits);
     }
@@ -217,9 +216,9 @@ public sealed class RigRunner : IDisposable
     /// </summary>
     public void OfferTerminalCost(ITerminalCost q)
     {
-        if (q.ObservationSize != _task.ObservationSize || q.ActionSize != _m)
+        if (q.ObservationSize != _task.ObservationSize || q.ActionSize != _actionSize)
         {
-            throw new ArgumentException($"terminal cost expects observation {q.ObservationSize} and action {q.ActionSize}, task '{_task.Name}' has {_task.ObservationSize} and {_m}");
+            throw new ArgumentException($"terminal cost expects observation {q.ObservationSize} and action {q.ActionSize}, task '{_task.Name}' has {_task.ObservationSize} and {_actionSize}");
         }
         (Interlocked.Exchange(ref _pendingQ, q) as IDisposable)?.Dispose(); // an offer the loop never took
     }
@@ -248,10 +247,10 @@ public sealed class RigRunner : IDisposable
         var s = _planner.Settings;
         return string.Create(CultureInfo.InvariantCulture,
             $"steps {_loop.Steps}, deadline misses {_loop.DeadlineMisses} (fallbacks {_loop.Fallbacks}), H {s.Horizon} N {s.Samples} λ {s.Lambda:G4} σ {s.Std(0):G4} α {s.StepSize:G3}, torque scale {Tuning.TorqueScaleValue:G3}, Q swaps {Interlocked.Read(ref _qSwaps)}\n" +
-            $"ms p50/p99/max: plan {Triple(_loop.PlanTimes)}, rollouts {Triple(_planner.RolloutTimes)}, Q {Triple(_planner.TerminalTimes)}, update {Triple(_planner.UpdateTimes)}, serial {Triple(_plant.SendTimes)}, round trip {Triple(_client.RoundTrip)}, State age {Triple(_plant.StateAges)}");
+            $"ms p50/p99/max: plan {Percentiles(_loop.PlanTimes)}, rollouts {Percentiles(_planner.RolloutTimes)}, Q {Percentiles(_planner.TerminalTimes)}, update {Percentiles(_planner.UpdateTimes)}, serial {Percentiles(_plant.SendTimes)}, round trip {Percentiles(_client.RoundTrip)}, State age {Percentiles(_plant.StateAges)}");
     }
 
-    private static string Triple(LatencyRecorder r) => r.Count == 0
+    private static string Percentiles(LatencyRecorder r) => r.Count == 0
         ? "-"
         : string.Create(CultureInfo.InvariantCulture, $"{r.Percentile(0.5):F2}/{r.Percentile(0.99):F2}/{r.Max:F2}");
 
@@ -355,7 +354,7 @@ public sealed class RigRunner : IDisposable
     {
         if (Volatile.Read(ref _pendingTorqueLimit) is not null && Interlocked.Exchange(ref _pendingTorqueLimit, null) is { } limits)
         {
-            for (var a = 0; a < _m; a++)
+            for (var a = 0; a < _actionSize; a++)
             {
                 _limitLow[a] = Math.Max(_task.ActionLow[a], -limits[a]);
                 _limitHigh[a] = Math.Min(_task.ActionHigh[a], limits[a]);

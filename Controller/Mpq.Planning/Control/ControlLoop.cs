@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Mpq.Common;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 
 namespace Mpq.Planning.Control;

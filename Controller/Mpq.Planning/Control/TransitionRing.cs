@@ -1,4 +1,3 @@
-using Mpq.Planning.Simulation;
 
 namespace Mpq.Planning.Control;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Mpq.Common;
-using Mpq.Planning.Simulation;
+using Mpq.Planning.Control;
 
 namespace Mpq.Planning.Logging;
 

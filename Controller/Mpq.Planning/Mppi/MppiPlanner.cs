@@ -34,7 +34,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     private readonly double[] _previous;
     private bool _previousPending = true;
     private readonly double[] _state;
-    private readonly int _m;
+    private readonly int _actionSize;
     private ITerminalCost? _terminal;
     private MppiSettings _settings = new();
 
@@ -56,25 +56,25 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         _dynamics = dynamics;
         _cost = cost;
         _pool = pool;
-        _m = dynamics.ActionSize;
-        if (actionLow.Length != _m || actionHigh.Length != _m)
+        _actionSize = dynamics.ActionSize;
+        if (actionLow.Length != _actionSize || actionHigh.Length != _actionSize)
         {
-            throw new ArgumentException($"action limits need {_m} entries each");
+            throw new ArgumentException($"action limits need {_actionSize} entries each");
         }
         _state = new double[dynamics.StateSize];
-        _plan = new Plan(_m, actionLow, actionHigh, settings.Horizon);
+        _plan = new Plan(_actionSize, actionLow, actionHigh, settings.Horizon);
         _contexts = new IRolloutContext[pool.Threads];
         _observation = new double[pool.Threads][];
         _action = new double[pool.Threads][];
         _lastAction = new double[pool.Threads][];
-        _previous = new double[_m];
+        _previous = new double[_actionSize];
         for (var w = 0; w < pool.Threads; w++)
         {
             _contexts[w] = dynamics.CreateContext();
             // Padded so two workers' scratch never share a cache line (false sharing costs ~20% on 2 cores).
             _observation[w] = new double[dynamics.ObservationSize + 2 * CacheLinePad];
-            _action[w] = new double[_m + 2 * CacheLinePad];
-            _lastAction[w] = new double[_m + 2 * CacheLinePad];
+            _action[w] = new double[_actionSize + 2 * CacheLinePad];
+            _lastAction[w] = new double[_actionSize + 2 * CacheLinePad];
         }
         _terminal = terminalCost;
         Configure(settings);
@@ -93,7 +93,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     public int StateSize => _state.Length;
 
     /// <inheritdoc />
-    public int ActionSize => _m;
+    public int ActionSize => _actionSize;
 
     /// <summary>The nominal plan, H × m, row-major, with its reset/shift/hold life cycle.</summary>
     public Plan Plan => _plan;
@@ -119,16 +119,16 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     /// </summary>
     public void Configure(MppiSettings settings)
     {
-        settings.Validate(_m);
+        settings.Validate(_actionSize);
         var h = settings.Horizon;
         var n = settings.Samples;
         _plan.Resize(h);
-        _noise = new double[n * h * _m];
+        _noise = new double[n * h * _actionSize];
         _costs = new double[n];
         _weights = new double[n];
-        _std = new double[_m];
-        _inverseVariance = new double[_m];
-        for (var d = 0; d < _m; d++)
+        _std = new double[_actionSize];
+        _inverseVariance = new double[_actionSize];
+        for (var d = 0; d < _actionSize; d++)
         {
             _std[d] = settings.Std(d);
             _inverseVariance[d] = 1.0 / (_std[d] * _std[d]);
@@ -142,10 +142,10 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     /// <summary>Sets (or removes, with null) the terminal cost. Call between planning steps only.</summary>
     public void SetTerminalCost(ITerminalCost? terminal)
     {
-        if (terminal is not null && (terminal.ObservationSize != _dynamics.ObservationSize || terminal.ActionSize != _m))
+        if (terminal is not null && (terminal.ObservationSize != _dynamics.ObservationSize || terminal.ActionSize != _actionSize))
         {
             throw new ArgumentException(
-                $"terminal cost expects observation {terminal.ObservationSize} and action {terminal.ActionSize}, the model has {_dynamics.ObservationSize} and {_m}");
+                $"terminal cost expects observation {terminal.ObservationSize} and action {terminal.ActionSize}, the model has {_dynamics.ObservationSize} and {_actionSize}");
         }
         BindTerminal(terminal);
     }
@@ -239,15 +239,15 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     /// <exception cref="ArgumentException">A bad state, or a previous action of the wrong length or not finite.</exception>
     public double EstimateValue(ReadOnlySpan<double> state, int iterations, ReadOnlySpan<double> previousAction = default)
     {
-        if (!previousAction.IsEmpty && previousAction.Length != _m)
+        if (!previousAction.IsEmpty && previousAction.Length != _actionSize)
         {
-            throw new ArgumentException($"previous action has length {previousAction.Length}, the model has {_m} actions", nameof(previousAction));
+            throw new ArgumentException($"previous action has length {previousAction.Length}, the model has {_actionSize} actions", nameof(previousAction));
         }
         ResetPlan();
         LoadState(state);
         if (!previousAction.IsEmpty)
         {
-            for (var d = 0; d < _m; d++)
+            for (var d = 0; d < _actionSize; d++)
             {
                 var a = previousAction[d];
                 if (!double.IsFinite(a))
@@ -405,8 +405,8 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         var observation = _observation[worker];
         var action = _action[worker];
         var obs = observation.AsSpan(CacheLinePad, _dynamics.ObservationSize);
-        var act = action.AsSpan(CacheLinePad, _m);
-        var last = _lastAction[worker].AsSpan(CacheLinePad, _m);
+        var act = action.AsSpan(CacheLinePad, _actionSize);
+        var last = _lastAction[worker].AsSpan(CacheLinePad, _actionSize);
         while (true)
         {
             var start = (Interlocked.Increment(ref _nextChunk) - 1) * chunk;
@@ -426,7 +426,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
     {
         var s = _settings;
         var h = s.Horizon;
-        var m = _m;
+        var m = _actionSize;
         var lambda = s.Lambda;
         var gamma = s.Gamma;
         var filter = s.NoiseFilter;
@@ -528,7 +528,7 @@ public sealed class MppiPlanner : IPlanner, IParallelWork
         if (_terminalValues.Length != n || _terminalObservations.Length != n * _dynamics.ObservationSize)
         {
             _terminalObservations = GC.AllocateArray<float>(n * _dynamics.ObservationSize, pinned: true);
-            _terminalActions = GC.AllocateArray<float>(n * _m, pinned: true);
+            _terminalActions = GC.AllocateArray<float>(n * _actionSize, pinned: true);
             _terminalValues = GC.AllocateArray<float>(n, pinned: true);
         }
         terminal.Bind(_terminalObservations, _terminalActions, _terminalValues, n);

@@ -16,7 +16,7 @@ namespace Mpq.Planning.Mppi;
 /// </remarks>
 public sealed class Plan
 {
-    private readonly int _m;
+    private readonly int _actionSize;
     private readonly double[] _low;
     private readonly double[] _high;
     private readonly double[] _hold;
@@ -31,7 +31,7 @@ public sealed class Plan
         {
             throw new ArgumentException($"action limits need {actionSize} entries each");
         }
-        _m = actionSize;
+        _actionSize = actionSize;
         _low = low.ToArray();
         _high = high.ToArray();
         _hold = new double[actionSize];
@@ -39,16 +39,16 @@ public sealed class Plan
     }
 
     /// <summary>Actions per step.</summary>
-    public int ActionSize => _m;
+    public int ActionSize => _actionSize;
 
     /// <summary>Steps in the plan.</summary>
-    public int Horizon => _values.Length / _m;
+    public int Horizon => _values.Length / _actionSize;
 
     /// <summary>The values, H × m, row-major (the optimiser adds its update here, then calls <see cref="Clamp"/>).</summary>
     public Span<double> Values => _values;
 
     /// <summary>The first step's action (what is sent).</summary>
-    public ReadOnlySpan<double> First => _values.AsSpan(0, _m);
+    public ReadOnlySpan<double> First => _values.AsSpan(0, _actionSize);
 
     /// <summary>Lower action limits.</summary>
     public ReadOnlySpan<double> Low => _low;
@@ -64,7 +64,7 @@ public sealed class Plan
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         var old = _values;
-        _values = new double[horizon * _m];
+        _values = new double[horizon * _actionSize];
         old.AsSpan(0, Math.Min(old.Length, _values.Length)).CopyTo(_values);
         Clamp();
     }
@@ -87,11 +87,11 @@ public sealed class Plan
         var h = Horizon;
         if (h > 1)
         {
-            _values.AsSpan(_m).CopyTo(_values);
+            _values.AsSpan(_actionSize).CopyTo(_values);
         }
         if (tail == TailMode.Zero || h == 1)
         {
-            var last = _values.AsSpan((h - 1) * _m, _m);
+            var last = _values.AsSpan((h - 1) * _actionSize, _actionSize);
             last.Clear();
             ClampSpan(last);
             _tailPending = true;
@@ -113,7 +113,7 @@ public sealed class Plan
         var from = _resetPending ? 0 : Horizon - 1;
         for (var t = from; t < Horizon; t++)
         {
-            _hold.CopyTo(_values.AsSpan(t * _m, _m));
+            _hold.CopyTo(_values.AsSpan(t * _actionSize, _actionSize));
         }
         _resetPending = false;
         _tailPending = false;
@@ -133,11 +133,11 @@ public sealed class Plan
     /// <exception cref="ArgumentException">Wrong lengths, a non-finite limit, or a low above its high.</exception>
     public void SetLimits(ReadOnlySpan<double> low, ReadOnlySpan<double> high)
     {
-        if (low.Length != _m || high.Length != _m)
+        if (low.Length != _actionSize || high.Length != _actionSize)
         {
-            throw new ArgumentException($"action limits need {_m} entries each");
+            throw new ArgumentException($"action limits need {_actionSize} entries each");
         }
-        for (var d = 0; d < _m; d++)
+        for (var d = 0; d < _actionSize; d++)
         {
             if (!double.IsFinite(low[d]) || !double.IsFinite(high[d]) || low[d] > high[d])
             {
@@ -156,7 +156,7 @@ public sealed class Plan
     {
         for (var j = 0; j < values.Length; j++)
         {
-            var d = j % _m;
+            var d = j % _actionSize;
             values[j] = Math.Clamp(values[j], _low[d], _high[d]);
         }
     }

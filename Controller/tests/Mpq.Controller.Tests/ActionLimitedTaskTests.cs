@@ -1,4 +1,5 @@
 using Mpq.Common;
+using Mpq.Planning.Control;
 using Mpq.Planning.Dynamics;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;

@@ -2,7 +2,6 @@ using Mpq.Common;
 using Mpq.MuJoCo;
 using Mpq.Planning.Control;
 using Mpq.Planning.Mppi;
-using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 
 namespace Mpq.Controller.Tests;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
-using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 
 namespace Mpq.Controller.Tests;

@@ -1,3 +1,4 @@
+using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;

@@ -1,5 +1,4 @@
 using Mpq.Planning.Control;
-using Mpq.Planning.Simulation;
 
 namespace Mpq.Controller.Tests;
 

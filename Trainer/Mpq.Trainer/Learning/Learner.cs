@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mpq.Common;
+using Mpq.Planning.Control;
 using Mpq.Planning.Mppi;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
@@ -258,48 +259,37 @@ public sealed class Learner : ITransitionSink, IDisposable
         return (successes, cost / episodes);
     }
 
-    private const string Magic = "MPQCKPT1";
-
     /// <summary>
     /// Writes everything the rest of the run depends on — replay, Q (and target Q), Adam, random state and the
-    /// planners' noise counters — atomically, with a CRC-32C, tagged with <paramref name="fingerprint"/> (the
+    /// planners' noise counters — as a <see cref="CheckpointFile"/> tagged with <paramref name="fingerprint"/> (the
     /// run's settings) so a resume with other settings is refused.
     /// </summary>
-    public void SaveCheckpoint(string path, string fingerprint)
+    public void SaveCheckpoint(string path, string fingerprint) => CheckpointFile.Write(path, fingerprint, w =>
     {
-        using var body = new MemoryStream();
-        using (var w = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+        w.Write(NextEpisode);
+        w.Write(_steps);
+        w.Write(Updates);
+        var (counter, spare, hasSpare) = _rng.SaveState();
+        w.Write(counter);
+        w.Write(spare);
+        w.Write(hasSpare);
+        w.Write(_runner.Planner.CallCounter);
+        w.Write(Q is not null);
+        if (Q is not null)
         {
-            w.Write(Magic);
-            w.Write(fingerprint);
-            w.Write(NextEpisode);
-            w.Write(_steps);
-            w.Write(Updates);
-            var (counter, spare, hasSpare) = _rng.SaveState();
-            w.Write(counter);
-            w.Write(spare);
-            w.Write(hasSpare);
-            w.Write(_runner.Planner.CallCounter);
-            w.Write(Q is not null);
-            if (Q is not null)
+            w.Write(Q.Network.Parameters);
+            w.Write(TargetQ is not null);
+            if (TargetQ is not null)
             {
-                w.Write(Q.Network.Parameters);
-                w.Write(TargetQ is not null);
-                if (TargetQ is not null)
-                {
-                    w.Write(TargetQ.Network.Parameters);
-                }
-                w.Write(_adam!.Steps);
-                w.Write(_adam.FirstMoment);
-                w.Write(_adam.SecondMoment);
-                _targets!.Save(w);
-                _replay.Save(w);
+                w.Write(TargetQ.Network.Parameters);
             }
+            w.Write(_adam!.Steps);
+            w.Write(_adam.FirstMoment);
+            w.Write(_adam.SecondMoment);
+            _targets!.Save(w);
+            _replay.Save(w);
         }
-        var bytes = body.ToArray();
-        var crc = Crc32C.Compute(bytes);
-        AtomicFile.Write(path, bytes, BitConverter.GetBytes(crc));
-    }
+    });
 
     /// <summary>
     /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same settings, in a run of
@@ -307,34 +297,8 @@ public sealed class Learner : ITransitionSink, IDisposable
     /// and the run trained 13 episodes), and it must end where its body ends.
     /// </summary>
     /// <exception cref="InvalidDataException">Damaged, not a checkpoint, made with other settings, or a counter out of range; the message names the file and the field.</exception>
-    public void LoadCheckpoint(string path, string fingerprint, int episodes)
+    public void LoadCheckpoint(string path, string fingerprint, int episodes) => CheckpointFile.Read(path, fingerprint, r =>
     {
-        try
-        {
-            Restore(path, fingerprint, episodes);
-        }
-        catch (EndOfStreamException)
-        {
-            throw new InvalidDataException($"checkpoint '{path}' ends before its contents do: damaged");
-        }
-    }
-
-    private void Restore(string path, string fingerprint, int episodes)
-    {
-        var all = File.ReadAllBytes(path);
-        if (all.Length < 8 || Crc32C.Compute(all.AsSpan(0, all.Length - 4)) != BitConverter.ToUInt32(all, all.Length - 4))
-        {
-            throw new InvalidDataException($"checkpoint '{path}' is damaged (checksum mismatch)");
-        }
-        using var r = new BinaryReader(new MemoryStream(all, 0, all.Length - 4));
-        if (r.ReadString() != Magic)
-        {
-            throw new InvalidDataException($"'{path}' is not an MPQ checkpoint");
-        }
-        if (r.ReadString() != fingerprint)
-        {
-            throw new InvalidDataException($"checkpoint '{path}' was made with other settings than this run's");
-        }
         NextEpisode = r.ReadInt32();
         _steps = r.ReadInt64();
         Updates = r.ReadInt64();
@@ -368,11 +332,7 @@ public sealed class Learner : ITransitionSink, IDisposable
             _targets!.Load(r);
             _replay.Load(r, path);
         }
-        if (r.BaseStream.Position != r.BaseStream.Length)
-        {
-            throw new InvalidDataException($"checkpoint '{path}' holds {r.BaseStream.Length - r.BaseStream.Position} byte(s) after its contents: damaged");
-        }
-    }
+    });
 
     public void Dispose()
     {

@@ -1,5 +1,5 @@
 using Mpq.Common;
-using Mpq.Planning.Simulation;
+using Mpq.Planning.Control;
 
 namespace Mpq.Trainer.Learning;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Mpq.Planning.Control;
-using Mpq.Planning.Simulation;
 using Mpq.Protocol.Learning;
 using Mpq.Tasks;
 using Mpq.Trainer.Learning;

@@ -1,4 +1,4 @@
-using Mpq.Planning.Simulation;
+using Mpq.Planning.Control;
 using Mpq.Tasks;
 
 namespace Mpq.Trainer.Online;

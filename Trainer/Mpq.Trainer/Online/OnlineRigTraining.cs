@@ -6,7 +6,6 @@ using Mpq.Controller.Rig;
 using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
 using Mpq.Planning.Parallel;
-using Mpq.Planning.Simulation;
 using Mpq.Protocol.Serial;
 using Mpq.Tasks;
 using Mpq.Trainer.Learning;

@@ -2,19 +2,16 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Mpq.Common;
+using Mpq.Controller.Onnx;
 using Mpq.Trainer.Learning;
 
 namespace Mpq.Trainer.Onnx;
 
-/// <summary>
-/// What the Controller needs to know about a Q file besides its weights (stored as ONNX metadata). ActionLow and
-/// ActionHigh are the action range the Q was learned for (null: not recorded); a Q is a cost-to-go under it.
-/// </summary>
-public sealed record QMetadata(string Task, IReadOnlyList<string> ObservationLayout, int ActionSize, double Lambda, double Gamma, int Horizon, string RunId, double ActionRateCost = 0,
-    double? TerminalFloor = null, IReadOnlyList<double>? ActionLow = null, IReadOnlyList<double>? ActionHigh = null, string? RigFingerprint = null)
+/// <summary>The Q file's metadata of a Q learned by this trainer.</summary>
+public static class QMetadata
 {
     /// <summary>The metadata of a Q learned on <paramref name="task"/> with <paramref name="settings"/>.</summary>
-    public static QMetadata For(Tasks.ITask task, LearnerSettings settings, string runId) =>
+    public static QFileMetadata For(Tasks.ITask task, LearnerSettings settings, string runId) =>
         new(task.Name, task.ObservationLayout, task.ActionSize, settings.Lambda, settings.Gamma, settings.Horizon, runId, settings.ActionRateCost, settings.TerminalFloor,
             task.ActionLow.ToArray(), task.ActionHigh.ToArray(), task.Fingerprint);
 }
@@ -29,35 +26,17 @@ public static class OnnxExporter
 {
     public const int Opset = 17;
     public const long IrVersion = 8;
-    public const string ObservationInput = "observation";
-    public const string ActionInput = "action";
-    public const string Output = "q";
-
-    /// <summary>Metadata keys the Controller reads.</summary>
-    public static class Keys
-    {
-        public const string Task = "mpq.task";
-        public const string ObservationLayout = "mpq.observation_layout";
-        public const string ActionSize = "mpq.action_size";
-        public const string Lambda = "mpq.lambda";
-        public const string Gamma = "mpq.gamma";
-        public const string Horizon = "mpq.horizon";
-        public const string ActionRateCost = "mpq.action_rate_cost";
-        public const string TerminalFloor = "mpq.terminal_floor";
-        public const string ActionLow = "mpq.action_low";
-        public const string ActionHigh = "mpq.action_high";
-        public const string RunId = "mpq.run_id";
-        public const string RigFingerprint = Controller.Onnx.OnnxTerminalCost.RigFingerprintKey;
-        public const string Format = "mpq.format";
-    }
+    public const string ObservationInput = QFileMetadata.ObservationInput;
+    public const string ActionInput = QFileMetadata.ActionInput;
+    public const string Output = QFileMetadata.Output;
 
     /// <summary>Writes the model atomically (temporary file flushed to disk, then rename).</summary>
-    public static void Write(QFunction q, QMetadata metadata, string path)
+    public static void Write(QFunction q, QFileMetadata metadata, string path)
     {
         AtomicFile.Write(path, Encode(q, metadata));
     }
 
-    public static byte[] Encode(QFunction q, QMetadata metadata)
+    public static byte[] Encode(QFunction q, QFileMetadata metadata)
     {
         if (metadata.ObservationLayout.Count != q.ObservationSize || metadata.ActionSize != q.ActionSize)
         {
@@ -128,31 +107,9 @@ public static class OnnxExporter
             o.WriteTag(2, WireFormat.WireType.Varint);
             o.WriteInt64(Opset);
         });
-        var c = CultureInfo.InvariantCulture;
-        foreach (var (key, value) in new (string, string)[]
-        {
-            (Keys.Format, "1"),
-            (Keys.Task, metadata.Task),
-            (Keys.ObservationLayout, string.Join(',', metadata.ObservationLayout)),
-            (Keys.ActionSize, metadata.ActionSize.ToString(c)),
-            (Keys.Lambda, metadata.Lambda.ToString("R", c)),
-            (Keys.Gamma, metadata.Gamma.ToString("R", c)),
-            (Keys.Horizon, metadata.Horizon.ToString(c)),
-            (Keys.ActionRateCost, metadata.ActionRateCost.ToString("R", c)),
-            (Keys.TerminalFloor, metadata.TerminalFloor?.ToString("R", c) ?? "none"),
-            (Keys.RunId, metadata.RunId),
-        })
+        foreach (var (key, value) in metadata.Entries())
         {
             Entry(m, key, value);
-        }
-        if (metadata.RigFingerprint is { } fingerprint)
-        {
-            Entry(m, Keys.RigFingerprint, fingerprint);
-        }
-        if (metadata.ActionLow is { } low && metadata.ActionHigh is { } high)
-        {
-            Entry(m, Keys.ActionLow, string.Join(',', low.Select(v => v.ToString("R", c))));
-            Entry(m, Keys.ActionHigh, string.Join(',', high.Select(v => v.ToString("R", c))));
         }
         m.Flush();
         return model.ToArray();

@@ -3,7 +3,6 @@ using Mpq.Firmware.VirtualRig;
 using Mpq.MuJoCo;
 using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
-using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 using Mpq.Tasks.Rigs;
 using Mpq.Trainer.Identification;

@@ -66,11 +66,11 @@ public class LearningLinkTests
         actor.Runner.Run(episode, new Limit(ring, count));
     }
 
-    private sealed class Limit(Mpq.Planning.Simulation.ITransitionSink inner, int count) : Mpq.Planning.Simulation.ITransitionSink
+    private sealed class Limit(ITransitionSink inner, int count) : ITransitionSink
     {
         private int _n;
 
-        public void Add(in Mpq.Planning.Simulation.Transition t)
+        public void Add(in Transition t)
         {
             if (_n++ < count)
             {

@@ -1,3 +1,4 @@
+using Mpq.Planning.Control;
 using Mpq.Planning.Parallel;
 using Mpq.Planning.Simulation;
 using Mpq.Tasks;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Mpq.Planning.Control;
-using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 using Mpq.Trainer.Learning;
 using Mpq.Trainer.Online;

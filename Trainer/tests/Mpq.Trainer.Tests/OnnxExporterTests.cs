@@ -59,14 +59,14 @@ public class OnnxExporterTests
         var scale = Enumerable.Range(0, obs + act).Select(i => 0.5f + 0.25f * i).ToArray();
         var q = new QFunction(obs, act, hidden, scale, outputScale: 100, seed);
         var path = Path.Combine(_dir, "q.onnx");
-        OnnxExporter.Write(q, new QMetadata("test", Enumerable.Range(0, obs).Select(i => $"o{i}").ToArray(), act, 0.1, 0.99, 8, "run-1"), path);
+        OnnxExporter.Write(q, new Mpq.Controller.Onnx.QFileMetadata("test", Enumerable.Range(0, obs).Select(i => $"o{i}").ToArray(), act, 0.1, 0.99, 8, "run-1"), path);
 
         using var session = new InferenceSession(path);
         Assert.That(session.InputMetadata.Keys, Is.EquivalentTo(new[] { "observation", "action" }));
         Assert.That(session.OutputMetadata.Keys, Is.EqualTo(new[] { "q" }));
         var meta = session.ModelMetadata.CustomMetadataMap;
-        Assert.That(meta[OnnxExporter.Keys.Task], Is.EqualTo("test"));
-        Assert.That(meta[OnnxExporter.Keys.Gamma], Is.EqualTo("0.99"));
+        Assert.That(meta[Mpq.Controller.Onnx.QFileMetadata.Keys.Task], Is.EqualTo("test"));
+        Assert.That(meta[Mpq.Controller.Onnx.QFileMetadata.Keys.Gamma], Is.EqualTo("0.99"));
 
         var rng = new Random((int)seed);
         foreach (var batch in new[] { 1, 7, 256 })
@@ -142,6 +142,6 @@ public class OnnxExporterTests
     public void Export_MetadataNotMatchingQ_Throws()
     {
         var q = new QFunction(3, 1, [4], [1, 1, 1, 1], 1, 1);
-        Assert.Throws<ArgumentException>(() => OnnxExporter.Encode(q, new QMetadata("t", ["a", "b"], 1, 0.1, 0.99, 8, "r")));
+        Assert.Throws<ArgumentException>(() => OnnxExporter.Encode(q, new Mpq.Controller.Onnx.QFileMetadata("t", ["a", "b"], 1, 0.1, 0.99, 8, "r")));
     }
 }

@@ -1,5 +1,5 @@
+using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
-using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 
 namespace Mpq.Trainer.Tests;

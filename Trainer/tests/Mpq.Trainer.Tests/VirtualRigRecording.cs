@@ -1,7 +1,6 @@
 using Mpq.Firmware.VirtualRig;
 using Mpq.Planning.Control;
 using Mpq.Planning.Logging;
-using Mpq.Planning.Simulation;
 using Mpq.Tasks;
 
 namespace Mpq.Trainer.Tests;
